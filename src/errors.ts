@@ -1,0 +1,41 @@
+// Coded errors, in the style of sigstore-js: every failure the user can cause carries a
+// stable code and the file it concerns, so the CLI can print one line and exit 2.
+
+export type InputErrorCode =
+  | 'USAGE'
+  | 'NOT_FOUND'
+  | 'UNREADABLE'
+  | 'NOT_ELF'
+  | 'ELF_TRUNCATED'
+  | 'ELF_CORRUPT'
+  | 'BUILDINFO_CORRUPT'
+  | 'ZSTD_CORRUPT'
+  | 'ZSTD_LIMIT'
+  | 'TAR_CORRUPT'
+  | 'TAR_LIMIT'
+  | 'SYMLINK_LOOP'
+  | 'OUTPUT';
+
+/** Input the tool cannot read, or a usage mistake: exit code 2. */
+export class InputError extends Error {
+  readonly code: InputErrorCode;
+  /** The file (or target) the problem concerns, as the user named it. */
+  readonly file: string | undefined;
+
+  constructor(code: InputErrorCode, file: string | undefined, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'InputError';
+    this.code = code;
+    this.file = file;
+  }
+
+  /** One line for the terminal: `FILE: problem`. */
+  oneLine(): string {
+    const text = this.message.replace(/\s*\n\s*/g, ' ');
+    return this.file ? `${this.file}: ${text}` : text;
+  }
+}
+
+export function isInputError(e: unknown): e is InputError {
+  return e instanceof InputError;
+}

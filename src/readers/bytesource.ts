@@ -1,0 +1,52 @@
+// Random access to bytes, whether they live in a file on disk or in memory (a member of a
+// bundle that was streamed out of a zstd frame). Readers take a ByteSource so the same ELF
+// and Go build info code serves both, and a file is never read whole into memory.
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+
+export interface ByteSource {
+  /** How the user knows this input: a path, or `outer!bundle/bin/runc`. */
+  readonly name: string;
+  readonly size: number;
+  /** Up to `length` bytes at `offset`; fewer only at the end of the source. */
+  read(offset: number, length: number): Buffer;
+}
+
+export function bufferSource(name: string, data: Buffer): ByteSource {
+  return {
+    name,
+    size: data.length,
+    read(offset, length) {
+      if (offset >= data.length || length <= 0) return Buffer.alloc(0);
+      return data.subarray(offset, Math.min(data.length, offset + length));
+    },
+  };
+}
+
+export interface FileSource extends ByteSource {
+  close(): void;
+}
+
+/** A file opened for positional reads. Call close() when done. */
+export function fileSource(path: string, name: string = path): FileSource {
+  const fd = openSync(path, 'r');
+  const size = fstatSync(fd).size;
+  return {
+    name,
+    size,
+    read(offset, length) {
+      if (offset >= size || length <= 0) return Buffer.alloc(0);
+      const want = Math.min(length, size - offset);
+      const buf = Buffer.allocUnsafe(want);
+      let got = 0;
+      while (got < want) {
+        const n = readSync(fd, buf, got, want - got, offset + got);
+        if (n === 0) break;
+        got += n;
+      }
+      return got === want ? buf : buf.subarray(0, got);
+    },
+    close() {
+      closeSync(fd);
+    },
+  };
+}
