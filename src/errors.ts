@@ -14,6 +14,7 @@ export type InputErrorCode =
   | 'TAR_CORRUPT'
   | 'TAR_LIMIT'
   | 'SYMLINK_LOOP'
+  | 'UNSAFE_PATH'
   | 'OUTPUT';
 
 /** Input the tool cannot read, or a usage mistake: exit code 2. */

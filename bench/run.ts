@@ -1,0 +1,91 @@
+// Whole-process benchmarks, each against the standard tools doing the same work, in the
+// same run, reporting ratios (see bench/README.md). Run: npm run bench [-- --runs N]
+import { spawnSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { scanForBundle } from '../src/readers/bundle-locate.ts';
+import { fileSource } from '../src/readers/bytesource.ts';
+import { k3sShaped } from '../test/fixtures/k3s-shaped.ts';
+import { BENCH_CACHE, folderStats, goBinaryFolder } from './corpus.ts';
+
+const runsArg = process.argv.indexOf('--runs');
+const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 5;
+const CLI = resolve(import.meta.dirname, '..', 'bin', 'k3sguard.js');
+const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+interface Measure {
+  medianSeconds: number;
+  minSeconds: number;
+  peakRssMiB: number;
+}
+
+/** Run a shell command RUNS times (after one warm-up) under GNU time; median wall time, max RSS. */
+function measure(label: string, command: string): Measure {
+  const times: number[] = [];
+  let rss = 0;
+  for (let i = 0; i <= RUNS; i++) {
+    const t0 = process.hrtime.bigint();
+    const r = spawnSync('/usr/bin/time', ['-f', '%M', 'bash', '-c', command], { encoding: 'utf8', maxBuffer: 1 << 30 });
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    if (r.status !== 0 && r.status !== 1) throw new Error(`${label}: exit ${r.status}: ${r.stderr.slice(-500)}`);
+    const kb = Number(r.stderr.trim().split('\n').pop());
+    if (i > 0) {
+      times.push(seconds);
+      rss = Math.max(rss, kb / 1024);
+    }
+  }
+  times.sort((a, b) => a - b);
+  const m = { medianSeconds: times[Math.floor(times.length / 2)] ?? 0, minSeconds: times[0] ?? 0, peakRssMiB: rss };
+  console.log(
+    `  ${label.padEnd(44)} median ${m.medianSeconds.toFixed(3)} s  min ${m.minSeconds.toFixed(3)} s  peak RSS ${m.peakRssMiB.toFixed(0)} MiB`,
+  );
+  return m;
+}
+
+function folderBench(): Record<string, unknown> {
+  const dir = goBinaryFolder((s) => console.log(s));
+  const { files, bytes } = folderStats(dir);
+  console.log(`\n1. folder of ${files} real Go binaries, ${(bytes / 1e6).toFixed(0)} MB: ${dir}`);
+  const ours = measure('k3sguard inspect --json', `node ${q(CLI)} inspect --json --no-progress ${q(dir)} >/dev/null`);
+  const ref = measure(
+    'go version -m; openssl dgst -sha256',
+    `go version -m ${q(dir)} >/dev/null && openssl dgst -sha256 ${q(dir)}/* >/dev/null`,
+  );
+  const ratio = ours.medianSeconds / ref.medianSeconds;
+  console.log(`  ratio ${ratio.toFixed(2)}x (target <= 1.0x)`);
+  return { files, bytes, ours, reference: ref, ratio };
+}
+
+async function bundleBench(): Promise<Record<string, unknown>> {
+  const fixture = await k3sShaped('scaled');
+  if ('skip' in fixture) {
+    console.log(`\n2. K3s-shaped binary: skipped: ${fixture.skip}`);
+    return { skipped: fixture.skip };
+  }
+  const src = fileSource(fixture.path);
+  const scan = scanForBundle(src);
+  const bundleFile = join(BENCH_CACHE, 'scaled-bundle.tar.zst');
+  if (!scan.bundle) throw new Error('scaled fixture: no bundle found');
+  if (!existsSync(bundleFile)) writeFileSync(bundleFile, src.read(scan.bundle.offset, scan.bundle.length));
+  src.close();
+  console.log(
+    `\n2. K3s-shaped binary, ${(src.size / 1e6).toFixed(0)} MB, bundle ${(scan.bundle.length / 1e6).toFixed(0)} MB compressed`,
+  );
+  const ours = measure(
+    'k3sguard inspect --json',
+    `node ${q(CLI)} inspect --json --no-progress ${q(fixture.path)} >/dev/null`,
+  );
+  const ref = measure(
+    'zstd -dc --long=25 | openssl dgst -sha256',
+    `zstd -dc --long=25 ${q(bundleFile)} | openssl dgst -sha256 >/dev/null`,
+  );
+  const ratio = ours.medianSeconds / ref.medianSeconds;
+  console.log(
+    `  ratio ${ratio.toFixed(2)}x (target <= 1.5x); peak RSS ${ours.peakRssMiB.toFixed(0)} MiB (target < 200 MiB)`,
+  );
+  return { size: src.size, bundleBytes: scan.bundle.length, ours, reference: ref, ratio };
+}
+
+const results = { date: new Date().toISOString(), runs: RUNS, folder: folderBench(), bundle: await bundleBench() };
+writeFileSync(join(BENCH_CACHE, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+console.log(`\nresults: ${join(BENCH_CACHE, 'results.json')}`);

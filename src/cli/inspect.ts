@@ -1,0 +1,26 @@
+import { buildInventory } from '../inventory/build.ts';
+import { inventoryJson } from '../report/json.ts';
+import { renderInventoryTable } from '../report/table.ts';
+import { EXIT_CLEAN, EXIT_FINDINGS } from './exit.ts';
+import { writeOutput } from './output.ts';
+import { terminalProgress } from './progress.ts';
+
+export interface InspectOptions {
+  json?: boolean;
+  output?: string;
+  modules: boolean;
+  progress: boolean;
+  maxBundleSize: number;
+}
+
+export async function runInspect(target: string, opts: InspectOptions): Promise<number> {
+  const progress = terminalProgress(opts.progress);
+  const inv = await buildInventory(target, { maxBundleBytes: opts.maxBundleSize, progress: progress.update });
+  progress.done();
+  const color = !opts.json && opts.output === undefined && process.stdout.isTTY === true && !process.env.NO_COLOR;
+  writeOutput(
+    opts.json ? inventoryJson(inv) : renderInventoryTable(inv, { modules: opts.modules, color }),
+    opts.output,
+  );
+  return inv.findings.length > 0 ? EXIT_FINDINGS : EXIT_CLEAN;
+}

@@ -1,0 +1,79 @@
+// The k3sguard command line: parses arguments, runs one command, maps every outcome to the
+// exit-code convention (0 clean, 1 findings, 2 usage or unreadable input). Nothing below the
+// CLI prints or exits; commands return their exit code.
+import { Command, CommanderError, Option } from 'commander';
+import { isInputError } from '../errors.ts';
+import { TOOL_VERSION } from '../version.ts';
+import { EXIT_CLEAN, EXIT_INPUT } from './exit.ts';
+import { runInspect } from './inspect.ts';
+import { parseSize } from './options.ts';
+import { runSbom } from './sbom.ts';
+
+function program(setExit: (code: number) => void): Command {
+  const cmd = new Command('k3sguard')
+    .description('Supply-chain defence for K3s: see and prove what a K3s binary is made of')
+    .version(TOOL_VERSION, '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  const maxBundle = new Option(
+    '--max-bundle-size <size>',
+    'stop decompressing a bundle past this many bytes (bomb guard)',
+  )
+    .argParser(parseSize)
+    .default(2 * 1024 ** 3, '2GiB');
+
+  cmd
+    .command('inspect')
+    .description('list every component of a K3s or Go binary, a K3s data dir, or a folder of binaries')
+    .argument('<target>', 'a file, a folder, or an extracted K3s data/<hash> dir')
+    .option('--json', 'write the inventory as JSON (docs/inventory-json.md)')
+    .option('-o, --output <file>', 'write to FILE instead of stdout')
+    .option('--no-modules', 'table: show counts instead of every module')
+    .option('--no-progress', 'no progress line on stderr')
+    .addOption(maxBundle)
+    .action(async (target: string, opts) => setExit(await runInspect(target, opts)));
+
+  cmd
+    .command('sbom')
+    .description('write an SBOM (CycloneDX 1.6 or SPDX 2.3) of everything inspect finds')
+    .argument('<target>', 'a file, a folder, or an extracted K3s data/<hash> dir')
+    .addOption(
+      new Option('--format <format>', 'SBOM format').choices(['cyclonedx-json', 'spdx-json']).default('cyclonedx-json'),
+    )
+    .option('-o, --output <file>', 'write to FILE instead of stdout')
+    .option('--no-progress', 'no progress line on stderr')
+    .addOption(maxBundle)
+    .action(async (target: string, opts) => setExit(await runSbom(target, opts)));
+
+  return cmd;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let code = EXIT_CLEAN;
+  const cmd = program((c) => {
+    code = c;
+  });
+  try {
+    if (argv.length === 0) {
+      cmd.outputHelp();
+      return EXIT_INPUT;
+    }
+    await cmd.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and --version end here too, with exit code 0.
+      return e.exitCode === 0 ? EXIT_CLEAN : EXIT_INPUT;
+    }
+    if (isInputError(e)) {
+      process.stderr.write(`k3sguard: ${e.oneLine()}\n`);
+      return EXIT_INPUT;
+    }
+    // A bug of ours, not the user's input: still one line, and how to see more.
+    const msg = e instanceof Error ? e.message : String(e);
+    process.stderr.write(`k3sguard: internal error: ${msg} (set K3SGUARD_DEBUG=1 for details)\n`);
+    if (process.env.K3SGUARD_DEBUG) process.stderr.write(`${(e as Error).stack ?? ''}\n`);
+    return EXIT_INPUT;
+  }
+}

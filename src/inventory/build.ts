@@ -1,0 +1,96 @@
+// target -> readers -> inventory. Decides what the target is (a file, a K3s data dir, a folder
+// of binaries) and fills the one component model from the readers.
+import { lstatSync, realpathSync, type Stats } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import { InputError } from '../errors.ts';
+import { TOOL_VERSION } from '../version.ts';
+import { inspectDataDir, isDataDir } from './datadir.ts';
+import { walkDirectory } from './directory.ts';
+import { type InspectContext, inspectFile } from './file.ts';
+import type { FileComponent, Inventory } from './model.ts';
+
+export interface BuildOptions {
+  /** Decompressed bytes one bundle may produce before it is treated as a bomb. */
+  maxBundleBytes?: number;
+  progress?: (text: string) => void;
+}
+
+export const DEFAULT_MAX_BUNDLE_BYTES = 2 * 1024 ** 3;
+
+function statTarget(target: string): Stats {
+  try {
+    return lstatSync(target);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new InputError('NOT_FOUND', target, 'no such file or directory');
+    throw new InputError('UNREADABLE', target, `cannot read (${code ?? (e as Error).message})`);
+  }
+}
+
+function followTargetLink(target: string): string {
+  try {
+    return realpathSync(target);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP')
+      throw new InputError('SYMLINK_LOOP', target, 'symlink loop: the link resolves back to itself');
+    if (code === 'ENOENT') throw new InputError('NOT_FOUND', target, 'dangling symlink: its target does not exist');
+    throw new InputError('UNREADABLE', target, `cannot resolve symlink (${code ?? (e as Error).message})`);
+  }
+}
+
+/**
+ * A single file named as the target must be a Go binary: saying "0 components" for a PE, a
+ * script or a packed file would read as a clean result. Inside a folder such files are listed.
+ */
+function refuseNonGo(target: string, file: FileComponent): void {
+  const b = file.binary;
+  if (b.format === 'other') throw new InputError('NOT_ELF', target, `not a Go ELF binary (${b.detail})`);
+  if (b.format === 'packed')
+    throw new InputError(
+      'NOT_ELF',
+      target,
+      `packed with ${b.packer}: its contents cannot be inspected; unpack it first`,
+    );
+  if (b.format === 'elf')
+    throw new InputError('NOT_ELF', target, `ELF ${b.arch.name} without Go build info or Go runtime: not a Go binary`);
+}
+
+export async function buildInventory(target: string, opts: BuildOptions = {}): Promise<Inventory> {
+  const st = statTarget(target);
+  const ctx: InspectContext = {
+    maxBundleBytes: opts.maxBundleBytes ?? DEFAULT_MAX_BUNDLE_BYTES,
+    progress: opts.progress ?? (() => {}),
+    findings: [],
+    notes: [],
+  };
+  const name = basename(resolve(target));
+  let root: Inventory['root'];
+  let targetKind: Inventory['targetKind'];
+  if (st.isFile()) {
+    targetKind = 'file';
+    root = await inspectFile(target, target, [name], ctx, st.mode & 0o7777);
+    refuseNonGo(target, root);
+  } else if (st.isDirectory()) {
+    if (isDataDir(target)) {
+      targetKind = 'k3s-data-dir';
+      root = await inspectDataDir(target, target, [name], ctx);
+    } else {
+      targetKind = 'directory';
+      root = await walkDirectory(target, ctx);
+    }
+  } else if (st.isSymbolicLink()) {
+    // A symlink named on the command line is followed once: the user asked for what it points at.
+    return buildInventory(followTargetLink(target), opts);
+  } else {
+    throw new InputError('UNREADABLE', target, 'not a regular file or directory (device, fifo or socket)');
+  }
+  return {
+    tool: { name: 'k3sguard', version: TOOL_VERSION },
+    target,
+    targetKind,
+    root,
+    findings: ctx.findings,
+    notes: ctx.notes,
+  };
+}

@@ -1,0 +1,39 @@
+// An extracted K3s bundle (`/var/lib/rancher/k3s/data/<hash>/`): the same member checks as
+// the embedded bundle, on the files as they are on disk now. K3s checks them only once, at
+// extraction; this is how later tampering shows.
+import { lstatSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { readDataDir } from '../readers/datadir.ts';
+import { bundleComponent, describeSource, type InspectContext, memberComponents } from './file.ts';
+import type { BundleComponent, FileComponent, Location } from './model.ts';
+
+/** An extracted K3s bundle: `data/<hash>/` holding `bin/.sha256sums`. */
+export function isDataDir(dir: string): boolean {
+  try {
+    return lstatSync(resolve(dir, 'bin', '.sha256sums')).isFile();
+  } catch {
+    return false;
+  }
+}
+
+export async function inspectDataDir(
+  dir: string,
+  display: string,
+  location: Location,
+  ctx: InspectContext,
+): Promise<BundleComponent> {
+  const inspected = new Map<string, FileComponent>();
+  const scan = await readDataDir(dir, {
+    displayName: display,
+    location,
+    progress: ctx.progress,
+    onElf(member, data) {
+      inspected.set(
+        member.path,
+        describeSource(data, member.path, [...location, member.path], member.sha256 ?? '', ctx, member.mode),
+      );
+    },
+  });
+  ctx.findings.push(...scan.findings);
+  return bundleComponent(scan, location, memberComponents(scan.members, inspected, location));
+}

@@ -1,0 +1,78 @@
+// A folder of binaries: every regular file inspected, extracted K3s data dirs checked as
+// bundles, symlinks recorded but never followed (so no loop or escape can make us read
+// outside the folder), and a symlink that would loop if followed reported as unreadable input.
+import { lstatSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { InputError } from '../errors.ts';
+import { inspectDataDir, isDataDir } from './datadir.ts';
+import { type InspectContext, inspectFile } from './file.ts';
+import type { Component, DirectoryComponent, Location } from './model.ts';
+
+const MAX_DEPTH = 64;
+
+function checkSymlink(abs: string, display: string): string {
+  let real: string;
+  try {
+    real = realpathSync(abs);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP')
+      throw new InputError('SYMLINK_LOOP', display, 'symlink loop: the link resolves back to itself');
+    return readlinkSync(abs); // dangling: recorded as it is
+  }
+  // A link to the directory it sits in, or to one above it, is a cycle for anyone following it.
+  const parent = realpathSync(dirname(abs));
+  if (parent === real || parent.startsWith(real + sep)) {
+    throw new InputError('SYMLINK_LOOP', display, `symlink loop: it points at its own ancestor ${real}`);
+  }
+  return readlinkSync(abs);
+}
+
+async function walk(
+  abs: string,
+  rel: string,
+  rootLocation: Location,
+  ctx: InspectContext,
+  depth: number,
+): Promise<Component[]> {
+  if (depth > MAX_DEPTH) throw new InputError('UNREADABLE', abs, `directory nesting deeper than ${MAX_DEPTH} levels`);
+  let names: string[];
+  try {
+    names = readdirSync(abs).sort();
+  } catch (e) {
+    throw new InputError(
+      'UNREADABLE',
+      abs,
+      `cannot list directory (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    );
+  }
+  const out: Component[] = [];
+  for (const name of names) {
+    const childAbs = join(abs, name);
+    const childRel = rel ? `${rel}/${name}` : name;
+    const location = [...rootLocation, childRel];
+    const st = lstatSync(childAbs);
+    if (st.isFile()) {
+      out.push(await inspectFile(childAbs, childRel, location, ctx, st.mode & 0o7777));
+    } else if (st.isDirectory()) {
+      if (isDataDir(childAbs)) out.push(await inspectDataDir(childAbs, childRel, location, ctx));
+      else {
+        const children = await walk(childAbs, childRel, rootLocation, ctx, depth + 1);
+        out.push({ type: 'directory', ref: location.join('!'), name, path: childRel, location, children });
+      }
+    } else if (st.isSymbolicLink()) {
+      const target = checkSymlink(childAbs, childAbs);
+      out.push({ type: 'symlink', ref: location.join('!'), name, path: childRel, location, target });
+    } else {
+      ctx.notes.push({ location, message: 'skipped: not a regular file (device, fifo or socket)' });
+    }
+  }
+  return out;
+}
+
+export async function walkDirectory(dir: string, ctx: InspectContext): Promise<DirectoryComponent> {
+  const name = basename(resolve(dir));
+  const location = [name];
+  const children = await walk(dir, '', location, ctx, 0);
+  return { type: 'directory', ref: name, name, path: relative(process.cwd(), resolve(dir)) || '.', location, children };
+}

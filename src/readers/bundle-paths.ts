@@ -1,0 +1,62 @@
+// Paths inside a bundle, checked without touching the filesystem. Member names and link
+// targets are resolved against the bundle's own member list (a virtual tree), following the
+// bundle's symlinks the way the kernel would once the bundle is extracted, so a chain of
+// links that ends outside the bundle root is caught even when each link looks harmless.
+
+export type PathCheck = { ok: true; path: string } | { ok: false; reason: string };
+
+/** Linux gives up after 40 symlinks (MAXSYMLINKS); so do we. */
+const MAX_LINK_HOPS = 40;
+
+/**
+ * A member name as a clean relative path (`./bin/k3s` and `bin//k3s` -> `bin/k3s`, `bin/` ->
+ * `bin`; the root itself -> ''). Absolute names and `..` components are refused.
+ */
+export function normalizeMemberPath(name: string): PathCheck {
+  if (name.startsWith('/')) return { ok: false, reason: 'is an absolute path' };
+  const parts: string[] = [];
+  for (const part of name.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') return { ok: false, reason: "has a '..' component" };
+    parts.push(part);
+  }
+  return { ok: true, path: parts.join('/') };
+}
+
+/** Every proper ancestor of a clean path: `bin/aux/x` -> `bin`, `bin/aux`. */
+export function ancestors(path: string): string[] {
+  const parts = path.split('/');
+  const out: string[] = [];
+  for (let i = 1; i < parts.length; i++) out.push(parts.slice(0, i).join('/'));
+  return out;
+}
+
+export type Resolution = { kind: 'inside'; path: string } | { kind: 'escape'; reason: string } | { kind: 'loop' };
+
+/**
+ * Resolve a clean root-relative path, following every symlink in `links` (clean path ->
+ * target as stored), including the last component. Components that do not exist are kept
+ * as they are (a dangling link stays inside the root: it points at nothing).
+ */
+export function resolveInRoot(path: string, links: ReadonlyMap<string, string>): Resolution {
+  const resolved: string[] = [];
+  const queue = path.split('/');
+  let hops = 0;
+  while (queue.length > 0) {
+    const part = queue.shift() as string;
+    if (part === '' || part === '.') continue;
+    if (part === '..') {
+      if (resolved.length === 0) return { kind: 'escape', reason: 'climbs above the bundle root' };
+      resolved.pop();
+      continue;
+    }
+    resolved.push(part);
+    const target = links.get(resolved.join('/'));
+    if (target === undefined) continue;
+    if (++hops > MAX_LINK_HOPS) return { kind: 'loop' };
+    if (target.startsWith('/')) return { kind: 'escape', reason: `reaches the absolute path ${target}` };
+    resolved.pop();
+    queue.unshift(...target.split('/'));
+  }
+  return { kind: 'inside', path: resolved.join('/') };
+}

@@ -1,0 +1,158 @@
+// The human view of an inventory: an indented tree with counts, then the findings.
+import type {
+  BinaryInfo,
+  BundleComponent,
+  Component,
+  DirectoryComponent,
+  FileComponent,
+  Finding,
+  GoModuleComponent,
+  Inventory,
+} from '../inventory/model.ts';
+import { walk } from '../inventory/model.ts';
+
+export interface TableOptions {
+  /** List every module (default) or only count them. */
+  modules: boolean;
+  color: boolean;
+}
+
+type Paint = (code: string, s: string) => string;
+
+export function humanSize(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(1)} ${units[i]}`;
+}
+
+function describeBinary(b: BinaryInfo): string {
+  switch (b.format) {
+    case 'go':
+      return `ELF ${b.arch.name} · Go ${b.buildInfo.goVersion}`;
+    case 'go-no-buildinfo':
+      return `ELF ${b.arch.name} · Go ${b.goVersion ?? '(version unknown)'} · build info stripped: module list missing`;
+    case 'elf':
+      return `ELF ${b.arch.name} · not a Go binary`;
+    case 'packed':
+      return `packed (${b.packer}): contents cannot be inspected`;
+    case 'other':
+      return `not a Go ELF binary (${b.detail})`;
+  }
+}
+
+function moduleLine(m: GoModuleComponent): string {
+  const version = m.module.version === '(devel)' ? '(devel)' : m.module.version;
+  let line = `${m.module.path} ${version}`;
+  if (m.role === 'main') line += ' (main)';
+  if (m.replacement) line += ` => ${m.replacement.path}${m.replacement.version ? ` ${m.replacement.version}` : ''}`;
+  if (m.upstream) line += `  [fork of ${m.upstream.path} ${m.upstream.version}]`;
+  return line;
+}
+
+function renderFile(f: FileComponent, depth: number, opts: TableOptions, paint: Paint, out: string[]): void {
+  const pad = '  '.repeat(depth);
+  out.push(
+    `${pad}${paint('1', f.path)}  ${describeBinary(f.binary)} · ${humanSize(f.size)} · sha256 ${f.sha256.slice(0, 16)}…`,
+  );
+  if (f.k3s) {
+    const v = f.k3s.version ?? 'version not recorded';
+    const commit = f.k3s.commit ? `, commit ${f.k3s.commit}` : '';
+    out.push(
+      `${pad}  ${paint('36', `K3s ${v}`)}${commit} (from ${f.k3s.source === 'ldflags' ? '-ldflags' : 'strings'})`,
+    );
+  }
+  if (f.binary.format === 'go') {
+    const bi = f.binary.buildInfo;
+    const mods = f.children.filter((c): c is GoModuleComponent => c.type === 'go-module');
+    if (!bi.main) out.push(`${pad}  package ${bi.path ?? '?'} (GOPATH build: no module list recorded)`);
+    const replaced = mods.filter((m) => m.replacement).length;
+    const forks = mods.filter((m) => m.upstream).length;
+    out.push(`${pad}  modules: ${mods.length}, ${replaced} replaced, ${forks} forks; stdlib ${bi.goVersion}`);
+    if (opts.modules) for (const m of mods) out.push(`${pad}    ${moduleLine(m)}`);
+  }
+  for (const c of f.children) if (c.type === 'k3s-bundle') renderBundle(c, depth + 1, opts, paint, out);
+}
+
+function renderBundle(b: BundleComponent, depth: number, opts: TableOptions, paint: Paint, out: string[]): void {
+  const pad = '  '.repeat(depth);
+  const where = b.offset !== undefined ? ` at offset ${b.offset}` : '';
+  const sizes = b.compressedSize !== undefined ? `${humanSize(b.compressedSize)} -> ` : '';
+  const hash =
+    b.sha256 === undefined
+      ? ''
+      : b.sha256 === b.declaredHash
+        ? ', sha256 matches its name'
+        : ', SHA256 DIFFERS FROM ITS NAME';
+  out.push(`${pad}${paint('1', `bundle ${b.declaredHash}`)}${where} (${sizes}${humanSize(b.uncompressedSize)}${hash})`);
+  renderChildren(b.children, depth + 1, opts, paint, out);
+}
+
+function renderChildren(children: Component[], depth: number, opts: TableOptions, paint: Paint, out: string[]): void {
+  const pad = '  '.repeat(depth);
+  for (const c of children) {
+    if (c.type === 'file') renderFile(c, depth, opts, paint, out);
+    else if (c.type === 'symlink') out.push(`${pad}${c.path} -> ${c.target}`);
+    else if (c.type === 'directory') renderDirectory(c, depth, opts, paint, out);
+    else if (c.type === 'k3s-bundle') renderBundle(c, depth, opts, paint, out);
+  }
+}
+
+function renderDirectory(d: DirectoryComponent, depth: number, opts: TableOptions, paint: Paint, out: string[]): void {
+  out.push(`${'  '.repeat(depth)}${paint('1', `${d.path}/`)}`);
+  renderChildren(d.children, depth + 1, opts, paint, out);
+}
+
+const SEVERITY_COLOR: Record<Finding['severity'], string> = {
+  critical: '1;31',
+  high: '31',
+  medium: '33',
+  low: '36',
+  info: '2',
+};
+
+export function renderFindings(findings: readonly Finding[], color: boolean): string {
+  if (findings.length === 0) return '';
+  const paint: Paint = color ? (code, s) => `\x1b[${code}m${s}\x1b[0m` : (_c, s) => s;
+  const lines = [paint('1', `FINDINGS (${findings.length})`)];
+  for (const f of findings) {
+    lines.push(
+      `  ${paint(SEVERITY_COLOR[f.severity], f.severity.toUpperCase().padEnd(8))} ${f.id}  ${f.location.join(' › ')}`,
+    );
+    lines.push(`           ${f.title}: ${f.message}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export function renderInventoryTable(inv: Inventory, opts: TableOptions): string {
+  const paint: Paint = opts.color ? (code, s) => `\x1b[${code}m${s}\x1b[0m` : (_c, s) => s;
+  const out: string[] = [`${paint('1', 'TARGET')} ${inv.target} (${inv.targetKind})`];
+  renderChildren([inv.root], 0, opts, paint, out);
+  for (const n of inv.notes) out.push(`note: ${n.location.join(' › ')}: ${n.message}`);
+
+  let files = 0;
+  let goBinaries = 0;
+  let modules = 0;
+  let forks = 0;
+  let bundles = 0;
+  for (const { component: c } of walk(inv.root)) {
+    if (c.type === 'file') {
+      files++;
+      if (c.binary.format === 'go' || c.binary.format === 'go-no-buildinfo') goBinaries++;
+    } else if (c.type === 'go-module') {
+      modules++;
+      if (c.upstream) forks++;
+    } else if (c.type === 'k3s-bundle') bundles++;
+  }
+  out.push(
+    '',
+    `Summary: ${files} files, ${goBinaries} Go binaries, ${bundles} K3s bundles, ${modules} modules (${forks} forks); ${inv.findings.length} findings`,
+  );
+  const findings = renderFindings(inv.findings, opts.color);
+  return `${out.join('\n')}\n${findings ? `\n${findings}` : ''}`;
+}
