@@ -5,9 +5,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { isInputError } from '../errors.ts';
 import { TOOL_VERSION } from '../version.ts';
 import { EXIT_CLEAN, EXIT_INPUT } from './exit.ts';
-import { runInspect } from './inspect.ts';
 import { parseSize } from './options.ts';
-import { runSbom } from './sbom.ts';
 
 function program(setExit: (code: number) => void): Command {
   const cmd = new Command('k3sguard')
@@ -32,7 +30,8 @@ function program(setExit: (code: number) => void): Command {
     .option('--no-modules', 'table: show counts instead of every module')
     .option('--no-progress', 'no progress line on stderr')
     .addOption(maxBundle)
-    .action(async (target: string, opts) => setExit(await runInspect(target, opts)));
+    // Commands load on use: the SBOM libraries cost start-up time that inspect need not pay.
+    .action(async (target: string, opts) => setExit(await (await import('./inspect.ts')).runInspect(target, opts)));
 
   cmd
     .command('sbom')
@@ -44,7 +43,7 @@ function program(setExit: (code: number) => void): Command {
     .option('-o, --output <file>', 'write to FILE instead of stdout')
     .option('--no-progress', 'no progress line on stderr')
     .addOption(maxBundle)
-    .action(async (target: string, opts) => setExit(await runSbom(target, opts)));
+    .action(async (target: string, opts) => setExit(await (await import('./sbom.ts')).runSbom(target, opts)));
 
   return cmd;
 }

@@ -3,11 +3,12 @@
 import { lstatSync, realpathSync, type Stats } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { InputError } from '../errors.ts';
+import { HashPool } from '../util/hashpool.ts';
 import { TOOL_VERSION } from '../version.ts';
 import { inspectDataDir, isDataDir } from './datadir.ts';
 import { walkDirectory } from './directory.ts';
 import { type InspectContext, inspectFile } from './file.ts';
-import type { FileComponent, Inventory } from './model.ts';
+import { type FileComponent, type Inventory, walk } from './model.ts';
 
 export interface BuildOptions {
   /** Decompressed bytes one bundle may produce before it is treated as a bomb. */
@@ -57,13 +58,48 @@ function refuseNonGo(target: string, file: FileComponent): void {
 }
 
 export async function buildInventory(target: string, opts: BuildOptions = {}): Promise<Inventory> {
-  const st = statTarget(target);
+  let st = statTarget(target);
+  // A symlink named on the command line is followed: the user asked for what it points at.
+  if (st.isSymbolicLink()) st = statTarget(followTargetLink(target));
   const ctx: InspectContext = {
     maxBundleBytes: opts.maxBundleBytes ?? DEFAULT_MAX_BUNDLE_BYTES,
     progress: opts.progress ?? (() => {}),
     findings: [],
     notes: [],
+    hashes: new HashPool(),
+    pending: [],
   };
+  try {
+    const root = await inspectTarget(target, st, ctx);
+    await Promise.all(ctx.pending);
+    return {
+      tool: { name: 'k3sguard', version: TOOL_VERSION },
+      target,
+      targetKind: root.kind,
+      root: root.component,
+      findings: ctx.findings,
+      notes: [...ctx.notes, ...strippedNotes(root.component)],
+    };
+  } finally {
+    await ctx.hashes.close();
+  }
+}
+
+/** Say plainly, for each Go binary whose build info was stripped, that its module list is missing. */
+function strippedNotes(root: Inventory['root']): Inventory['notes'] {
+  const notes: Inventory['notes'] = [];
+  for (const { component: c } of walk(root)) {
+    if (c.type === 'file' && c.binary.format === 'go-no-buildinfo')
+      notes.push({ location: c.location, message: c.binary.reason });
+  }
+  return notes;
+}
+
+async function inspectTarget(
+  target: string,
+  st: Stats,
+  ctx: InspectContext,
+): Promise<{ kind: Inventory['targetKind']; component: Inventory['root'] }> {
   const name = basename(resolve(target));
   let root: Inventory['root'];
   let targetKind: Inventory['targetKind'];
@@ -79,18 +115,8 @@ export async function buildInventory(target: string, opts: BuildOptions = {}): P
       targetKind = 'directory';
       root = await walkDirectory(target, ctx);
     }
-  } else if (st.isSymbolicLink()) {
-    // A symlink named on the command line is followed once: the user asked for what it points at.
-    return buildInventory(followTargetLink(target), opts);
   } else {
     throw new InputError('UNREADABLE', target, 'not a regular file or directory (device, fifo or socket)');
   }
-  return {
-    tool: { name: 'k3sguard', version: TOOL_VERSION },
-    target,
-    targetKind,
-    root,
-    findings: ctx.findings,
-    notes: ctx.notes,
-  };
+  return { kind: targetKind, component: root };
 }

@@ -30,7 +30,7 @@ export async function inspectDataDir(
     onElf(member, data) {
       inspected.set(
         member.path,
-        describeSource(data, member.path, [...location, member.path], member.sha256 ?? '', ctx, member.mode),
+        describeSource(data, member.path, [...location, member.path], member.sha256, member.mode),
       );
     },
   });

@@ -1,12 +1,13 @@
 // Inspect one file: hash it, tell what it is, and for a Go binary list its modules; for a
 // K3s binary also open its embedded bundle and inspect every file inside, the same way.
 import { basename } from 'node:path';
-import { scanForBundle } from '../readers/bundle-locate.ts';
-import { type BundleMember, type BundleScan, readEmbeddedBundle } from '../readers/bundle-stream.ts';
+import { frameMissing, frameRuns, searchFile } from '../readers/bundle-locate.ts';
+import { type BundleMember, type BundleScan, readBundleVerifying } from '../readers/bundle-stream.ts';
 import type { ByteSource } from '../readers/bytesource.ts';
 import { fileSource } from '../readers/bytesource.ts';
 import { readBinary } from '../readers/gobinary.ts';
 import { k3sIdentity } from '../readers/k3sidentity.ts';
+import type { HashPool } from '../util/hashpool.ts';
 import { goComponents } from './gocomponents.ts';
 import type { BundleComponent, Component, FileComponent, Finding, Location } from './model.ts';
 
@@ -15,6 +16,10 @@ export interface InspectContext {
   progress: (text: string) => void;
   findings: Finding[];
   notes: Array<{ location: Location; message: string }>;
+  /** Hashes large files on the other cores. */
+  hashes: HashPool;
+  /** Work still running (file hashes): awaited before the inventory is complete. */
+  pending: Array<Promise<void>>;
 }
 
 /** A file component from a source whose sha256 is already known. */
@@ -23,7 +28,6 @@ export function describeSource(
   path: string,
   location: Location,
   sha256: string,
-  ctx: InspectContext,
   mode?: number,
 ): FileComponent {
   const binary = readBinary(src);
@@ -47,8 +51,6 @@ export function describeSource(
       if (k3s.version) file.version = k3s.version;
     }
     file.children.push(...goComponents(ref, location, binary.buildInfo, k3s));
-  } else if (binary.format === 'go-no-buildinfo') {
-    ctx.notes.push({ location, message: binary.reason });
   }
   return file;
 }
@@ -97,7 +99,7 @@ export function memberComponents(
         size: m.size,
         sha256: m.sha256 ?? '',
         mode: m.mode,
-        binary: { format: 'other', detail: 'not an ELF file' },
+        binary: { format: 'other', detail: 'not ELF' },
         children: [],
       });
     } else if (m.type === 'symlink' || m.type === 'hardlink') {
@@ -114,6 +116,13 @@ export function memberComponents(
   return out;
 }
 
+/** Files from this size up are hashed by the worker pool; below it, in the search pass. */
+const POOL_MIN_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Inspect a file on disk. Its sha256 comes later for large files (the hash pool works on it
+ * while this thread reads build info and the bundle): `ctx.pending` settles it.
+ */
 export async function inspectFile(
   absPath: string,
   displayPath: string,
@@ -123,36 +132,44 @@ export async function inspectFile(
 ): Promise<FileComponent> {
   ctx.progress(`reading ${displayPath}`);
   const src = fileSource(absPath, displayPath);
-  let file: FileComponent;
-  let scan: ReturnType<typeof scanForBundle>;
   try {
-    scan = scanForBundle(src, { location });
-    file = describeSource(src, displayPath, location, scan.sha256, ctx, mode);
-  } finally {
-    src.close();
-  }
-  const isGo = file.binary.format === 'go' || file.binary.format === 'go-no-buildinfo';
-  if (isGo) ctx.findings.push(...scan.findings);
-  if (scan.bundle && isGo) {
-    const bundleLocation = [...location, `bundle:${scan.bundle.declaredHash}`];
+    const pooled = src.size >= POOL_MIN_BYTES;
+    const hashing = pooled ? ctx.hashes.hashFile(absPath, displayPath) : undefined;
+    const found = searchFile(src, { hash: !pooled });
+    const file = describeSource(src, displayPath, location, found.sha256 ?? '', mode);
+    if (hashing) {
+      const settled = hashing.then((sha256) => {
+        file.sha256 = sha256;
+      });
+      settled.catch(() => {}); // handled where ctx.pending is awaited
+      ctx.pending.push(settled);
+    }
+    const isGo = file.binary.format === 'go' || file.binary.format === 'go-no-buildinfo';
+    if (!isGo || found.names.length === 0) return file;
+    const { runs, firstReason } = frameRuns(src, found.magics);
+    if (runs.length === 0) {
+      ctx.findings.push(...frameMissing(src, location, found.names[0] as string, found.magics.length, firstReason));
+      return file;
+    }
+    // A K3s binary names one bundle; should a file name several, the label cannot say which.
+    const bundleLocation = [...location, found.names.length === 1 ? `bundle:${found.names[0]}` : 'bundle'];
     const inspected = new Map<string, FileComponent>();
-    const bundle = await readEmbeddedBundle(absPath, scan.bundle, {
+    const bundle = await readBundleVerifying(absPath, src, found.names, runs, {
       displayName: displayPath,
       location: bundleLocation,
       maxBytes: ctx.maxBundleBytes,
       progress: ctx.progress,
       onElf(member, data) {
-        const memberLocation = [...bundleLocation, member.path];
-        inspected.set(
-          member.path,
-          describeSource(data, member.path, memberLocation, member.sha256 ?? '', ctx, member.mode),
-        );
+        const at = [...bundleLocation, member.path];
+        inspected.set(member.path, describeSource(data, member.path, at, member.sha256, member.mode));
       },
     });
     ctx.findings.push(...bundle.findings);
     file.children.push(
       bundleComponent(bundle, bundleLocation, memberComponents(bundle.members, inspected, bundleLocation)),
     );
+    return file;
+  } finally {
+    src.close();
   }
-  return file;
 }

@@ -7,7 +7,7 @@ import { createHash, type Hash } from 'node:crypto';
 import type { Finding, Location, Sha256 } from '../inventory/model.ts';
 import { BundleFindings } from './bundle-findings.ts';
 import type { ByteSource } from './bytesource.ts';
-import { type Frame, walkFrames } from './zstdframes.ts';
+import { type Frame, type FrameRun, walkFrames } from './zstdframes.ts';
 
 export interface BundleLocation {
   /** The name the frame matched, or (when none matched) the first name found. */
@@ -42,6 +42,8 @@ export interface ScanOptions {
 const SUFFIX = Buffer.from('.tar.zst', 'latin1');
 const NAME_LENGTH = 64 + SUFFIX.length;
 const MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
+const MAGIC_TAIL = MAGIC.subarray(1);
+const ZST = Buffer.from('zst', 'latin1');
 /** Bounds for hostile files: more names or magic numbers than this are ignored. */
 const MAX_NAMES = 64;
 const MAX_MAGICS = 65_536;
@@ -75,9 +77,22 @@ function hashRange(read: Reader, hash: Hash, from: number, to: number, step: num
   for (let at = from; at < to; at += step) hash.update(read(at, Math.min(step, to - at)));
 }
 
-export function scanForBundle(src: ByteSource, options: ScanOptions = {}): BundleSearch {
-  const step = options.chunkSize ?? 8 * 1024 * 1024;
-  const whole = createHash('sha256');
+/** What one pass over a file finds: its hash (when asked for), bundle names, zstd magics. */
+export interface FileSearch {
+  sha256?: Sha256;
+  names: Sha256[];
+  magics: number[];
+}
+
+/**
+ * One pass over the file in `step`-sized reads: every `<64 hex>.tar.zst` name and every zstd
+ * magic number, and the sha256 of the whole file when `hash` is set. The needles searched for
+ * are the rare tails (`zst`, `b5 2f fd`), then checked in full: Buffer.indexOf of a needle
+ * with a common first byte (`.`, `28`) is several times slower over a 100 MB binary.
+ */
+export function searchFile(src: ByteSource, opts: { hash: boolean; chunkSize?: number }): FileSearch {
+  const step = opts.chunkSize ?? 8 * 1024 * 1024;
+  const whole = opts.hash ? createHash('sha256') : undefined;
   const names: Sha256[] = [];
   const magics: number[] = [];
   // Each read starts NAME_LENGTH - 1 bytes early, so a name or magic cut by a chunk border
@@ -88,39 +103,69 @@ export function scanForBundle(src: ByteSource, options: ScanOptions = {}): Bundl
     const start = Math.max(0, pos - overlap);
     const buf = read(start, pos + step - start);
     const fresh = pos - start; // buf[fresh] is file byte `pos`
-    whole.update(buf.subarray(fresh));
-    for (let i = buf.indexOf(SUFFIX, Math.max(0, fresh - SUFFIX.length + 1)); i >= 0; i = buf.indexOf(SUFFIX, i + 1)) {
-      if (i < 64 || !isLowerHex(buf, i - 64, i)) continue;
-      const name = buf.toString('latin1', i - 64, i);
+    whole?.update(buf.subarray(fresh));
+    // `zst` ends at i + 3; the name ends there too and must end at or after `fresh`.
+    for (let i = buf.indexOf(ZST, Math.max(0, fresh - ZST.length)); i >= 0; i = buf.indexOf(ZST, i + 1)) {
+      const nameStart = i + ZST.length - NAME_LENGTH;
+      if (nameStart < 0 || i + ZST.length <= fresh) continue;
+      if (buf.compare(SUFFIX, 0, SUFFIX.length, nameStart + 64, nameStart + NAME_LENGTH) !== 0) continue;
+      if (!isLowerHex(buf, nameStart, nameStart + 64)) continue;
+      const name = buf.toString('latin1', nameStart, nameStart + 64);
       if (names.length < MAX_NAMES && !names.includes(name)) names.push(name);
     }
-    for (let i = buf.indexOf(MAGIC, Math.max(0, fresh - MAGIC.length + 1)); i >= 0; i = buf.indexOf(MAGIC, i + 1)) {
+    // The magic starts at i - 1 and was not whole in the previous read unless it ended by
+    // `fresh`: so it starts at fresh - 3 or later.
+    for (let i = buf.indexOf(MAGIC_TAIL, Math.max(1, fresh - 2)); i >= 0; i = buf.indexOf(MAGIC_TAIL, i + 1)) {
       if (magics.length >= MAX_MAGICS) break;
-      magics.push(start + i);
+      if (buf[i - 1] === MAGIC[0]) magics.push(start + i - 1);
     }
   }
-  const result: BundleSearch = { sha256: whole.digest('hex'), size: src.size, declaredHashes: names, findings: [] };
-  if (names.length === 0) return result;
+  return whole ? { sha256: whole.digest('hex'), names, magics } : { names, magics };
+}
 
-  const runs = [];
+export type Run = Extract<FrameRun, { ok: true }>;
+
+/** Every valid run of frames starting at a magic, largest first; why none, when none. */
+export function frameRuns(src: ByteSource, magics: readonly number[]): { runs: Run[]; firstReason: string } {
+  const runs: Run[] = [];
   let firstReason = 'no zstd frame magic in the file';
   for (const at of magics) {
     const run = walkFrames(src, at);
     if (run.ok) runs.push(run);
     else if (runs.length === 0) firstReason = run.reason;
   }
-  const declared = names[0] as Sha256;
-  if (runs.length === 0) {
-    const base = [...(options.location ?? [src.name]), `bundle:${declared}`];
-    const findings = new BundleFindings(base, 'embedded', src.name);
-    findings.add(
-      'K3SG-BUNDLE-FRAME-MISSING',
-      `${src.name} names an embedded bundle ${declared}.tar.zst but holds no valid zstd frame (${magics.length} candidate offsets; first: ${firstReason}): the bundle was removed or damaged.`,
-    );
-    result.findings = findings.list;
-    return result;
-  }
   runs.sort((a, b) => b.end - b.offset - (a.end - a.offset));
+  return { runs, firstReason };
+}
+
+/** The K3SG-BUNDLE-FRAME-MISSING finding: a bundle is named but no frame is there. */
+export function frameMissing(
+  src: ByteSource,
+  location: Location | undefined,
+  declared: Sha256,
+  magics: number,
+  why: string,
+): Finding[] {
+  const base = [...(location ?? [src.name]), `bundle:${declared}`];
+  const findings = new BundleFindings(base, 'embedded', src.name);
+  findings.add(
+    'K3SG-BUNDLE-FRAME-MISSING',
+    `${src.name} names an embedded bundle ${declared}.tar.zst but holds no valid zstd frame (${magics} candidate offsets; first: ${why}): the bundle was removed or damaged.`,
+  );
+  return findings.list;
+}
+
+/**
+ * Hash the runs (largest first, at most MAX_RUNS_HASHED) until one's hash, at one of its
+ * frame boundaries, is a declared name. None: the largest run, with hashMatches false.
+ */
+export function chooseRun(
+  src: ByteSource,
+  runs: readonly Run[],
+  names: readonly Sha256[],
+  step = 8 * 1024 * 1024,
+): BundleLocation | undefined {
+  const read = reader(src, step);
   const wanted = new Set(names);
   let best: BundleLocation | undefined;
   for (const run of runs.slice(0, MAX_RUNS_HASHED)) {
@@ -140,13 +185,29 @@ export function scanForBundle(src: ByteSource, options: ScanOptions = {}): Bundl
         sha256: digest,
         frames: run.frames.slice(0, i + 1),
       };
-      if (wanted.has(digest)) {
-        result.bundle = { declaredHash: digest, hashMatches: true, ...location };
-        return result;
-      }
-      if (last && !best) best = { declaredHash: declared, hashMatches: false, ...location };
+      if (wanted.has(digest)) return { declaredHash: digest, hashMatches: true, ...location };
+      if (last && !best) best = { declaredHash: names[0] as Sha256, hashMatches: false, ...location };
     }
   }
-  if (best) result.bundle = best;
+  return best;
+}
+
+/** Search, walk and hash: where the bundle is, verified against its name. */
+export function scanForBundle(src: ByteSource, options: ScanOptions = {}): BundleSearch {
+  const found = searchFile(src, { hash: true, chunkSize: options.chunkSize });
+  const result: BundleSearch = {
+    sha256: found.sha256 as Sha256,
+    size: src.size,
+    declaredHashes: found.names,
+    findings: [],
+  };
+  if (found.names.length === 0) return result;
+  const { runs, firstReason } = frameRuns(src, found.magics);
+  if (runs.length === 0) {
+    result.findings = frameMissing(src, options.location, found.names[0] as Sha256, found.magics.length, firstReason);
+    return result;
+  }
+  const bundle = chooseRun(src, runs, found.names, options.chunkSize);
+  if (bundle) result.bundle = bundle;
   return result;
 }

@@ -2,13 +2,16 @@
 // read from the file, decompressed by node:zlib's zstd (on the libuv thread pool) and parsed
 // as tar, each member hashed on the main thread while the pool decompresses the next chunk.
 // Limits stop a zstd bomb early (ZSTD_LIMIT) and bound the decoder's window memory.
+import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { InputError } from '../errors.ts';
+import type { Sha256 } from '../inventory/model.ts';
 import { TarMemberCollector } from './bundle-collect.ts';
 import { BundleFindings } from './bundle-findings.ts';
-import type { BundleLocation } from './bundle-locate.ts';
+import { type BundleLocation, chooseRun, type Run } from './bundle-locate.ts';
 import { checkManifests } from './bundle-manifest.ts';
 import type { BundleReadOptions, BundleScan } from './bundle-types.ts';
+import type { ByteSource } from './bytesource.ts';
 import { TarReader } from './tar.ts';
 import { decompressFrame } from './zstd-stream.ts';
 
@@ -33,11 +36,12 @@ const PROGRESS_EVERY = 64 * 1024 * 1024;
  */
 async function streamTar(
   path: string,
-  location: BundleLocation,
+  location: Pick<BundleLocation, 'frames'>,
   file: string,
   options: EmbeddedReadOptions,
   collector: TarMemberCollector,
   decompressed: { bytes: number },
+  onFrameInput?: (frame: number, bytes: Buffer) => void,
 ): Promise<void> {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BUNDLE_BYTES;
   const maxWindowLog = options.maxWindowLog ?? DEFAULT_MAX_WINDOW_LOG;
@@ -49,13 +53,22 @@ async function streamTar(
   try {
     // node:zlib does not continue past the end of a zstd frame, so each frame gets its own
     // decompressor; the tar stream runs on across them. Skippable frames hold no content.
-    for (const frame of location.frames) {
-      if (frame.kind !== 'zstd') continue;
+    for (const [index, frame] of location.frames.entries()) {
+      if (frame.kind !== 'zstd') {
+        // A skippable frame holds no content, but its bytes are part of the bundle's hash.
+        if (onFrameInput) {
+          const bytes = Buffer.alloc(frame.length);
+          await fh.read(bytes, 0, frame.length, frame.offset);
+          onFrameInput(index, bytes);
+        }
+        continue;
+      }
+      const onInput = onFrameInput && ((bytes: Buffer) => onFrameInput(index, bytes));
       // The first failure to parse what came out (tar, paths, the caller's onElf) stops the
       // parsing, but the frame is still decompressed to its end: if zstd then finds the data
       // corrupt (its checksum comes last), that is the real cause and is what gets reported.
       let failure: unknown;
-      await decompressFrame(fh, frame.offset, frame.length, { file, maxWindowLog }, async (chunk) => {
+      await decompressFrame(fh, frame.offset, frame.length, { file, maxWindowLog, onInput }, async (chunk) => {
         decompressed.bytes += chunk.length;
         const total = decompressed.bytes;
         if (total > maxBytes) {
@@ -91,27 +104,21 @@ async function streamTar(
   collector.finish();
 }
 
-/**
- * Read the embedded bundle at `location` in `path` (from scanForBundle): every member
- * hashed, ELF members handed to `onElf`, both manifests checked. Tampering is reported as
- * findings; input that cannot be read safely throws InputError, except that when the
- * frame's hash already differs from its name, a read failure becomes a finding too
- * (K3SG-BUNDLE-UNREADABLE) so the report keeps the tampering finding.
- */
-export async function readEmbeddedBundle(
+interface Collected {
+  collector: TarMemberCollector;
+  bytes: number;
+  /** Why reading stopped early; undefined when the whole bundle was read. */
+  error?: InputError;
+}
+
+/** Stream the frames of `location` into a fresh collector; reading errors are returned, not thrown. */
+async function collect(
   path: string,
-  location: BundleLocation,
-  options: EmbeddedReadOptions = {},
-): Promise<BundleScan> {
-  const file = options.displayName ?? path;
-  const base = options.location ?? [file, `bundle:${location.declaredHash}`];
-  const findings = new BundleFindings(base, 'embedded', file);
-  if (!location.hashMatches) {
-    findings.add(
-      'K3SG-BUNDLE-HASH',
-      `The embedded bundle (${location.length} bytes at offset ${location.offset}) has sha256 ${location.sha256}, but its name says ${location.declaredHash}: it was replaced or modified after the binary was built.`,
-    );
-  }
+  location: Pick<BundleLocation, 'frames'>,
+  file: string,
+  options: EmbeddedReadOptions,
+  onFrameInput?: (frame: number, bytes: Buffer) => void,
+): Promise<Collected> {
   const collector = new TarMemberCollector({
     file,
     sourcePrefix: `${file}!bundle/`,
@@ -120,15 +127,34 @@ export async function readEmbeddedBundle(
     maxMembers: options.maxMembers,
   });
   const decompressed = { bytes: 0 };
-  let complete = true;
   try {
-    await streamTar(path, location, file, options, collector, decompressed);
+    await streamTar(path, location, file, options, collector, decompressed, onFrameInput);
+    return { collector, bytes: decompressed.bytes };
   } catch (e) {
-    if (location.hashMatches || !(e instanceof InputError)) throw e;
-    complete = false;
-    findings.add('K3SG-BUNDLE-UNREADABLE', `The tampered bundle cannot be read: ${e.message}.`);
+    if (!(e instanceof InputError)) throw e;
+    return { collector, bytes: decompressed.bytes, error: e };
   }
-  if (complete) {
+}
+
+/**
+ * The scan of a bundle that was read: tampering as findings. A read failure is thrown when
+ * the frame's hash matched its name (a consistent bundle that is corrupt); when it did not,
+ * the failure becomes a finding (K3SG-BUNDLE-UNREADABLE) so the report keeps the tampering.
+ */
+function finishScan(location: BundleLocation, got: Collected, file: string, options: EmbeddedReadOptions): BundleScan {
+  const base = options.location ?? [file, `bundle:${location.declaredHash}`];
+  const findings = new BundleFindings(base, 'embedded', file);
+  if (!location.hashMatches) {
+    findings.add(
+      'K3SG-BUNDLE-HASH',
+      `The embedded bundle (${location.length} bytes at offset ${location.offset}) has sha256 ${location.sha256}, but its name says ${location.declaredHash}: it was replaced or modified after the binary was built.`,
+    );
+  }
+  const { collector } = got;
+  if (got.error) {
+    if (location.hashMatches) throw got.error;
+    findings.add('K3SG-BUNDLE-UNREADABLE', `The tampered bundle cannot be read: ${got.error.message}.`);
+  } else {
     for (const path of new Set(collector.duplicates)) {
       findings.add(
         'K3SG-BUNDLE-MEMBER-DUPLICATE',
@@ -149,9 +175,58 @@ export async function readEmbeddedBundle(
     sha256: location.sha256,
     offset: location.offset,
     compressedSize: location.length,
-    uncompressedSize: decompressed.bytes,
+    uncompressedSize: got.bytes,
     members,
     links: members.flatMap((m) => (m.type === 'symlink' ? [{ name: m.path, target: m.linkTarget }] : [])),
     findings: findings.list,
   };
+}
+
+/**
+ * Read the embedded bundle at `location` in `path` (verified by scanForBundle): every member
+ * hashed, ELF members handed to `onElf`, both manifests checked.
+ */
+export async function readEmbeddedBundle(
+  path: string,
+  location: BundleLocation,
+  options: EmbeddedReadOptions = {},
+): Promise<BundleScan> {
+  const file = options.displayName ?? path;
+  return finishScan(location, await collect(path, location, file, options), file, options);
+}
+
+/**
+ * Read the largest run of frames as the bundle, hashing its bytes in the same pass that
+ * decompresses them, so the common case reads the frame once. Only when that hash is not a
+ * declared name (tampering, or an odd layout) are the candidates hashed one by one
+ * (chooseRun) and the right one read, or the largest reported as not matching its name.
+ */
+export async function readBundleVerifying(
+  path: string,
+  src: ByteSource,
+  names: readonly Sha256[],
+  runs: readonly Run[],
+  options: EmbeddedReadOptions = {},
+): Promise<BundleScan> {
+  const file = options.displayName ?? path;
+  const run = runs[0];
+  if (!run) throw new Error('readBundleVerifying: no candidate run');
+  const hash = createHash('sha256');
+  const got = await collect(path, run, file, options, (_frame, bytes) => hash.update(bytes));
+  const sha256 = hash.digest('hex');
+  const streamed: BundleLocation = {
+    declaredHash: sha256,
+    hashMatches: true,
+    offset: run.offset,
+    length: run.end - run.offset,
+    sha256,
+    frames: run.frames,
+  };
+  if (!got.error && names.includes(sha256)) return finishScan(streamed, got, file, options);
+  const chosen = chooseRun(src, runs, names);
+  if (!chosen) throw new Error('readBundleVerifying: no run chosen');
+  // Same bytes as streamed: what was read stands (a failure is thrown if the hash matched,
+  // a finding if not). Another run matched: read that one instead.
+  if (chosen.offset === run.offset && chosen.length === streamed.length) return finishScan(chosen, got, file, options);
+  return readEmbeddedBundle(path, chosen, options);
 }

@@ -17,6 +17,8 @@ export interface FrameReadOptions {
   file: string;
   /** Refuse frames whose window is over 2^maxWindowLog bytes (bounds the decoder's memory). */
   maxWindowLog: number;
+  /** Sees every compressed byte, in order, as it is read (to hash the frame in the same pass). */
+  onInput?: (bytes: Buffer) => void;
 }
 
 /** node:zlib's zstd errors, as coded InputErrors. */
@@ -36,7 +38,14 @@ function zstdError(e: unknown, opts: FrameReadOptions): unknown {
 }
 
 /** Feed bytes [offset, offset + length) of `fh` to `zstd`, double-buffered, then end it. */
-async function feed(fh: FileHandle, offset: number, length: number, zstd: ZstdDecompress, file: string): Promise<void> {
+async function feed(
+  fh: FileHandle,
+  offset: number,
+  length: number,
+  zstd: ZstdDecompress,
+  opts: FrameReadOptions,
+): Promise<void> {
+  const file = opts.file;
   const buffers = [Buffer.allocUnsafe(IN_CHUNK), Buffer.allocUnsafe(IN_CHUNK)];
   const consumed: Array<Promise<void> | undefined> = [undefined, undefined];
   const end = offset + length;
@@ -46,6 +55,7 @@ async function feed(fh: FileHandle, offset: number, length: number, zstd: ZstdDe
     const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, end - at), at);
     if (bytesRead === 0) throw new InputError('UNREADABLE', file, 'bundle: the file ended inside the zstd frame');
     at += bytesRead;
+    opts.onInput?.(buf.subarray(0, bytesRead));
     consumed[i] = new Promise((resolve, reject) => {
       zstd.write(buf.subarray(0, bytesRead), (e) => (e ? reject(e) : resolve()));
     });
@@ -71,7 +81,7 @@ export async function decompressFrame(
     chunkSize: OUT_CHUNK,
     params: { [constants.ZSTD_d_windowLogMax]: opts.maxWindowLog },
   });
-  const feeding = feed(fh, offset, length, zstd, opts.file);
+  const feeding = feed(fh, offset, length, zstd, opts);
   // A feeding failure surfaces through the stream (destroyed with it) or the final await.
   feeding.catch((e: unknown) => zstd.destroy(e instanceof Error ? e : new Error(String(e))));
   let ownError: { error: unknown } | undefined;

@@ -42,14 +42,17 @@ function describeBinary(b: BinaryInfo): string {
     case 'packed':
       return `packed (${b.packer}): contents cannot be inspected`;
     case 'other':
-      return `not a Go ELF binary (${b.detail})`;
+      return `not a Go binary: ${b.detail}`;
   }
 }
 
 function moduleLine(m: GoModuleComponent): string {
-  const version = m.module.version === '(devel)' ? '(devel)' : m.module.version;
-  let line = `${m.module.path} ${version}`;
-  if (m.role === 'main') line += ' (main)';
+  // A main module recorded as `(devel)` shows the version the inventory found for it (the
+  // K3s -X ldflag), and says so; never `(devel)` as if it were a version.
+  const recorded = m.module.version;
+  const shown = m.replacement ? recorded : (m.version ?? recorded);
+  let line = `${m.module.path} ${shown}`;
+  if (m.role === 'main') line += shown !== recorded ? ` (main; build info says ${recorded})` : ' (main)';
   if (m.replacement) line += ` => ${m.replacement.path}${m.replacement.version ? ` ${m.replacement.version}` : ''}`;
   if (m.upstream) line += `  [fork of ${m.upstream.path} ${m.upstream.version}]`;
   return line;
