@@ -4,6 +4,7 @@ import { lstatSync, realpathSync, type Stats } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { InputError } from '../errors.ts';
 import { HashPool } from '../util/hashpool.ts';
+import { InterleavedHasher } from '../util/interleaved-hasher.ts';
 import { TOOL_VERSION } from '../version.ts';
 import { inspectDataDir, isDataDir } from './datadir.ts';
 import { walkDirectory } from './directory.ts';
@@ -66,7 +67,9 @@ export async function buildInventory(target: string, opts: BuildOptions = {}): P
     progress: opts.progress ?? (() => {}),
     findings: [],
     notes: [],
-    hashes: new HashPool(),
+    // One file: hash it in the main thread's idle time while its bundle decompresses. Many:
+    // hash them on a pool of worker threads, in parallel with everything else.
+    hashes: st.isFile() ? new InterleavedHasher() : new HashPool(),
     pending: [],
   };
   try {

@@ -7,7 +7,7 @@ import type { ByteSource } from '../readers/bytesource.ts';
 import { fileSource } from '../readers/bytesource.ts';
 import { readBinary } from '../readers/gobinary.ts';
 import { k3sIdentity } from '../readers/k3sidentity.ts';
-import type { HashPool } from '../util/hashpool.ts';
+import type { FileHasher } from '../util/hashpool.ts';
 import { goComponents } from './gocomponents.ts';
 import type { BundleComponent, Component, FileComponent, Finding, Location } from './model.ts';
 
@@ -17,7 +17,7 @@ export interface InspectContext {
   findings: Finding[];
   notes: Array<{ location: Location; message: string }>;
   /** Hashes large files on the other cores. */
-  hashes: HashPool;
+  hashes: FileHasher;
   /** Work still running (file hashes): awaited before the inventory is complete. */
   pending: Array<Promise<void>>;
 }

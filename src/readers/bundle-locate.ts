@@ -49,6 +49,8 @@ const MAX_NAMES = 64;
 const MAX_MAGICS = 65_536;
 /** Candidate runs hashed at most (largest first); the real bundle is by far the largest. */
 const MAX_RUNS_HASHED = 8;
+/** A run of frames this large is jumped over by a search that is not hashing the file. */
+const SKIP_RUN_BYTES = 1024 * 1024;
 
 function isLowerHex(buf: Buffer, start: number, end: number): boolean {
   for (let i = start; i < end; i++) {
@@ -91,6 +93,9 @@ export interface FileSearch {
  * with a common first byte (`.`, `28`) is several times slower over a 100 MB binary.
  */
 export function searchFile(src: ByteSource, opts: { hash: boolean; chunkSize?: number }): FileSearch {
+  // Without a hash to compute, the bytes of a large frame need not be read at all: a name or
+  // magic inside compressed data means nothing. So a large run found is jumped over.
+  const skipRuns = !opts.hash;
   const step = opts.chunkSize ?? 8 * 1024 * 1024;
   const whole = opts.hash ? createHash('sha256') : undefined;
   const names: Sha256[] = [];
@@ -115,10 +120,21 @@ export function searchFile(src: ByteSource, opts: { hash: boolean; chunkSize?: n
     }
     // The magic starts at i - 1 and was not whole in the previous read unless it ended by
     // `fresh`: so it starts at fresh - 3 or later.
+    let skipTo = 0;
     for (let i = buf.indexOf(MAGIC_TAIL, Math.max(1, fresh - 2)); i >= 0; i = buf.indexOf(MAGIC_TAIL, i + 1)) {
       if (magics.length >= MAX_MAGICS) break;
-      if (buf[i - 1] === MAGIC[0]) magics.push(start + i - 1);
+      if (buf[i - 1] !== MAGIC[0]) continue;
+      const at = start + i - 1;
+      magics.push(at);
+      if (!skipRuns) continue;
+      const run = walkFrames(src, at);
+      if (run.ok && run.end - run.offset >= SKIP_RUN_BYTES && run.end > pos + step) {
+        skipTo = run.end;
+        break;
+      }
     }
+    // Continue at the run's end: the next read starts `overlap` bytes before `pos`.
+    if (skipTo > 0) pos = skipTo - step;
   }
   return whole ? { sha256: whole.digest('hex'), names, magics } : { names, magics };
 }

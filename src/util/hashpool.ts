@@ -15,7 +15,14 @@ interface Job {
 
 type Reply = { sha256: string } | { error: string };
 
-export class HashPool {
+/** Computes the sha256 of whole files, off the critical path. */
+export interface FileHasher {
+  /** sha256 of the file at `path`; `file` is how the user named it, for errors. */
+  hashFile(path: string, file: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export class HashPool implements FileHasher {
   private readonly idle: Worker[] = [];
   private readonly running = new Map<Worker, Job>();
   private readonly queue: Job[] = [];

@@ -106,3 +106,35 @@ describe('scanForBundle on a Go binary embedding a bundle', { skip: goSkip() }, 
     assert.equal(frameOnly.bundle, undefined);
   });
 });
+
+describe('searchFile without hashing jumps over a large frame and finds what lies beyond it', {
+  skip: goSkip(),
+}, () => {
+  test('names and magics after the bundle frame, at every chunk size', async () => {
+    const { searchFile } = await import('../../src/readers/bundle-locate.ts');
+    // A real frame over the 1 MiB jump threshold (2 MiB of incompressible bytes through zstd),
+    // then a name and a magic after it.
+    const { execFileSync } = await import('node:child_process');
+    const blocks: Buffer[] = [createHash('sha256').update('seed').digest()];
+    while (blocks.length < 65_536)
+      blocks.push(
+        createHash('sha256')
+          .update(blocks.at(-1) as Buffer)
+          .digest(),
+      );
+    const frame = execFileSync('zstd', ['-1', '-c'], { input: Buffer.concat(blocks), maxBuffer: 64 << 20 });
+    assert.ok(frame.length > 1024 * 1024);
+    const name = Buffer.from(`${'ab'.repeat(32)}.tar.zst`, 'latin1');
+    const after = Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0, 0, 0]);
+    const data = Buffer.concat([Buffer.alloc(1000), frame, Buffer.alloc(77), name, Buffer.alloc(5), after]);
+    const src = bufferSource('t', data);
+    const full = searchFile(src, { hash: true });
+    for (const chunkSize of [4099, 65_536, 1 << 20, 8 << 20]) {
+      const quick = searchFile(src, { hash: false, chunkSize });
+      assert.deepEqual(quick.names, ['ab'.repeat(32)], `chunk ${chunkSize}`);
+      assert.equal(quick.magics[0], 1000);
+      assert.equal(quick.magics.at(-1), data.length - after.length, `chunk ${chunkSize}`);
+      assert.ok(full.magics.includes(data.length - after.length));
+    }
+  });
+});
