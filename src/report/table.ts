@@ -31,6 +31,10 @@ export function humanSize(n: number): string {
   return `${v.toFixed(1)} ${units[i]}`;
 }
 
+function count(n: number, noun: string, plural = `${noun}s`): string {
+  return `${n} ${n === 1 ? noun : plural}`;
+}
+
 function describeBinary(b: BinaryInfo): string {
   switch (b.format) {
     case 'go':
@@ -73,11 +77,16 @@ function renderFile(f: FileComponent, depth: number, opts: TableOptions, paint: 
   if (f.binary.format === 'go') {
     const bi = f.binary.buildInfo;
     const mods = f.children.filter((c): c is GoModuleComponent => c.type === 'go-module');
-    if (!bi.main) out.push(`${pad}  package ${bi.path ?? '?'} (GOPATH build: no module list recorded)`);
-    const replaced = mods.filter((m) => m.replacement).length;
-    const forks = mods.filter((m) => m.upstream).length;
-    out.push(`${pad}  modules: ${mods.length}, ${replaced} replaced, ${forks} forks; stdlib ${bi.goVersion}`);
-    if (opts.modules) for (const m of mods) out.push(`${pad}    ${moduleLine(m)}`);
+    if (!bi.main) {
+      out.push(`${pad}  package ${bi.path ?? '?'}: GOPATH build, no module list recorded; stdlib ${bi.goVersion}`);
+    } else {
+      const replaced = mods.filter((m) => m.replacement).length;
+      const forks = mods.filter((m) => m.upstream).length;
+      out.push(
+        `${pad}  ${count(mods.length, 'module')}, ${replaced} replaced, ${count(forks, 'fork')}; stdlib ${bi.goVersion}`,
+      );
+      if (opts.modules) for (const m of mods) out.push(`${pad}    ${moduleLine(m)}`);
+    }
   }
   for (const c of f.children) if (c.type === 'k3s-bundle') renderBundle(c, depth + 1, opts, paint, out);
 }
@@ -154,7 +163,7 @@ export function renderInventoryTable(inv: Inventory, opts: TableOptions): string
   }
   out.push(
     '',
-    `Summary: ${files} files, ${goBinaries} Go binaries, ${bundles} K3s bundles, ${modules} modules (${forks} forks); ${inv.findings.length} findings`,
+    `Summary: ${count(files, 'file')}, ${count(goBinaries, 'Go binary', 'Go binaries')}, ${count(bundles, 'K3s bundle')}, ${count(modules, 'module')} (${count(forks, 'fork')}); ${count(inv.findings.length, 'finding')}`,
   );
   const findings = renderFindings(inv.findings, opts.color);
   return `${out.join('\n')}\n${findings ? `\n${findings}` : ''}`;
