@@ -36,14 +36,17 @@ function program(setExit: (code: number) => void): Command {
   cmd
     .command('sbom')
     .description('write an SBOM (CycloneDX 1.6 or SPDX 2.3) of everything inspect finds')
-    .argument('<target>', 'a file, a folder, or an extracted K3s data/<hash> dir')
+    .argument('[target]', 'a file, a folder, or an extracted K3s data/<hash> dir')
+    .option('--self', "k3sguard's own SBOM: the tool and its runtime npm packages, from its lock file")
     .addOption(
       new Option('--format <format>', 'SBOM format').choices(['cyclonedx-json', 'spdx-json']).default('cyclonedx-json'),
     )
     .option('-o, --output <file>', 'write to FILE instead of stdout')
     .option('--no-progress', 'no progress line on stderr')
     .addOption(maxBundle)
-    .action(async (target: string, opts) => setExit(await (await import('./sbom.ts')).runSbom(target, opts)));
+    .action(async (target: string | undefined, opts) =>
+      setExit(await (await import('./sbom.ts')).runSbom(target, opts)),
+    );
 
   return cmd;
 }

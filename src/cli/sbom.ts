@@ -1,3 +1,4 @@
+import { InputError } from '../errors.ts';
 import { buildInventory } from '../inventory/build.ts';
 import { toCycloneDxJson } from '../report/cyclonedx.ts';
 import { toSpdxJson } from '../report/spdx.ts';
@@ -8,12 +9,21 @@ import { terminalProgress } from './progress.ts';
 
 export interface SbomOptions {
   format: 'cyclonedx-json' | 'spdx-json';
+  self?: boolean;
   output?: string;
   progress: boolean;
   maxBundleSize: number;
 }
 
-export async function runSbom(target: string, opts: SbomOptions): Promise<number> {
+export async function runSbom(target: string | undefined, opts: SbomOptions): Promise<number> {
+  if (opts.self) {
+    if (target !== undefined) throw new InputError('USAGE', target, 'give a target or --self, not both');
+    const { selfCycloneDxJson, selfSpdxJson } = await import('../report/self-sbom.ts');
+    writeOutput(opts.format === 'spdx-json' ? selfSpdxJson() : selfCycloneDxJson(), opts.output);
+    return EXIT_CLEAN;
+  }
+  if (target === undefined)
+    throw new InputError('USAGE', undefined, 'sbom needs a target (a file, a folder, a data dir) or --self');
   const progress = terminalProgress(opts.progress);
   const inv = await buildInventory(target, { maxBundleBytes: opts.maxBundleSize, progress: progress.update });
   progress.done();

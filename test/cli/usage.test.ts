@@ -114,3 +114,32 @@ test('-o writes the file atomically, and an error writes nothing', (t) => {
   }
   assert.deepEqual(readdirSync(ro), []);
 });
+
+test('sbom --self: the tool and its runtime packages, schema-valid, dev tools left out', async () => {
+  const { validateCycloneDx, validateSpdx } = await import('../report/schemas.ts');
+  const cdx = k3sguard(['sbom', '--self']);
+  assert.equal(cdx.code, 0, cdx.stderr);
+  assert.deepEqual(validateCycloneDx(cdx.stdout), []);
+  const bom = JSON.parse(cdx.stdout);
+  const lock = JSON.parse(readFileSync(new URL('../../package-lock.json', import.meta.url), 'utf8'));
+  const runtime = Object.entries(
+    lock.packages as Record<string, { dev?: boolean; devOptional?: boolean; version: string }>,
+  )
+    .filter(([path, p]) => path !== '' && !p.dev && !p.devOptional)
+    .map(([path, p]) => `${path.replace(/^.*node_modules\//, '')}@${p.version}`)
+    .sort();
+  assert.ok(runtime.length > 0);
+  assert.deepEqual(
+    bom.components.map((c: { name: string; version: string }) => `${c.name}@${c.version}`).sort(),
+    runtime,
+  );
+  assert.equal(bom.metadata.component.name, 'k3sguard');
+  assert.ok(!cdx.stdout.includes('typescript'), 'dev dependencies are not in the SBOM');
+  for (const c of bom.components) assert.match(c.hashes[0].content, /^[0-9a-f]{128}$/);
+  const spdx = k3sguard(['sbom', '--self', '--format', 'spdx-json']);
+  assert.equal(spdx.code, 0, spdx.stderr);
+  const errors = validateSpdx(spdx.stdout);
+  if (Array.isArray(errors)) assert.deepEqual(errors, []);
+  assert.equal(k3sguard(['sbom']).code, 2);
+  assert.equal(k3sguard(['sbom', '--self', '/bin/ls']).code, 2);
+});
