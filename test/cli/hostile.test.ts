@@ -3,32 +3,17 @@
 // problem, exit code 2, and write nothing (the working directory stays empty).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { buildEmbedder, goSkip, zstdFile } from '../readers/bundle-fixtures.ts';
+import { buildEmbedder, craftTar, type Entry, goSkip, zstdFile } from '../readers/bundle-fixtures.ts';
 import { assertInputError, k3sguard, tempDir } from './run.ts';
 
-// Python's tarfile writes whatever names it is given: the way to make members GNU tar refuses to.
-const PY_MAKE = `
-import io, json, sys, tarfile
-with tarfile.open(sys.argv[1], 'w', format=tarfile.GNU_FORMAT) as t:
-    for name, kind, data in json.loads(sys.argv[2]):
-        i = tarfile.TarInfo(name)
-        if kind == 'symlink':
-            i.type, i.linkname = tarfile.SYMTYPE, data
-            t.addfile(i)
-        else:
-            b = data.encode()
-            i.size = len(b)
-            t.addfile(i, io.BytesIO(b))
-`;
-
-function hostileBinary(dir: string, name: string, members: Array<[string, string, string]>, zstdArgs = ['-3']): string {
+function hostileBinary(dir: string, name: string, members: Entry[], zstdArgs = ['-3']): string {
   const work = join(dir, name);
   mkdirSync(work);
   const tar = join(work, 'bundle.tar');
-  execFileSync('python3', ['-c', PY_MAKE, tar, JSON.stringify(members)]);
+  craftTar(tar, members);
   return buildEmbedder(zstdFile(tar, `${tar}.zst`, zstdArgs), work).binary;
 }
 
@@ -41,7 +26,9 @@ function inspectIn(cwd: string, args: string[]) {
 describe('hostile bundles through the CLI', { skip: goSkip() }, () => {
   test('a member with ../ is refused naming the member', (t) => {
     const dir = tempDir(t);
-    const bin = hostileBinary(dir, 'dotdot', [['./bin/../../../tmp/k3sguard-escaped', 'file', 'pwned']]);
+    const bin = hostileBinary(dir, 'dotdot', [
+      { name: './bin/../../../tmp/k3sguard-escaped', type: 'file', data: 'pwned' },
+    ]);
     const cwd = tempDir(t);
     assertInputError(inspectIn(cwd, ['inspect', bin]), bin, /\.\..*component/);
     assert.equal(existsSync('/tmp/k3sguard-escaped'), false);
@@ -49,8 +36,8 @@ describe('hostile bundles through the CLI', { skip: goSkip() }, () => {
 
   test('an absolute member and a symlink out of the bundle are refused', (t) => {
     const dir = tempDir(t);
-    const abs = hostileBinary(dir, 'abs', [['/etc/k3sguard-abs', 'file', 'x']]);
-    const link = hostileBinary(dir, 'link', [['./bin/runc', 'symlink', '/usr/sbin/runc']]);
+    const abs = hostileBinary(dir, 'abs', [{ name: '/etc/k3sguard-abs', type: 'file', data: 'x' }]);
+    const link = hostileBinary(dir, 'link', [{ name: './bin/runc', type: 'symlink', link: '/usr/sbin/runc' }]);
     const cwd = tempDir(t);
     assertInputError(inspectIn(cwd, ['inspect', abs]), abs, /absolute path/);
     assertInputError(inspectIn(cwd, ['inspect', link]), link, /absolute path \/usr\/sbin\/runc/);
@@ -61,9 +48,9 @@ describe('hostile bundles through the CLI', { skip: goSkip() }, () => {
     const work = join(dir, 'trunc');
     mkdirSync(work);
     const tar = join(work, 'bundle.tar');
-    execFileSync('python3', ['-c', PY_MAKE, tar, JSON.stringify([['./bin/k3s', 'file', 'x'.repeat(5000)]])]);
+    craftTar(tar, [{ name: './bin/k3s', type: 'file', data: 'x'.repeat(5000) }]);
     const cut = join(work, 'cut.tar');
-    writeFileSync(cut, execFileSync('head', ['-c', '3000', tar]));
+    writeFileSync(cut, readFileSync(tar).subarray(0, 3000));
     const bin = buildEmbedder(zstdFile(cut, `${cut}.zst`, ['-3']), work).binary;
     assertInputError(inspectIn(tempDir(t), ['inspect', bin]), bin, /truncat|end of archive|corrupt/i);
   });
@@ -85,11 +72,11 @@ describe('hostile bundles through the CLI', { skip: goSkip() }, () => {
     const work = join(dir, 'corrupt');
     mkdirSync(work);
     const tar = join(work, 'bundle.tar');
-    execFileSync('python3', ['-c', PY_MAKE, tar, JSON.stringify([['./bin/k3s', 'file', 'k3s '.repeat(10_000)]])]);
+    craftTar(tar, [{ name: './bin/k3s', type: 'file', data: 'k3s '.repeat(10_000) }]);
     const zst = zstdFile(tar, `${tar}.zst`, ['-3']);
     // Damage a byte in the last block's data, then name the frame by its (damaged) hash: a
     // consistent forgery, so the damage is an input error rather than a tampering finding.
-    const bytes = execFileSync('cat', [zst]);
+    const bytes = readFileSync(zst);
     bytes[bytes.length - 10] = (bytes[bytes.length - 10] as number) ^ 0xff;
     writeFileSync(zst, bytes);
     const bin = buildEmbedder(zst, work).binary;

@@ -170,3 +170,23 @@ export function buildEmbedder(zst: string, outDir: string): { binary: string; sh
   });
   return { binary, sha256 };
 }
+
+export type Entry = { name: string; type: 'file' | 'dir' | 'symlink' | 'hardlink'; data?: string; link?: string };
+
+// Python's tarfile writes whatever names it is given: the way to make members GNU tar refuses to.
+const PY_MAKE = `
+import io, json, sys, tarfile
+with tarfile.open(sys.argv[1], 'w', format=tarfile.GNU_FORMAT) as t:
+    for e in json.loads(sys.argv[2]):
+        i = tarfile.TarInfo(e['name'])
+        i.type = {'file': tarfile.REGTYPE, 'dir': tarfile.DIRTYPE, 'symlink': tarfile.SYMTYPE, 'hardlink': tarfile.LNKTYPE}[e['type']]
+        i.linkname = e.get('link', '')
+        data = e.get('data', '').encode()
+        i.size = len(data) if e['type'] == 'file' else 0
+        t.addfile(i, io.BytesIO(data) if e['type'] == 'file' else None)
+`;
+
+/** A tar at `path` holding exactly `entries`, hostile names included (python3's tarfile). */
+export function craftTar(path: string, entries: readonly Entry[]): void {
+  execFileSync('python3', ['-c', PY_MAKE, path, JSON.stringify(entries)]);
+}

@@ -9,22 +9,18 @@ import { after, before, describe, test } from 'node:test';
 import { isInputError } from '../../src/errors.ts';
 import { readEmbeddedBundle } from '../../src/readers/bundle-stream.ts';
 import { CACHE_DIR } from '../fixtures/realbins.ts';
-import { K3S_LIKE, locateWhole, packBundle, sh, stageBin, tempDir, toolsSkip, zstdFile } from './bundle-fixtures.ts';
-
-type Entry = { name: string; type: 'file' | 'dir' | 'symlink' | 'hardlink'; data?: string; link?: string };
-
-// Python's tarfile writes whatever names it is given: the way to make members GNU tar refuses to.
-const PY_MAKE = `
-import io, json, sys, tarfile
-with tarfile.open(sys.argv[1], 'w', format=tarfile.GNU_FORMAT) as t:
-    for e in json.loads(sys.argv[2]):
-        i = tarfile.TarInfo(e['name'])
-        i.type = {'file': tarfile.REGTYPE, 'dir': tarfile.DIRTYPE, 'symlink': tarfile.SYMTYPE, 'hardlink': tarfile.LNKTYPE}[e['type']]
-        i.linkname = e.get('link', '')
-        data = e.get('data', '').encode()
-        i.size = len(data) if e['type'] == 'file' else 0
-        t.addfile(i, io.BytesIO(data) if e['type'] == 'file' else None)
-`;
+import {
+  craftTar,
+  type Entry,
+  K3S_LIKE,
+  locateWhole,
+  packBundle,
+  sh,
+  stageBin,
+  tempDir,
+  toolsSkip,
+  zstdFile,
+} from './bundle-fixtures.ts';
 
 const skip = toolsSkip();
 
@@ -38,7 +34,7 @@ describe('hostile bundles', { skip }, () => {
   let n = 0;
   function craft(entries: Entry[]): string {
     const tar = join(dir, `crafted-${++n}.tar`);
-    execFileSync('python3', ['-c', PY_MAKE, tar, JSON.stringify(entries)]);
+    craftTar(tar, entries);
     return zstdFile(tar, `${tar}.zst`, ['-3']);
   }
 

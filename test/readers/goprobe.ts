@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { crc32 } from 'node:zlib';
+import { writeGoProxy } from '../fixtures/goproxy.ts';
 import { CACHE_DIR } from '../fixtures/realbins.ts';
 import { goEnv, goUnavailable } from './goversionm.ts';
 
@@ -152,56 +152,14 @@ function writeTree(root: string, files: Record<string, string>): void {
   }
 }
 
-/** A GOPROXY directory: <path>/@v/{list, V.info, V.mod, V.zip}. */
+/** A GOPROXY directory serving PROXY_MODULES (test/fixtures/goproxy.ts writes the layout). */
 function writeProxy(root: string): void {
-  for (const [id, files] of Object.entries(PROXY_MODULES)) {
-    const [path = '', version = ''] = id.split('@');
-    const dir = join(root, path, '@v');
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'list'), `${version}\n`);
-    writeFileSync(join(dir, `${version}.info`), JSON.stringify({ Version: version, Time: '2024-01-02T03:04:05Z' }));
-    writeFileSync(join(dir, `${version}.mod`), files['go.mod'] ?? '');
-    const entries = Object.entries(files).map(([name, text]) => ({ name: `${id}/${name}`, data: Buffer.from(text) }));
-    writeFileSync(join(dir, `${version}.zip`), storedZip(entries));
-  }
-}
-
-/** A zip archive with every entry stored (no compression): all a module zip needs. */
-function storedZip(entries: Array<{ name: string; data: Buffer }>): Buffer {
-  const locals: Buffer[] = [];
-  const centrals: Buffer[] = [];
-  let offset = 0;
-  for (const { name, data } of entries) {
-    const nameBytes = Buffer.from(name);
-    const crc = crc32(data);
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(10, 4); // version needed
-    local.writeUInt16LE(0x21, 12); // date: 1980-01-01
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(data.length, 18);
-    local.writeUInt32LE(data.length, 22);
-    local.writeUInt16LE(nameBytes.length, 26);
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE(20, 4); // version made by
-    central.writeUInt16LE(10, 6);
-    central.writeUInt16LE(0x21, 14);
-    central.writeUInt32LE(crc, 16);
-    central.writeUInt32LE(data.length, 20);
-    central.writeUInt32LE(data.length, 24);
-    central.writeUInt16LE(nameBytes.length, 28);
-    central.writeUInt32LE(offset, 42);
-    locals.push(local, nameBytes, data);
-    centrals.push(central, nameBytes);
-    offset += local.length + nameBytes.length + data.length;
-  }
-  const cd = Buffer.concat(centrals);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(entries.length, 8);
-  end.writeUInt16LE(entries.length, 10);
-  end.writeUInt32LE(cd.length, 12);
-  end.writeUInt32LE(offset, 16);
-  return Buffer.concat([...locals, cd, end]);
+  writeGoProxy(
+    root,
+    Object.entries(PROXY_MODULES).map(([id, files]) => {
+      const [path = '', version = ''] = id.split('@');
+      const { 'go.mod': goMod = '', ...rest } = files;
+      return { path, version, goMod, files: rest };
+    }),
+  );
 }
