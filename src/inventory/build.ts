@@ -3,8 +3,7 @@
 import { lstatSync, realpathSync, type Stats } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { InputError } from '../errors.ts';
-import { HashPool } from '../util/hashpool.ts';
-import { InterleavedHasher } from '../util/interleaved-hasher.ts';
+import { InterleavedScanner, ScanPool } from '../util/scanners.ts';
 import { TOOL_VERSION } from '../version.ts';
 import { inspectDataDir, isDataDir } from './datadir.ts';
 import { walkDirectory } from './directory.ts';
@@ -67,14 +66,18 @@ export async function buildInventory(target: string, opts: BuildOptions = {}): P
     progress: opts.progress ?? (() => {}),
     findings: [],
     notes: [],
-    // One file: hash it in the main thread's idle time while its bundle decompresses. Many:
-    // hash them on a pool of worker threads, in parallel with everything else.
-    hashes: st.isFile() ? new InterleavedHasher() : new HashPool(),
+    scanner: st.isFile() ? new InterleavedScanner() : new ScanPool(),
     pending: [],
+    bundles: Promise.resolve(),
   };
   try {
     const root = await inspectTarget(target, st, ctx);
-    await Promise.all(ctx.pending);
+    // Tasks add tasks (a scan adds its bundle read): wait until no new ones appear.
+    for (let seen = 0; seen < ctx.pending.length; ) {
+      const batch = ctx.pending.slice(seen);
+      seen = ctx.pending.length;
+      await Promise.all(batch);
+    }
     return {
       tool: { name: 'k3sguard', version: TOOL_VERSION },
       target,
@@ -84,7 +87,7 @@ export async function buildInventory(target: string, opts: BuildOptions = {}): P
       notes: [...ctx.notes, ...strippedNotes(root.component)],
     };
   } finally {
-    await ctx.hashes.close();
+    await ctx.scanner.close();
   }
 }
 

@@ -1,13 +1,13 @@
 // Inspect one file: hash it, tell what it is, and for a Go binary list its modules; for a
 // K3s binary also open its embedded bundle and inspect every file inside, the same way.
 import { basename } from 'node:path';
-import { frameMissing, frameRuns, searchFile } from '../readers/bundle-locate.ts';
+import { frameMissing, frameRuns } from '../readers/bundle-locate.ts';
 import { type BundleMember, type BundleScan, readBundleVerifying } from '../readers/bundle-stream.ts';
 import type { ByteSource } from '../readers/bytesource.ts';
 import { fileSource } from '../readers/bytesource.ts';
 import { readBinary } from '../readers/gobinary.ts';
 import { k3sIdentity } from '../readers/k3sidentity.ts';
-import type { FileHasher } from '../util/hashpool.ts';
+import type { FileScanner, Scan } from '../util/scanners.ts';
 import { goComponents } from './gocomponents.ts';
 import type { BundleComponent, Component, FileComponent, Finding, Location } from './model.ts';
 
@@ -16,10 +16,12 @@ export interface InspectContext {
   progress: (text: string) => void;
   findings: Finding[];
   notes: Array<{ location: Location; message: string }>;
-  /** Hashes large files on the other cores. */
-  hashes: FileHasher;
-  /** Work still running (file hashes): awaited before the inventory is complete. */
+  /** Hashes files and finds their bundles, off the critical path. */
+  scanner: FileScanner;
+  /** Work still running (hashes, bundles): awaited before the inventory is complete. */
   pending: Array<Promise<void>>;
+  /** The bundle read last: the next one starts after it, so one is in memory at a time. */
+  bundles: Promise<void>;
 }
 
 /** A file component from a source whose sha256 is already known. */
@@ -116,12 +118,10 @@ export function memberComponents(
   return out;
 }
 
-/** Files from this size up are hashed by the worker pool; below it, in the search pass. */
-const POOL_MIN_BYTES = 4 * 1024 * 1024;
-
 /**
- * Inspect a file on disk. Its sha256 comes later for large files (the hash pool works on it
- * while this thread reads build info and the bundle): `ctx.pending` settles it.
+ * Inspect a file on disk: what it is now; its sha256 and, for a Go binary, its embedded
+ * bundle as the scanner delivers them (`ctx.pending` settles both). Bundles are read one
+ * at a time, whatever the number of files, to bound memory.
  */
 export async function inspectFile(
   absPath: string,
@@ -132,27 +132,59 @@ export async function inspectFile(
 ): Promise<FileComponent> {
   ctx.progress(`reading ${displayPath}`);
   const src = fileSource(absPath, displayPath);
+  let file: FileComponent;
+  let scan: Scan;
   try {
-    const pooled = src.size >= POOL_MIN_BYTES;
-    const hashing = pooled ? ctx.hashes.hashFile(absPath, displayPath) : undefined;
-    const found = searchFile(src, { hash: !pooled });
-    const file = describeSource(src, displayPath, location, found.sha256 ?? '', mode);
-    if (hashing) {
-      const settled = hashing.then((sha256) => {
-        file.sha256 = sha256;
-      });
-      settled.catch(() => {}); // handled where ctx.pending is awaited
-      ctx.pending.push(settled);
-    }
-    const isGo = file.binary.format === 'go' || file.binary.format === 'go-no-buildinfo';
-    if (!isGo || found.names.length === 0) return file;
+    scan = ctx.scanner.scan(absPath, src, displayPath);
+    file = describeSource(src, displayPath, location, '', mode);
+  } finally {
+    src.close();
+  }
+  track(
+    ctx,
+    scan.sha256.then((sha256) => {
+      file.sha256 = sha256;
+    }),
+  );
+  if (file.binary.format === 'go' || file.binary.format === 'go-no-buildinfo') {
+    track(
+      ctx,
+      scan.search.then((found) => {
+        if (found.names.length === 0) return;
+        const read = ctx.bundles.then(() => attachBundle(file, absPath, displayPath, found, ctx));
+        ctx.bundles = read.catch(() => {});
+        return read;
+      }),
+    );
+  }
+  return file;
+}
+
+function track(ctx: InspectContext, work: Promise<unknown>): void {
+  const settled = work.then(() => {});
+  settled.catch(() => {}); // handled where ctx.pending is awaited
+  ctx.pending.push(settled);
+}
+
+async function attachBundle(
+  file: FileComponent,
+  absPath: string,
+  displayPath: string,
+  found: { names: string[]; magics: number[] },
+  ctx: InspectContext,
+): Promise<void> {
+  const src = fileSource(absPath, displayPath);
+  try {
     const { runs, firstReason } = frameRuns(src, found.magics);
     if (runs.length === 0) {
-      ctx.findings.push(...frameMissing(src, location, found.names[0] as string, found.magics.length, firstReason));
-      return file;
+      ctx.findings.push(
+        ...frameMissing(src, file.location, found.names[0] as string, found.magics.length, firstReason),
+      );
+      return;
     }
     // A K3s binary names one bundle; should a file name several, the label cannot say which.
-    const bundleLocation = [...location, found.names.length === 1 ? `bundle:${found.names[0]}` : 'bundle'];
+    const label = found.names.length === 1 ? `bundle:${found.names[0]}` : 'bundle';
+    const bundleLocation = [...file.location, label];
     const inspected = new Map<string, FileComponent>();
     const bundle = await readBundleVerifying(absPath, src, found.names, runs, {
       displayName: displayPath,
@@ -168,7 +200,6 @@ export async function inspectFile(
     file.children.push(
       bundleComponent(bundle, bundleLocation, memberComponents(bundle.members, inspected, bundleLocation)),
     );
-    return file;
   } finally {
     src.close();
   }

@@ -70,8 +70,17 @@ type Reader = (offset: number, length: number) => Buffer;
 function reader(src: ByteSource, max: number): Reader {
   const readInto = src.readInto?.bind(src);
   if (!readInto) return (offset, length) => src.read(offset, length);
-  const buf = Buffer.allocUnsafe(max);
+  const buf = scratch(max);
   return (offset, length) => buf.subarray(0, readInto(buf.subarray(0, length), offset));
+}
+
+// One scratch buffer per thread, reused from file to file: a fresh 8 MiB buffer per file costs
+// its page faults again each time (measured: a third of the system time of a folder scan).
+// Safe because a search or a hash runs to its end synchronously before the next begins.
+let scratchBuf: Buffer | undefined;
+function scratch(size: number): Buffer {
+  if (!scratchBuf || scratchBuf.length < size) scratchBuf = Buffer.allocUnsafe(size);
+  return scratchBuf;
 }
 
 /** Hash bytes [from, to) into `hash`, in `step`-sized reads. */
