@@ -97,7 +97,7 @@ interface Job {
 
 type Reply = { ok: FileSearch } | { error: string };
 
-const SLICE = 2 * 1024 * 1024;
+const SLICE = 256 * 1024;
 
 /** For one file: search now on this thread, hash in slices between other work. */
 export class InterleavedScanner implements FileScanner {
