@@ -1,8 +1,8 @@
 // A folder of binaries: every regular file inspected, extracted K3s data dirs checked as
 // bundles, symlinks recorded but never followed (so no loop or escape can make us read
-// outside the folder), and a symlink that would loop if followed reported as unreadable input.
+// outside the folder), and a symlink that loops (a -> b -> a) reported as unreadable input.
 import { lstatSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
-import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import { InputError } from '../errors.ts';
 import { inspectDataDir, isDataDir } from './datadir.ts';
 import { type InspectContext, inspectFile } from './file.ts';
@@ -10,20 +10,19 @@ import type { Component, DirectoryComponent, Location } from './model.ts';
 
 const MAX_DEPTH = 64;
 
+/**
+ * A symlink's target as stored. Symlinks are never followed, so a link back up the tree
+ * (`/usr/bin/X11 -> .`) is just listed; one that cannot resolve at all because it loops
+ * (`a -> b -> a`) is reported as unreadable input, as anything that tried to use it would fail.
+ */
 function checkSymlink(abs: string, display: string): string {
-  let real: string;
   try {
-    real = realpathSync(abs);
+    realpathSync(abs);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ELOOP')
+    if ((e as NodeJS.ErrnoException).code === 'ELOOP') {
       throw new InputError('SYMLINK_LOOP', display, 'symlink loop: the link resolves back to itself');
-    return readlinkSync(abs); // dangling: recorded as it is
-  }
-  // A link to the directory it sits in, or to one above it, is a cycle for anyone following it.
-  const parent = realpathSync(dirname(abs));
-  if (parent === real || parent.startsWith(real + sep)) {
-    throw new InputError('SYMLINK_LOOP', display, `symlink loop: it points at its own ancestor ${real}`);
+    }
+    // Dangling: recorded as it is.
   }
   return readlinkSync(abs);
 }

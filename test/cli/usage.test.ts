@@ -64,16 +64,28 @@ test('a truncated Go binary is one line, exit 2', (t) => {
   }
 });
 
-test('a folder with a symlink loop is one line naming the link, exit 2', (t) => {
+test('a folder with a symlink loop (a -> b -> a) is one line naming the link, exit 2', (t) => {
   const dir = tempDir(t);
   mkdirSync(join(dir, 'bin'));
   symlinkSync('b', join(dir, 'bin', 'a'));
   symlinkSync('a', join(dir, 'bin', 'b'));
   assertInputError(k3sguard(['inspect', dir]), join(dir, 'bin', 'a'), /symlink loop/);
-  const dir2 = tempDir(t);
-  mkdirSync(join(dir2, 'sub'));
-  symlinkSync('..', join(dir2, 'sub', 'up'));
-  assertInputError(k3sguard(['inspect', dir2]), 'up', /symlink loop/);
+});
+
+test('a link back up the tree (like /usr/bin/X11 -> .) is listed, never followed', (t) => {
+  const dir = tempDir(t);
+  mkdirSync(join(dir, 'sub'));
+  symlinkSync('..', join(dir, 'sub', 'up'));
+  symlinkSync('.', join(dir, 'X11'));
+  const r = k3sguard(['inspect', '--json', dir]);
+  assert.equal(r.code, 0, r.stderr);
+  const inv = JSON.parse(r.stdout);
+  const names = inv.root.children.map((c: { name: string; type: string }) => `${c.name}:${c.type}`);
+  assert.deepEqual(names, ['X11:symlink', 'sub:directory']);
+  assert.deepEqual(
+    inv.root.children[1].children.map((c: { target: string }) => c.target),
+    ['..'],
+  );
 });
 
 test('a folder of binaries lists each file; non-Go files are named, not errors', (t) => {

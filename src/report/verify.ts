@@ -1,0 +1,44 @@
+// VerifyReport as a table for people and JSON for pipelines.
+import { passed, type VerifyReport } from '../verify/model.ts';
+
+export const VERIFY_SCHEMA = 'k3sguard/verify@1';
+
+export function verifyJson(report: VerifyReport): string {
+  const failed = report.checks.filter((c) => !passed(c)).length;
+  return `${JSON.stringify({ schema: VERIFY_SCHEMA, verified: failed === 0, failed, checks: report.checks }, null, 2)}\n`;
+}
+
+const STATUS_TEXT: Record<string, string> = {
+  ok: 'OK',
+  mismatch: 'MISMATCH',
+  'not-listed': 'NOT LISTED',
+  missing: 'MISSING',
+  unexpected: 'UNEXPECTED',
+  invalid: 'INVALID',
+};
+
+export function verifyTable(report: VerifyReport, color: boolean): string {
+  const paint = (ok: boolean, s: string) => (color ? `\x1b[${ok ? '32' : '1;31'}m${s}\x1b[0m` : s);
+  const rows = report.checks.map((c) => ({ c, status: STATUS_TEXT[c.status] ?? c.status.toUpperCase() }));
+  const subjectWidth = Math.min(48, Math.max(7, ...rows.map((r) => r.c.subject.length)));
+  const kindWidth = Math.max(4, ...rows.map((r) => r.c.kind.length));
+  const lines = [`${'STATUS'.padEnd(11)} ${'KIND'.padEnd(kindWidth)} ${'SUBJECT'.padEnd(subjectWidth)} DETAIL`];
+  for (const { c, status } of rows) {
+    lines.push(
+      `${paint(passed(c), status.padEnd(11))} ${c.kind.padEnd(kindWidth)} ${c.subject.padEnd(subjectWidth)} ${c.detail}`,
+    );
+    if (!passed(c)) {
+      if (c.expected !== undefined) lines.push(`${' '.repeat(13 + kindWidth)}expected ${c.expected}`);
+      if (c.actual !== undefined) lines.push(`${' '.repeat(13 + kindWidth)}found    ${c.actual}`);
+      if (c.hint) lines.push(`${' '.repeat(13 + kindWidth)}-> ${c.hint}`);
+    }
+  }
+  const failed = rows.filter((r) => !passed(r.c)).length;
+  lines.push(
+    '',
+    failed === 0
+      ? paint(true, `verified: all ${rows.length} checks passed`)
+      : paint(false, `NOT VERIFIED: ${failed} of ${rows.length} checks failed`),
+  );
+  return `${lines.join('\n')}\n`;
+}
