@@ -15,7 +15,15 @@ export type InputErrorCode =
   | 'TAR_LIMIT'
   | 'SYMLINK_LOOP'
   | 'UNSAFE_PATH'
-  | 'OUTPUT';
+  | 'OUTPUT'
+  // Sigstore verification and signing inputs (src/verify/sigstore*.ts, sign.ts, trust.ts).
+  | 'BAD_JSON'
+  | 'BAD_KEY'
+  | 'BAD_TRUSTED_ROOT'
+  // Checksum files and k3sguard.lock (src/verify/checksums.ts, lock*.ts).
+  | 'SUMS_INVALID' // a sums file that is malformed or contradicts itself
+  | 'LOCK_INVALID' // k3sguard.lock that is not JSON or not the documented schema
+  | 'LOCK_CONFLICT'; // a second source gives another digest for an artifact in the lock
 
 /** Input the tool cannot read, or a usage mistake: exit code 2. */
 export class InputError extends Error {

@@ -48,6 +48,65 @@ function program(setExit: (code: number) => void): Command {
       setExit(await (await import('./sbom.ts')).runSbom(target, opts)),
     );
 
+  cmd
+    .command('verify')
+    .description('verify files or a K3s release: checksum files, k3sguard.lock, Sigstore bundles')
+    .argument('[files...]', 'files to verify (with --bundle: one file, or sha256:<hex>)')
+    .option('--checksums <sums>', 'a sha256sum file, GNU (hex  name) or BSD (SHA256 (name) = hex)')
+    .option(
+      '--release <dir>',
+      'a downloaded K3s release: every asset against its sha256sum-<arch>.txt, arch and version',
+    )
+    .option('--expect-version <version>', 'with --release: the K3s version every binary must carry, e.g. v1.31.4+k3s1')
+    .option('--lock <file>', 'check every digest against this k3sguard.lock')
+    .option('--bundle <bundle>', 'a Sigstore bundle (.sigstore.json) for the one artifact')
+    .option('--key <pubkey>', 'with --bundle: the public key (PEM) it must be signed with')
+    .option('--certificate-identity <identity>', 'with --bundle: the exact signer identity (SAN)')
+    .option(
+      '--certificate-identity-regexp <regexp>',
+      'with --bundle: a regular expression the whole identity must match',
+    )
+    .option('--certificate-oidc-issuer <issuer>', 'with --bundle: the OIDC issuer of the signer')
+    .option(
+      '--trusted-root <file>',
+      'Sigstore trusted root (default: from `k3sguard trust update`, else the shipped one)',
+    )
+    .option('--require-tlog', 'with --key: also require a transparency log entry')
+    .option('--json', 'machine-readable result (docs/verify-json.md)')
+    .option('-o, --output <file>', 'write to FILE instead of stdout')
+    .action(async (files: string[], opts) => setExit(await (await import('./verify.ts')).runVerify(files, opts)));
+
+  cmd
+    .command('lock')
+    .description('the reviewed lock file of digests, k3sguard.lock')
+    .command('add')
+    .description('record digests after checking them: a release dir against its sums, or files')
+    .argument('[files...]', 'files to record')
+    .option('--lock <file>', 'the lock file', 'k3sguard.lock')
+    .option('--release <dir>', 'every asset of a downloaded K3s release (checked against its sums files first)')
+    .option('--source <name>', 'where these digests came from; a second source must agree', 'local')
+    .option('--checksums <sums>', 'with files: check them against this sums file first')
+    .option('--expect-version <version>', 'the K3s version to record (and require of binaries)')
+    .option('--json', 'machine-readable result')
+    .action(async (files: string[], opts) => setExit(await (await import('./lock.ts')).runLockAdd(files, opts)));
+
+  cmd
+    .command('sign')
+    .description("sign a file with the organisation's ECDSA P-256 key: a Sigstore bundle, no transparency log")
+    .argument('[file]', 'the file to sign')
+    .option('--key <key>', 'private key (PEM; encrypted keys read K3SGUARD_KEY_PASSPHRASE)')
+    .option('-o, --output <bundle>', 'where to write the bundle (default FILE.sigstore.json)')
+    .option('--generate-key <key>', 'create a new key pair: KEY (mode 0600) and its .pub')
+    .action(async (file: string | undefined, opts) => setExit(await (await import('./sign.ts')).runSign(file, opts)));
+
+  cmd
+    .command('trust')
+    .description('the Sigstore trusted root used to verify bundles')
+    .command('update')
+    .description('refresh the public-good trusted root over TUF (keeps the current one if it fails)')
+    .option('--mirror <url>', 'TUF mirror (default: the Sigstore public-good mirror)')
+    .action(async (opts) => setExit(await (await import('./trust.ts')).runTrustUpdate(opts)));
+
   return cmd;
 }
 

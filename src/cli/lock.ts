@@ -1,0 +1,40 @@
+// `k3sguard lock add`: record reviewed digests in k3sguard.lock. Nothing is written unless
+// every check before it passed (a file that does not match its own sums is never locked).
+import { InputError } from '../errors.ts';
+import { verifyJson, verifyTable } from '../report/verify.ts';
+import { lockAddFiles, lockAddRelease } from '../verify/lockfile.ts';
+import { EXIT_CLEAN, EXIT_FINDINGS } from './exit.ts';
+
+export interface LockAddCliOptions {
+  lock: string;
+  release?: string;
+  source?: string;
+  checksums?: string;
+  expectVersion?: string;
+  json?: boolean;
+}
+
+export async function runLockAdd(files: string[], opts: LockAddCliOptions): Promise<number> {
+  if (opts.release && files.length > 0)
+    throw new InputError('USAGE', undefined, 'give files or --release DIR, not both');
+  if (!opts.release && files.length === 0)
+    throw new InputError('USAGE', undefined, 'name the files to lock, or --release DIR');
+  const common = {
+    ...(opts.source ? { source: opts.source } : {}),
+    ...(opts.expectVersion ? { expectVersion: opts.expectVersion } : {}),
+  };
+  const result = opts.release
+    ? await lockAddRelease(opts.lock, opts.release, common)
+    : await lockAddFiles(opts.lock, files, { ...common, ...(opts.checksums ? { checksums: opts.checksums } : {}) });
+  if (opts.json) {
+    process.stdout.write(verifyJson(result.report));
+  } else {
+    if (result.report.checks.length > 0) process.stdout.write(verifyTable(result.report, false));
+    process.stdout.write(
+      result.written
+        ? `${opts.lock}: ${result.artifacts.length} artifact(s) recorded; review the diff before committing it\n`
+        : `${opts.lock}: nothing written (a check failed)\n`,
+    );
+  }
+  return result.written ? EXIT_CLEAN : EXIT_FINDINGS;
+}

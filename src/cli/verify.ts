@@ -1,0 +1,93 @@
+// `k3sguard verify`: every verification the user asked for in one run (a sums file, a release
+// dir, the lock file, a Sigstore bundle), one report, one exit code: 0 all verified, 1 any
+// check failed, 2 usage or unreadable input.
+import { InputError } from '../errors.ts';
+import { verifyJson, verifyTable } from '../report/verify.ts';
+import { verifyChecksums } from '../verify/checksums.ts';
+import { Hasher } from '../verify/hashing.ts';
+import { verifyAgainstLock } from '../verify/lockfile.ts';
+import { passed, type VerifyCheck } from '../verify/model.ts';
+import { verifyRelease } from '../verify/release.ts';
+import type { SigstorePolicy } from '../verify/sigstore.ts';
+import { EXIT_CLEAN, EXIT_FINDINGS } from './exit.ts';
+import { writeOutput } from './output.ts';
+
+export interface VerifyOptions {
+  checksums?: string;
+  release?: string;
+  expectVersion?: string;
+  lock?: string;
+  bundle?: string;
+  key?: string;
+  certificateIdentity?: string;
+  certificateIdentityRegexp?: string;
+  certificateOidcIssuer?: string;
+  trustedRoot?: string;
+  requireTlog?: boolean;
+  json?: boolean;
+  output?: string;
+}
+
+function usage(message: string): InputError {
+  return new InputError('USAGE', undefined, `${message} (see k3sguard verify --help)`);
+}
+
+function sigstorePolicy(opts: VerifyOptions): SigstorePolicy {
+  const identity = opts.certificateIdentity ?? opts.certificateIdentityRegexp;
+  if (opts.key) {
+    if (identity || opts.certificateOidcIssuer) throw usage('give --key or a certificate identity policy, not both');
+    return { keyPath: opts.key, requireTlog: opts.requireTlog === true };
+  }
+  if (opts.certificateIdentity && opts.certificateIdentityRegexp)
+    throw usage('give --certificate-identity or --certificate-identity-regexp, not both');
+  if (!identity || !opts.certificateOidcIssuer)
+    throw usage(
+      '--bundle needs --key PUBKEY.pem, or --certificate-identity (or -regexp) with --certificate-oidc-issuer',
+    );
+  return opts.certificateIdentity
+    ? { identity: opts.certificateIdentity, issuer: opts.certificateOidcIssuer }
+    : { identityRegexp: identity, issuer: opts.certificateOidcIssuer };
+}
+
+export async function runVerify(files: string[], opts: VerifyOptions): Promise<number> {
+  if (!opts.checksums && !opts.release && !opts.lock && !opts.bundle)
+    throw usage('say what to verify against: --checksums SUMS, --release DIR, --lock FILE or --bundle B');
+  if (opts.release && files.length > 0) throw usage('give files or --release DIR, not both');
+  if (!opts.release && files.length === 0) throw usage('name the files to verify, or --release DIR');
+  if (opts.expectVersion && !opts.release) throw usage('--expect-version goes with --release');
+  if (opts.checksums && opts.release)
+    throw usage('a release dir is checked against its own sha256sum-*.txt: drop --checksums');
+  if (opts.bundle && files.length !== 1) throw usage('--bundle verifies one artifact: a file or sha256:<hex>');
+
+  const hasher = new Hasher();
+  const checks: VerifyCheck[] = [];
+  const warnings: string[] = [];
+  const onDisk = files.filter((f) => !/^sha256:/.test(f));
+  if (opts.checksums) checks.push(...(await verifyChecksums(onDisk, opts.checksums, { hasher })).checks);
+  if (opts.release) {
+    const release = await verifyRelease(opts.release, {
+      hasher,
+      ...(opts.expectVersion ? { expectVersion: opts.expectVersion } : {}),
+    });
+    checks.push(...release.checks);
+  }
+  if (opts.lock) {
+    const target = opts.release ? { release: opts.release } : onDisk;
+    checks.push(...(await verifyAgainstLock(opts.lock, target, { hasher })).checks);
+  }
+  if (opts.bundle) {
+    const { verifySigstore } = await import('../verify/sigstore.ts');
+    const report = await verifySigstore({
+      artifact: files[0] as string,
+      bundlePath: opts.bundle,
+      policy: sigstorePolicy(opts),
+      ...(opts.trustedRoot ? { trustedRootPath: opts.trustedRoot } : {}),
+    });
+    checks.push(...report.checks);
+    warnings.push(...report.trust.warnings);
+  }
+  for (const w of warnings) process.stderr.write(`k3sguard: warning: ${w}\n`);
+  const color = !opts.json && opts.output === undefined && process.stdout.isTTY === true && !process.env.NO_COLOR;
+  writeOutput(opts.json ? verifyJson({ checks }) : verifyTable({ checks }, color), opts.output);
+  return checks.every(passed) ? EXIT_CLEAN : EXIT_FINDINGS;
+}
