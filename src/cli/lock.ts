@@ -1,6 +1,6 @@
 // `k3sguard lock add`: record reviewed digests in k3sguard.lock. Nothing is written unless
 // every check before it passed (a file that does not match its own sums is never locked).
-import { InputError } from '../errors.ts';
+import { InputError, isInputError } from '../errors.ts';
 import { verifyJson, verifyTable } from '../report/verify.ts';
 import { lockAddFiles, lockAddRelease } from '../verify/lockfile.ts';
 import { EXIT_CLEAN, EXIT_FINDINGS } from './exit.ts';
@@ -23,9 +23,19 @@ export async function runLockAdd(files: string[], opts: LockAddCliOptions): Prom
     ...(opts.source ? { source: opts.source } : {}),
     ...(opts.expectVersion ? { expectVersion: opts.expectVersion } : {}),
   };
-  const result = opts.release
-    ? await lockAddRelease(opts.lock, opts.release, common)
-    : await lockAddFiles(opts.lock, files, { ...common, ...(opts.checksums ? { checksums: opts.checksums } : {}) });
+  let result: Awaited<ReturnType<typeof lockAddRelease>>;
+  try {
+    result = opts.release
+      ? await lockAddRelease(opts.lock, opts.release, common)
+      : await lockAddFiles(opts.lock, files, { ...common, ...(opts.checksums ? { checksums: opts.checksums } : {}) });
+  } catch (e) {
+    // Two independent channels disagreeing is a verification failure (exit 1), not bad input.
+    if (isInputError(e) && e.code === 'LOCK_CONFLICT') {
+      process.stderr.write(`k3sguard: ${e.oneLine()}\n`);
+      return EXIT_FINDINGS;
+    }
+    throw e;
+  }
   if (opts.json) {
     process.stdout.write(verifyJson(result.report));
   } else {
