@@ -1,46 +1,14 @@
 // Whole-process benchmarks, each against the standard tools doing the same work, in the
 // same run, reporting ratios (see bench/README.md). Run: npm run bench [-- --runs N]
-import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { scanForBundle } from '../src/readers/bundle-locate.ts';
 import { fileSource } from '../src/readers/bytesource.ts';
 import { k3sShaped } from '../test/fixtures/k3s-shaped.ts';
 import { BENCH_CACHE, folderStats, goBinaryFolder } from './corpus.ts';
+import { measure, q, RUNS } from './measure.ts';
 
-const runsArg = process.argv.indexOf('--runs');
-const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 5;
 const CLI = resolve(import.meta.dirname, '..', 'bin', 'k3sguard.js');
-const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-
-interface Measure {
-  medianSeconds: number;
-  minSeconds: number;
-  peakRssMiB: number;
-}
-
-/** Run a shell command RUNS times (after one warm-up) under GNU time; median wall time, max RSS. */
-function measure(label: string, command: string): Measure {
-  const times: number[] = [];
-  let rss = 0;
-  for (let i = 0; i <= RUNS; i++) {
-    const t0 = process.hrtime.bigint();
-    const r = spawnSync('/usr/bin/time', ['-f', '%M', 'bash', '-c', command], { encoding: 'utf8', maxBuffer: 1 << 30 });
-    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-    if (r.status !== 0 && r.status !== 1) throw new Error(`${label}: exit ${r.status}: ${r.stderr.slice(-500)}`);
-    const kb = Number(r.stderr.trim().split('\n').pop());
-    if (i > 0) {
-      times.push(seconds);
-      rss = Math.max(rss, kb / 1024);
-    }
-  }
-  times.sort((a, b) => a - b);
-  const m = { medianSeconds: times[Math.floor(times.length / 2)] ?? 0, minSeconds: times[0] ?? 0, peakRssMiB: rss };
-  console.log(
-    `  ${label.padEnd(44)} median ${m.medianSeconds.toFixed(3)} s  min ${m.minSeconds.toFixed(3)} s  peak RSS ${m.peakRssMiB.toFixed(0)} MiB`,
-  );
-  return m;
-}
 
 function folderBench(): Record<string, unknown> {
   const dir = goBinaryFolder((s) => console.log(s));

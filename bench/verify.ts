@@ -5,30 +5,16 @@
 // 2. a release folder of 8 x 256 MiB assets vs `openssl dgst -sha256` over the same files one
 //    after another (target: at least 1.6x faster, from using every core);
 // 3. peak RSS under 100 MB, and flat: the same for a 64 MiB file as for the 1 GiB one.
-// "Ours" is `k3sguard verify` when the CLI has the command, else this script run as a child
-// (`--child`) calling the same library functions, with Node's compile cache on as the CLI has it.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createCipheriv, createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, renameSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BENCH_CACHE } from './corpus.ts';
+import { measure, q, RUNS } from './measure.ts';
 
 const MiB = 1024 * 1024;
 const CLI = resolve(import.meta.dirname, '..', 'bin', 'k3sguard.js');
-const SELF = resolve(import.meta.dirname, 'verify.ts');
 const DATA = join(BENCH_CACHE, 'verify');
-const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-
-/** The library through a whole process, as the CLI will run it: exit 0 when every check passed. */
-async function child([mode, ...args]: string[]): Promise<number> {
-  const { passed } = await import('../src/verify/model.ts');
-  if (mode === 'checksums') {
-    const { verifyChecksums } = await import('../src/verify/checksums.ts');
-    return (await verifyChecksums([args[0] as string], args[1] as string)).checks.every(passed) ? 0 : 1;
-  }
-  const { verifyRelease } = await import('../src/verify/release.ts');
-  return (await verifyRelease(args[0] as string)).checks.every(passed) ? 0 : 1;
-}
 
 // Deterministic incompressible bytes: AES-CTR keystream keyed by the file's name.
 function generate(path: string, size: number): void {
@@ -76,51 +62,10 @@ function inputs(): { big: string; small: string; release: string; assets: string
   return { big: join(DATA, 'big.bin'), small: join(DATA, 'small.bin'), release: rel, assets };
 }
 
-interface Measure {
-  medianSeconds: number;
-  minSeconds: number;
-  peakRssMiB: number;
-}
-
-const runsArg = process.argv.indexOf('--runs');
-const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 5;
-
-/** RUNS runs after one warm-up (which also brings the files into the page cache). */
-function measure(label: string, command: string, env: NodeJS.ProcessEnv = process.env): Measure {
-  const times: number[] = [];
-  let rss = 0;
-  for (let i = 0; i <= RUNS; i++) {
-    const t0 = process.hrtime.bigint();
-    const r = spawnSync('/usr/bin/time', ['-f', '%M', 'bash', '-c', command], { encoding: 'utf8', env });
-    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-    if (r.status !== 0) throw new Error(`${label}: exit ${r.status}: ${r.stderr.slice(-500)}`);
-    if (i === 0) continue;
-    times.push(seconds);
-    rss = Math.max(rss, Number(r.stderr.trim().split('\n').pop()) / 1024);
-  }
-  times.sort((a, b) => a - b);
-  const m = { medianSeconds: times[Math.floor(times.length / 2)] ?? 0, minSeconds: times[0] ?? 0, peakRssMiB: rss };
-  const line = `median ${m.medianSeconds.toFixed(3)} s  min ${m.minSeconds.toFixed(3)} s  peak RSS ${m.peakRssMiB.toFixed(0)} MiB`;
-  console.log(`  ${label.padEnd(46)} ${line}`);
-  return m;
-}
-
-/** `k3sguard verify` when the CLI has it (with --checksums and --release), else the child. */
-function oursCommands(): { how: string; checksums: (f: string, s: string) => string; release: (d: string) => string } {
-  const help = spawnSync(process.execPath, [CLI, 'verify', '--help'], { encoding: 'utf8' });
-  if (help.status === 0 && help.stdout.includes('--checksums') && help.stdout.includes('--release')) {
-    return {
-      how: 'k3sguard verify (CLI)',
-      checksums: (f, s) => `node ${q(CLI)} verify ${q(f)} --checksums ${q(s)} >/dev/null`,
-      release: (d) => `node ${q(CLI)} verify --release ${q(d)} >/dev/null`,
-    };
-  }
-  return {
-    how: 'library in a child process (the CLI has no `verify` yet)',
-    checksums: (f, s) => `node ${q(SELF)} --child checksums ${q(f)} ${q(s)}`,
-    release: (d) => `node ${q(SELF)} --child release ${q(d)}`,
-  };
-}
+const ours = {
+  checksums: (f: string, sums: string) => `node ${q(CLI)} verify ${q(f)} --checksums ${q(sums)} >/dev/null`,
+  release: (d: string) => `node ${q(CLI)} verify --release ${q(d)} >/dev/null`,
+};
 
 async function inProcess(big: string, sumsFile: string, release: string): Promise<Record<string, number>> {
   const { verifyChecksums } = await import('../src/verify/checksums.ts');
@@ -144,14 +89,11 @@ async function inProcess(big: string, sumsFile: string, release: string): Promis
 
 async function main(): Promise<void> {
   const { big, small, release, assets } = inputs();
-  const ours = oursCommands();
-  // The compile cache, as bin/k3sguard.js turns it on: used by the child fallback (and its workers).
-  const env = { ...process.env, NODE_COMPILE_CACHE: join(BENCH_CACHE, 'node-compile-cache') };
   const sumsFile = join(DATA, 'SHA256SUMS');
-  console.log(`\nours: ${ours.how}; ${RUNS} runs after a warm-up each`);
+  console.log(`\nours: k3sguard verify (CLI); ${RUNS} runs after a warm-up each`);
 
   console.log('\n1. one 1 GiB file');
-  const file = measure('k3sguard verify FILE --checksums SUMS', ours.checksums(big, sumsFile), env);
+  const file = measure('k3sguard verify FILE --checksums SUMS', ours.checksums(big, sumsFile));
   const openssl = measure('openssl dgst -sha256 FILE', `openssl dgst -sha256 ${q(big)} >/dev/null`);
   const coreutils = measure('sha256sum FILE', `sha256sum ${q(big)} >/dev/null`);
   const vsOpenssl = file.medianSeconds / openssl.medianSeconds;
@@ -162,7 +104,7 @@ async function main(): Promise<void> {
   );
 
   console.log('\n2. release folder, 8 x 256 MiB assets');
-  const rel = measure('k3sguard verify --release DIR', ours.release(release), env);
+  const rel = measure('k3sguard verify --release DIR', ours.release(release));
   const serial = measure(
     'openssl dgst -sha256 (8 files, one process)',
     `openssl dgst -sha256 ${assets.map(q).join(' ')} >/dev/null`,
@@ -171,7 +113,7 @@ async function main(): Promise<void> {
   console.log(`  openssl / ours ${speedup.toFixed(2)}x faster (target >= 1.6x)`);
 
   console.log('\n3. peak RSS, flat in the file size');
-  const smallRun = measure('k3sguard verify (64 MiB file)', ours.checksums(small, sumsFile), env);
+  const smallRun = measure('k3sguard verify (64 MiB file)', ours.checksums(small, sumsFile));
   const peak = Math.max(file.peakRssMiB, rel.peakRssMiB, smallRun.peakRssMiB);
   console.log(
     `  64 MiB ${smallRun.peakRssMiB.toFixed(0)} MiB, 1 GiB ${file.peakRssMiB.toFixed(0)} MiB, release ${rel.peakRssMiB.toFixed(0)} MiB (target < 100 MB)`,
@@ -183,7 +125,6 @@ async function main(): Promise<void> {
   const results = {
     date: new Date().toISOString(),
     runs: RUNS,
-    ours: ours.how,
     file: {
       bytes: statSync(big).size,
       ours: file,
@@ -201,9 +142,4 @@ async function main(): Promise<void> {
   console.log(`\nresults: ${out}`);
 }
 
-// Last, so every constant above is initialised.
-if (process.argv[2] === '--child') {
-  process.exitCode = await child(process.argv.slice(3));
-} else {
-  await main();
-}
+await main();
