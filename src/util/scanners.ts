@@ -7,10 +7,11 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { InputError } from '../errors.ts';
 import { type FileSearch, searchFile } from '../readers/bundle-locate.ts';
 import type { ByteSource } from '../readers/bytesource.ts';
+import { tsWorker } from './ts-worker.ts';
 
 export interface Scan {
   /** Bundle names and zstd magics in the file. */
@@ -49,7 +50,7 @@ export class ScanPool implements FileScanner {
   }
 
   private spawn(): Worker {
-    const w = new Worker(new URL('./scan-worker.ts', import.meta.url));
+    const w = tsWorker(new URL('./scan-worker.ts', import.meta.url));
     w.on('message', (m: Reply) => this.done(w, m));
     w.on('error', (e) => {
       const job = this.running.get(w);
