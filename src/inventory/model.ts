@@ -134,7 +134,30 @@ export type Component =
   | BundleComponent
   | DirectoryComponent;
 
-export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'info';
+/** `unknown`: a vulnerability whose record gives no CVSS score; never invented. */
+export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'info' | 'unknown';
+
+/** What a vulnerability finding adds to a Finding (scan). */
+export interface VulnerabilityInfo {
+  /** Every id of the one vulnerability, the record's own first: GO-…, GHSA-…, CVE-…. */
+  ids: string[];
+  summary?: string;
+  /** The module (or `stdlib`, or the K3s module) the record was matched on. */
+  module: string;
+  /** The installed version compared, in the record's terms (e.g. `1.1.5`, `1.19.8`). */
+  version: string;
+  /** How it was matched: the module itself, the upstream of a fork, the Go version, the K3s version. */
+  via: 'module' | 'upstream' | 'stdlib' | 'k3s';
+  /** Lowest fixed version above the installed one, when the record has one. */
+  fixed?: string;
+  /** From the binary's function table, for records that list vulnerable symbols. */
+  reachability: 'present' | 'absent' | 'unknown';
+  /** Vulnerable symbols found in the binary (when present). */
+  symbols?: string[];
+  cvss?: { version: string; vector: string; score: number };
+  /** Set when an OpenVEX statement says `not_affected`: shown, not counted. */
+  suppressed?: { justification?: string; statement?: string; document: string };
+}
 
 /** One finding model for every check (tampering now; vulnerabilities and policy later). */
 export interface Finding {
@@ -146,6 +169,8 @@ export interface Finding {
   location: Location;
   /** The ref of the component concerned, when there is one. */
   component?: string;
+  /** For vulnerability findings (scan). */
+  vulnerability?: VulnerabilityInfo;
 }
 
 export interface Inventory {

@@ -126,6 +126,7 @@ const SEVERITY_COLOR: Record<Finding['severity'], string> = {
   medium: '33',
   low: '36',
   info: '2',
+  unknown: '35',
 };
 
 export function renderFindings(findings: readonly Finding[], color: boolean): string {
