@@ -23,7 +23,17 @@ export type InputErrorCode =
   // Checksum files and k3sguard.lock (src/verify/checksums.ts, lock*.ts).
   | 'SUMS_INVALID' // a sums file that is malformed or contradicts itself
   | 'LOCK_INVALID' // k3sguard.lock that is not JSON or not the documented schema
-  | 'LOCK_CONFLICT'; // a second source gives another digest for an artifact in the lock
+  | 'LOCK_CONFLICT' // a second source gives another digest for an artifact in the lock
+  // The vulnerability database and its inputs (src/vulndb/*.ts).
+  | 'NO_DB' // no database at the path: the message says how to get one
+  | 'DB_INVALID' // a file at the database path that is not a k3sguard vulnerability database
+  | 'NO_RECORDS' // an import or update that found no valid OSV record at all
+  | 'ZIP_CORRUPT' // truncated or inconsistent zip structure, bad CRC, bad deflate data
+  | 'ZIP_LIMIT' // an entry or the whole archive past the uncompressed-size limits (a zip bomb)
+  | 'ZIP_UNSUPPORTED' // encryption, multi-disk archives, compression other than stored/deflate
+  | 'DOWNLOAD_FAILED' // HTTP error status, dropped connection, timeout, oversized download
+  // Scan inputs (src/scan/*.ts).
+  | 'VEX_INVALID'; // an OpenVEX file that is not JSON or not a valid OpenVEX 0.2.0 document
 
 /** Input the tool cannot read, or a usage mistake: exit code 2. */
 export class InputError extends Error {

@@ -107,6 +107,59 @@ function program(setExit: (code: number) => void): Command {
     .option('--mirror <url>', 'TUF mirror (default: the Sigstore public-good mirror)')
     .action(async (opts) => setExit(await (await import('./trust.ts')).runTrustUpdate(opts)));
 
+  cmd
+    .command('scan')
+    .description('find known vulnerabilities in everything inspect finds (offline OSV database, K3s-aware)')
+    .argument('<target>', 'a file, a folder, or an extracted K3s data/<hash> dir')
+    .option('--db <file>', 'vulnerability database (default ~/.cache/k3sguard/vulndb.sqlite)')
+    .addOption(
+      new Option('--format <format>', 'output format')
+        .choices(['table', 'json', 'sarif', 'cyclonedx'])
+        .default('table'),
+    )
+    .option('-o, --output <file>', 'write to FILE instead of stdout')
+    .addOption(
+      new Option('--fail-on <severity>', 'exit 1 only for findings at or above this severity').choices([
+        'low',
+        'medium',
+        'high',
+        'critical',
+      ]),
+    )
+    .option('--only-reachable', 'hide findings whose vulnerable symbols are absent from the binary')
+    .option('--vex <file>', 'OpenVEX document: not_affected statements suppress findings (shown, with why)')
+    .option('--no-progress', 'no progress line on stderr')
+    .addOption(maxBundle)
+    .action(async (target: string, opts) => setExit(await (await import('./scan.ts')).runScan(target, opts)));
+
+  cmd
+    .command('advisories')
+    .description('the K3s advisories affecting a K3s version, and the lowest fixed release on its line')
+    .option('--k3s-version <version>', 'e.g. v1.28.0+k3s1')
+    .option('--db <file>', 'vulnerability database')
+    .option('--json', 'as JSON')
+    .action(async (opts) => setExit(await (await import('./scan.ts')).runAdvisories(opts)));
+
+  const db = cmd.command('db').description('the offline OSV vulnerability database (docs/vulndb.md)');
+  const dbOption = () => new Option('--db <file>', 'database file (default ~/.cache/k3sguard/vulndb.sqlite)');
+  db.command('import')
+    .description('import OSV records: folders of JSON files, OSV all.zip exports, or JSON files')
+    .argument('<paths...>', 'folders, .zip files or .json files')
+    .addOption(dbOption())
+    .option('--no-progress', 'no progress line on stderr')
+    .action(async (paths: string[], opts) => setExit(await (await import('./db.ts')).runDbImport(paths, opts)));
+  db.command('update')
+    .description('download the Go ecosystem export from OSV and swap it in atomically (a failure keeps the old one)')
+    .option('--source <url|file>', 'another URL or a local all.zip')
+    .addOption(dbOption())
+    .option('--no-progress', 'no progress bar on stderr')
+    .action(async (opts) => setExit(await (await import('./db.ts')).runDbUpdate(opts)));
+  db.command('status')
+    .description('age, counts and imports of the database; warns when older than 7 days')
+    .addOption(dbOption())
+    .option('--json', 'as JSON')
+    .action(async (opts) => setExit(await (await import('./db.ts')).runDbStatus(opts)));
+
   return cmd;
 }
 

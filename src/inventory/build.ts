@@ -3,6 +3,7 @@
 import { lstatSync, realpathSync, type Stats } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { InputError } from '../errors.ts';
+import type { ByteSource } from '../readers/bytesource.ts';
 import { InterleavedScanner, ScanPool } from '../util/scanners.ts';
 import { TOOL_VERSION } from '../version.ts';
 import { inspectDataDir, isDataDir } from './datadir.ts';
@@ -14,6 +15,8 @@ export interface BuildOptions {
   /** Decompressed bytes one bundle may produce before it is treated as a bomb. */
   maxBundleBytes?: number;
   progress?: (text: string) => void;
+  /** Called with every Go binary (outer files and bundle members) while its bytes are at hand. */
+  onGoBinary?: (file: FileComponent, src: ByteSource) => void;
 }
 
 export const DEFAULT_MAX_BUNDLE_BYTES = 2 * 1024 ** 3;
@@ -69,6 +72,7 @@ export async function buildInventory(target: string, opts: BuildOptions = {}): P
     scanner: st.isFile() ? new InterleavedScanner() : new ScanPool(),
     pending: [],
     bundles: Promise.resolve(),
+    ...(opts.onGoBinary ? { onGoBinary: opts.onGoBinary } : {}),
   };
   try {
     const root = await inspectTarget(target, st, ctx);

@@ -4,7 +4,7 @@
 import { lstatSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { readDataDir } from '../readers/datadir.ts';
-import { bundleComponent, describeSource, type InspectContext, memberComponents } from './file.ts';
+import { bundleComponent, type InspectContext, inspectSource, memberComponents } from './file.ts';
 import type { BundleComponent, FileComponent, Location } from './model.ts';
 
 /** An extracted K3s bundle: `data/<hash>/` holding `bin/.sha256sums`. */
@@ -30,7 +30,7 @@ export async function inspectDataDir(
     onElf(member, data) {
       inspected.set(
         member.path,
-        describeSource(data, member.path, [...location, member.path], member.sha256, member.mode),
+        inspectSource(ctx, data, member.path, [...location, member.path], member.sha256, member.mode),
       );
     },
   });

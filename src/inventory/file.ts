@@ -22,6 +22,23 @@ export interface InspectContext {
   pending: Array<Promise<void>>;
   /** The bundle read last: the next one starts after it, so one is in memory at a time. */
   bundles: Promise<void>;
+  /** Called with every Go binary while its bytes are at hand (bundle members are dropped after). */
+  onGoBinary?: (file: FileComponent, src: ByteSource) => void;
+}
+
+/** describeSource, then the onGoBinary hook for a Go binary. */
+export function inspectSource(
+  ctx: InspectContext,
+  src: ByteSource,
+  path: string,
+  location: Location,
+  sha256: string,
+  mode?: number,
+): FileComponent {
+  const file = describeSource(src, path, location, sha256, mode);
+  if (ctx.onGoBinary && (file.binary.format === 'go' || file.binary.format === 'go-no-buildinfo'))
+    ctx.onGoBinary(file, src);
+  return file;
 }
 
 /** A file component from a source whose sha256 is already known. */
@@ -136,7 +153,7 @@ export async function inspectFile(
   let scan: Scan;
   try {
     scan = ctx.scanner.scan(absPath, src, displayPath);
-    file = describeSource(src, displayPath, location, '', mode);
+    file = inspectSource(ctx, src, displayPath, location, '', mode);
   } finally {
     src.close();
   }
@@ -193,7 +210,7 @@ async function attachBundle(
       progress: ctx.progress,
       onElf(member, data) {
         const at = [...bundleLocation, member.path];
-        inspected.set(member.path, describeSource(data, member.path, at, member.sha256, member.mode));
+        inspected.set(member.path, inspectSource(ctx, data, member.path, at, member.sha256, member.mode));
       },
     });
     ctx.findings.push(...bundle.findings);

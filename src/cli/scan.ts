@@ -1,0 +1,140 @@
+// `k3sguard scan TARGET`: inventory (everything `inspect` finds, into the bundle), then every
+// component matched against the offline OSV database, K3s-aware; reachability from each Go
+// binary's function table; OpenVEX suppressions; table, JSON, SARIF or CycloneDX.
+import { InputError, isInputError } from '../errors.ts';
+import { buildInventory } from '../inventory/build.ts';
+import type { Finding, Severity } from '../inventory/model.ts';
+import { type GoFunctionTable, readGoFunctionTableFrom } from '../readers/gofunctab.ts';
+import { renderScanTable } from '../report/scan-table.ts';
+import { renderFindings } from '../report/table.ts';
+import { matchRecords } from '../scan/match.ts';
+import { binaryFunctions, binaryOfComponent, markReachability } from '../scan/reachability.ts';
+import { readVexFile } from '../scan/vex.ts';
+import { applyVex } from '../scan/vex-apply.ts';
+import { openVulnDb } from '../vulndb/db.ts';
+import { EXIT_CLEAN, EXIT_FINDINGS } from './exit.ts';
+import { writeOutput } from './output.ts';
+import { terminalProgress } from './progress.ts';
+
+export interface ScanOptions {
+  db?: string;
+  format: 'table' | 'json' | 'sarif' | 'cyclonedx';
+  output?: string;
+  failOn?: Exclude<Severity, 'info' | 'unknown'>;
+  onlyReachable?: boolean;
+  vex?: string;
+  progress: boolean;
+  maxBundleSize: number;
+}
+
+const RANK: Record<Severity, number> = { critical: 4, high: 3, medium: 2, low: 1, unknown: 0, info: -1 };
+
+/**
+ * Does this finding fail the run? Without --fail-on, every (unsuppressed) finding does. With it,
+ * those at or above the level; `unknown` severity (no CVSS in the record) fails only
+ * `--fail-on low`: it is a known vulnerability, but its severity is not invented.
+ */
+function fails(f: Finding, failOn: ScanOptions['failOn']): boolean {
+  if (f.vulnerability?.suppressed) return false;
+  if (!failOn) return true;
+  if (f.severity === 'unknown') return failOn === 'low';
+  return RANK[f.severity] >= RANK[failOn];
+}
+
+export async function runScan(target: string, opts: ScanOptions): Promise<number> {
+  // Open the database first: no database is a clear error before any work is done.
+  const db = openVulnDb(opts.db, { readonly: true });
+  try {
+    const vex = opts.vex ? readVexFile(opts.vex) : undefined;
+    const progress = terminalProgress(opts.progress);
+    const tables = new Map<string, GoFunctionTable>();
+    const unreadableTables: string[] = [];
+    const inv = await buildInventory(target, {
+      maxBundleBytes: opts.maxBundleSize,
+      progress: progress.update,
+      // Function tables are read while the binary's bytes are at hand: a bundle member's are
+      // dropped once it has been inspected.
+      onGoBinary(file, src) {
+        // A corrupt function table costs that binary its reachability, not the scan.
+        try {
+          const table = readGoFunctionTableFrom(src);
+          if (table) tables.set(file.ref, table);
+        } catch (e) {
+          if (!isInputError(e)) throw e;
+          unreadableTables.push(`${file.location.join(' › ')}: ${e.message}: reachability not known`);
+        }
+      },
+    });
+    for (const w of unreadableTables) process.stderr.write(`k3sguard: warning: ${w}\n`);
+    progress.update('matching vulnerabilities');
+    // matchRecords asks once per module name; the database answers from its index.
+    let vulns = matchRecords(inv.root, (ecosystem, name) => db.recordsFor(ecosystem, name));
+    const binaries = binaryOfComponent(inv.root);
+    vulns = markReachability(
+      vulns,
+      (id) => db.record(id),
+      (ref) => {
+        const file = binaries.get(ref);
+        const table = file && tables.get(file.ref);
+        return file && table ? binaryFunctions(file, table) : undefined;
+      },
+    );
+    if (vex) vulns = applyVex(vulns, vex, inv.root);
+    if (opts.onlyReachable) vulns = vulns.filter((f) => f.vulnerability?.reachability !== 'absent');
+    progress.done();
+
+    const all = [...inv.findings, ...vulns];
+    const color =
+      opts.format === 'table' && opts.output === undefined && process.stdout.isTTY === true && !process.env.NO_COLOR;
+    let text: string;
+    if (opts.format === 'json') {
+      text = `${JSON.stringify({ schema: 'k3sguard/scan@1', ...inv, findings: all }, null, 2)}\n`;
+    } else if (opts.format === 'sarif') {
+      text = (await import('../report/sarif.ts')).toSarifJson(inv, all);
+    } else if (opts.format === 'cyclonedx') {
+      text = (await import('../report/cyclonedx-vuln.ts')).toCycloneDxVulnerabilityJson(inv, all);
+    } else {
+      text =
+        renderScanTable(inv, vulns, color) + (inv.findings.length ? `\n${renderFindings(inv.findings, color)}` : '');
+    }
+    writeOutput(text, opts.output);
+    if (db.status().stale) process.stderr.write(`k3sguard: warning: ${db.status().warnings.join('; ')}\n`);
+    return inv.findings.length > 0 || vulns.some((f) => fails(f, opts.failOn)) ? EXIT_FINDINGS : EXIT_CLEAN;
+  } finally {
+    db.close();
+  }
+}
+
+export async function runAdvisories(opts: { k3sVersion?: string; db?: string; json?: boolean }): Promise<number> {
+  if (!opts.k3sVersion) throw new InputError('USAGE', undefined, 'advisories needs --k3s-version vX.Y.Z+k3sN');
+  const { advisoriesFor } = await import('../scan/advisories.ts');
+  const db = openVulnDb(opts.db, { readonly: true });
+  try {
+    const list = advisoriesFor(opts.k3sVersion, (eco, name) => db.recordsFor(eco, name));
+    if (opts.json) {
+      process.stdout.write(
+        `${JSON.stringify({ schema: 'k3sguard/advisories@1', version: opts.k3sVersion, advisories: list }, null, 2)}\n`,
+      );
+    } else if (list.length === 0) {
+      process.stdout.write(`K3s ${opts.k3sVersion}: no known K3s advisory affects it (database: ${db.path})\n`);
+    } else {
+      const lines = [`K3s ${opts.k3sVersion}: ${list.length} advisor${list.length === 1 ? 'y' : 'ies'}`];
+      for (const a of list) {
+        const fix = a.fixedOnLine
+          ? `fixed on ${a.line} in ${a.fixedOnLine}`
+          : a.fixedAbove
+            ? `no fix on ${a.line}; fixed in ${a.fixedAbove}`
+            : 'no fixed release recorded';
+        lines.push(
+          `  ${a.severity.toUpperCase().padEnd(8)} ${a.ids.join(', ')}`,
+          `           ${a.summary ?? ''}`,
+          `           ${fix}`,
+        );
+      }
+      process.stdout.write(`${lines.join('\n')}\n`);
+    }
+    return list.length > 0 ? EXIT_FINDINGS : EXIT_CLEAN;
+  } finally {
+    db.close();
+  }
+}

@@ -1,0 +1,69 @@
+// Scan findings for people: grouped by the component they were found in (with its path inside
+// the bundle), each with its ids, installed and fixed version, and whether the vulnerable code
+// is in the binary. Suppressed (VEX) findings are listed apart, with the reason.
+import type { Finding, Inventory, Severity } from '../inventory/model.ts';
+
+const ORDER: Severity[] = ['critical', 'high', 'medium', 'low', 'unknown', 'info'];
+const COLOR: Record<Severity, string> = {
+  critical: '1;31',
+  high: '31',
+  medium: '33',
+  low: '36',
+  unknown: '35',
+  info: '2',
+};
+const REACH: Record<string, string> = { present: 'symbol present', absent: 'symbol absent', unknown: 'not known' };
+
+/** Findings by where they were found (a file, maybe inside the bundle), then by module. */
+function byComponent(findings: readonly Finding[]): Map<string, Map<string, Finding[]>> {
+  const groups = new Map<string, Map<string, Finding[]>>();
+  for (const f of findings) {
+    const where = f.location.join(' › ');
+    const module = `${f.vulnerability?.module ?? ''} ${f.vulnerability?.version ?? ''}`;
+    const modules = groups.get(where) ?? new Map<string, Finding[]>();
+    modules.set(module, [...(modules.get(module) ?? []), f]);
+    groups.set(where, modules);
+  }
+  return groups;
+}
+
+export function renderScanTable(inv: Inventory, findings: readonly Finding[], color: boolean): string {
+  const paint = (code: string, s: string) => (color ? `\x1b[${code}m${s}\x1b[0m` : s);
+  const active = findings.filter((f) => !f.vulnerability?.suppressed);
+  const suppressed = findings.filter((f) => f.vulnerability?.suppressed);
+  const out: string[] = [`${paint('1', 'TARGET')} ${inv.target}`];
+  if (active.length === 0) out.push('', 'No vulnerabilities found.');
+  for (const [where, modules] of byComponent(active)) {
+    out.push('', paint('1', where));
+    for (const [module, group] of modules) {
+      out.push(`  ${paint('36', module)}`);
+      group.sort((a, b) => ORDER.indexOf(a.severity) - ORDER.indexOf(b.severity));
+      for (const f of group) {
+        const v = f.vulnerability;
+        const ids = v?.ids.join(', ') ?? f.id;
+        const fixed = v?.fixed ? `fixed in ${v.fixed}` : 'no fix recorded';
+        const via = v?.via === 'upstream' ? ' (as upstream of a fork)' : '';
+        out.push(
+          `  ${paint(COLOR[f.severity], f.severity.toUpperCase().padEnd(8))} ${ids}`,
+          `           ${f.title}`,
+          `           ${fixed}${via} · ${REACH[v?.reachability ?? 'unknown']}${v?.symbols?.length ? ` (${v.symbols.slice(0, 3).join(', ')}${v.symbols.length > 3 ? ', …' : ''})` : ''}`,
+        );
+      }
+    }
+  }
+  if (suppressed.length > 0) {
+    out.push('', paint('1', `SUPPRESSED BY VEX (${suppressed.length})`));
+    for (const f of suppressed) {
+      const s = f.vulnerability?.suppressed;
+      out.push(
+        `  ${f.id} ${f.location.join(' › ')}: ${s?.justification ?? 'not_affected'}${s?.statement ? ` — ${s.statement}` : ''}`,
+      );
+    }
+  }
+  const counts = ORDER.map((s) => [s, active.filter((f) => f.severity === s).length] as const).filter(([, n]) => n > 0);
+  out.push(
+    '',
+    `Summary: ${active.length} vulnerabilit${active.length === 1 ? 'y' : 'ies'}${counts.length ? ` (${counts.map(([s, n]) => `${n} ${s}`).join(', ')})` : ''}${suppressed.length ? `, ${suppressed.length} suppressed` : ''}`,
+  );
+  return `${out.join('\n')}\n`;
+}

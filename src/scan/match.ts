@@ -1,0 +1,130 @@
+// Inventory + OSV records -> vulnerability findings. targets.ts decides what is looked up for
+// each Go binary (modules as built, forks as upstream, stdlib, the K3s identity), records.ts
+// which records apply, aliases.ts merges the records of one vulnerability; here one finding is
+// made per vulnerability per component. Reachability is left 'unknown': the function-table
+// reader fills it in afterwards.
+import type { Component, Finding, VulnerabilityInfo } from '../inventory/model.ts';
+import { withoutV } from '../versions/gosemver.ts';
+import type { OsvRecord } from '../vulndb/osv.ts';
+import { groupByAlias } from './aliases.ts';
+import type { RecordLookup } from './lookup.ts';
+import { findingMessage } from './message.ts';
+import { orderOf } from './orders.ts';
+import { type FixedVersion, GO_ECOSYSTEM, groupFixes, matchPackage, type RecordMatch, recordIds } from './records.ts';
+import { type SeverityVerdict, severityOf } from './severity.ts';
+import { type MatchTarget, matchTargets } from './targets.ts';
+
+/** One vulnerability as matched for one (package, version, platform): the same for every component. */
+interface Vulnerability {
+  ids: string[];
+  /** The matched records, the primary's first. */
+  matches: RecordMatch[];
+  verdict: SeverityVerdict;
+  summary?: string;
+  fixes: FixedVersion[];
+}
+
+/** The records matching one target, over every name it is looked up under (deduplicated by id). */
+function matchTarget(t: MatchTarget, records: (name: string) => readonly OsvRecord[]): RecordMatch[] {
+  const order = orderOf(t.order);
+  const installed = order.parse(t.version);
+  if (installed === undefined) return []; // not a version this order can place: not guessed
+  const out: RecordMatch[] = [];
+  const seen = new Set<string>();
+  for (const name of t.names) {
+    for (const m of matchPackage(records(name), name, installed, order, t.platform)) {
+      if (seen.has(m.record.id)) continue;
+      seen.add(m.record.id);
+      out.push(m);
+    }
+  }
+  return out;
+}
+
+function vulnerabilities(matches: readonly RecordMatch[]): Vulnerability[] {
+  return groupByAlias(matches, (m) => recordIds(m.record)).map((g) => {
+    const v: Vulnerability = {
+      ids: g.ids,
+      matches: g.members,
+      verdict: severityOf(g.members.map((m) => m.record)),
+      fixes: groupFixes(g.members),
+    };
+    const summary = g.members.map((m) => m.record.summary).find((x) => !!x);
+    if (summary) v.summary = summary;
+    return v;
+  });
+}
+
+function finding(t: MatchTarget, v: Vulnerability): Finding {
+  const ids = [...v.ids];
+  const fixed = v.fixes[0]?.display;
+  const vulnerability: VulnerabilityInfo = {
+    ids,
+    module: (v.matches[0] as RecordMatch).name,
+    version: t.order === 'k3s' ? t.version : withoutV(t.version),
+    via: t.via,
+    reachability: 'unknown',
+  };
+  if (v.summary) vulnerability.summary = v.summary;
+  if (fixed) vulnerability.fixed = fixed;
+  if (v.verdict.cvss) vulnerability.cvss = { ...v.verdict.cvss };
+  return {
+    id: ids[0] as string,
+    severity: v.verdict.severity,
+    title: v.summary ?? (ids[0] as string),
+    message: findingMessage(t, ids, v.fixes),
+    location: t.location,
+    component: t.component,
+    vulnerability,
+  };
+}
+
+/**
+ * Vulnerability findings for a component tree (an inventory's root, or several components),
+ * in tree order; within a component, by primary id. Records come from `lookup`.
+ */
+export function matchRecords(components: Component | readonly Component[], lookup: RecordLookup): Finding[] {
+  const cache = new Map<string, readonly OsvRecord[]>();
+  const records = (name: string): readonly OsvRecord[] => {
+    let r = cache.get(name);
+    if (!r) {
+      r = lookup(GO_ECOSYSTEM, name);
+      cache.set(name, r);
+    }
+    return r;
+  };
+  // The same module at the same version recurs across a bundle's binaries: match it, merge
+  // its aliases and rate it once.
+  const memo = new Map<string, Vulnerability[]>();
+  const byComponent = new Map<string, Array<{ target: MatchTarget; vulns: Vulnerability[] }>>();
+  for (const t of matchTargets(components)) {
+    const key = [t.order, t.names.join(' '), t.version, t.platform.goos, t.platform.goarch ?? ''].join('\0');
+    let vulns = memo.get(key);
+    if (!vulns) {
+      vulns = vulnerabilities(matchTarget(t, records));
+      memo.set(key, vulns);
+    }
+    if (vulns.length === 0) continue;
+    const entry = byComponent.get(t.component);
+    if (entry) entry.push({ target: t, vulns });
+    else byComponent.set(t.component, [{ target: t, vulns }]);
+  }
+  const findings: Finding[] = [];
+  for (const entries of byComponent.values()) {
+    const [only] = entries;
+    if (entries.length === 1 && only) {
+      for (const v of only.vulns) findings.push(finding(only.target, v));
+      continue;
+    }
+    // Several lookups for one component (a fork as built and as upstream): one finding per
+    // vulnerability across them, the first lookup's (what was built) leading.
+    const hits = entries.flatMap((e) =>
+      e.vulns.flatMap((v) => v.matches.map((match) => ({ target: e.target, match }))),
+    );
+    for (const group of groupByAlias(hits, (h) => recordIds(h.match.record))) {
+      const [v] = vulnerabilities(group.members.map((h) => h.match));
+      if (v) findings.push(finding((group.members[0] as (typeof hits)[0]).target, { ...v, ids: group.ids }));
+    }
+  }
+  return findings;
+}

@@ -1,0 +1,96 @@
+// Which records affect one installed package version, and the fixes above it.
+// Rules that are not about ranges live here:
+// - withdrawn records never match (OSV: `withdrawn` set means the record no longer stands);
+// - `toolchain` entries are never matched: they concern the Go command that did the build
+//   (cmd/go, cmd/link), not the code inside the binary, which is what govulncheck does too;
+// - an entry whose every `ecosystem_specific.imports[]` item is limited (goos/goarch) to
+//   platforms other than the binary's does not apply: the vulnerable package is not compiled
+//   for it (GO-2022-1095: os/exec on windows only). An entry without imports applies everywhere.
+import { goEcosystemSpecific, type OsvAffected, type OsvRecord } from '../vulndb/osv.ts';
+import type { VersionOrder } from './orders.ts';
+import { type CompiledEntry, compileEntry, entryAffects } from './ranges.ts';
+
+export const GO_ECOSYSTEM = 'Go';
+
+export interface Platform {
+  goos: string;
+  /** Unknown GOARCH: goarch limits are not applied. */
+  goarch?: string;
+}
+
+export interface FixedVersion {
+  /** As shown to the user: the record's spelling (`1.1.12`), or the K3s release (`v1.27.5+k3s1`). */
+  display: string;
+  /** On the installed version's minor line (1.27.x for 1.27.2). */
+  sameLine: boolean;
+}
+
+export interface RecordMatch {
+  record: OsvRecord;
+  /** The package name matched (the record's `affected[].package.name`). */
+  name: string;
+  /** Fixed versions above the installed one that the record does not mark affected, ascending. */
+  fixes: FixedVersion[];
+}
+
+export function appliesToPlatform(entry: OsvAffected, platform: Platform): boolean {
+  const imports = goEcosystemSpecific(entry).imports;
+  if (!imports || imports.length === 0) return true;
+  return imports.some(
+    (imp) =>
+      (!imp.goos?.length || imp.goos.includes(platform.goos)) &&
+      (!imp.goarch?.length || platform.goarch === undefined || imp.goarch.includes(platform.goarch)),
+  );
+}
+
+function fixesAbove<V>(compiled: CompiledEntry<V>[], installed: V, order: VersionOrder<V>): FixedVersion[] {
+  const out: FixedVersion[] = [];
+  const seen = new Set<string>();
+  const all = compiled.flatMap((c) => c.fixes).sort((a, b) => order.compare(a.at, b.at));
+  for (const fix of all) {
+    if (order.compare(fix.at, installed) <= 0) continue;
+    // A `fixed` that another range of the record still marks affected is no way out.
+    if (compiled.some((c) => entryAffects(c, fix.at, order))) continue;
+    const display = order.display(fix.at, fix.text);
+    if (seen.has(display)) continue;
+    seen.add(display);
+    out.push({ display, sameLine: order.sameLine(fix.at, installed) });
+  }
+  return out;
+}
+
+/** The records (of `records`, looked up for `name`) whose ranges include `installed`. */
+export function matchPackage<V>(
+  records: readonly OsvRecord[],
+  name: string,
+  installed: V,
+  order: VersionOrder<V>,
+  platform: Platform,
+): RecordMatch[] {
+  if (name === 'toolchain') return [];
+  const out: RecordMatch[] = [];
+  for (const record of records) {
+    if (record.withdrawn) continue;
+    const compiled: CompiledEntry<V>[] = [];
+    for (const entry of record.affected ?? []) {
+      if (entry.package?.ecosystem !== GO_ECOSYSTEM || entry.package.name !== name) continue;
+      if (appliesToPlatform(entry, platform)) compiled.push(compileEntry(entry, order));
+    }
+    if (compiled.some((c) => entryAffects(c, installed, order)))
+      out.push({ record, name, fixes: fixesAbove(compiled, installed, order) });
+  }
+  return out;
+}
+
+/**
+ * The fixes of one vulnerability matched by several records (a GO- record and its GHSA): the
+ * primary record's, or the next one's when the primary names none.
+ */
+export function groupFixes(matches: readonly RecordMatch[]): FixedVersion[] {
+  return matches.find((m) => m.fixes.length > 0)?.fixes ?? [];
+}
+
+/** A record's own id, then its aliases: what alias merging joins on. */
+export function recordIds(record: OsvRecord): string[] {
+  return [record.id, ...(record.aliases ?? [])];
+}

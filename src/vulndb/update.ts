@@ -1,0 +1,149 @@
+// `k3sguard db update`: download OSV's Go export and import it. The download streams into a
+// temp file next to the database (never into memory, never over the database), is checked
+// for completeness against Content-Length, and only then goes through the import's atomic
+// swap. Any failure (HTTP error, dropped connection, stall, oversized body, damaged zip)
+// throws a coded error, removes the temp file, and leaves the previous database in use.
+import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
+import { InputError } from '../errors.ts';
+import { TOOL_VERSION } from '../version.ts';
+import { defaultVulnDbPath } from './db.ts';
+import { type ImportOptions, type ImportProgress, type ImportResult, importOsv } from './import.ts';
+import { resolveSource } from './sources.ts';
+import { removeStaleTemps, tempPathFor } from './swap.ts';
+
+/** OSV's public export of the Go vulnerability database (the records of vuln.go.dev). */
+export const OSV_GO_ALL_ZIP = 'https://osv-vulnerabilities.storage.googleapis.com/Go/all.zip';
+/** The Go export is about 10 MB; anything near this is not it. */
+export const MAX_DOWNLOAD_BYTES = 1024 * 1024 * 1024;
+/** No byte for this long: the download is abandoned. */
+export const IDLE_TIMEOUT_MS = 30_000;
+
+export type UpdateProgress = { phase: 'download'; bytes: number; total: number | undefined } | ImportProgress;
+
+export interface UpdateOptions extends Omit<ImportOptions, 'progress'> {
+  /** An http(s) URL, a file: URL or a local path (an all.zip, folder or JSON file). Default OSV_GO_ALL_ZIP. */
+  source?: string | URL;
+  progress?: (p: UpdateProgress) => void;
+  idleTimeoutMs?: number;
+  maxDownloadBytes?: number;
+}
+
+export interface UpdateResult extends ImportResult {
+  /** The URL or path the records came from (recorded as the import's source). */
+  source: string;
+  /** Bytes downloaded; undefined for a local source. */
+  downloadedBytes: number | undefined;
+}
+
+type Source = { kind: 'url'; url: URL } | { kind: 'file'; path: string };
+
+function parseSource(source: string | URL): Source {
+  const url =
+    source instanceof URL
+      ? source
+      : URL.canParse(source) && /^[a-z][a-z0-9+.-]+:/i.test(source)
+        ? new URL(source)
+        : undefined;
+  if (!url) return { kind: 'file', path: source as string };
+  if (url.protocol === 'file:') return { kind: 'file', path: fileURLToPath(url) };
+  if (url.protocol === 'http:' || url.protocol === 'https:') return { kind: 'url', url };
+  throw new InputError('USAGE', url.href, 'a source is an http(s) URL, a file: URL or a path');
+}
+
+/** Stream `url` into `dest`; returns the byte count. Throws DOWNLOAD_FAILED. */
+async function download(url: URL, dest: string, opts: UpdateOptions): Promise<number> {
+  const idleMs = opts.idleTimeoutMs ?? IDLE_TIMEOUT_MS;
+  const max = opts.maxDownloadBytes ?? MAX_DOWNLOAD_BYTES;
+  const controller = new AbortController();
+  let timer = setTimeout(() => controller.abort(), idleMs);
+  const fail = (message: string, cause?: unknown): InputError =>
+    new InputError('DOWNLOAD_FAILED', url.href, `${message}: the previous database is still in use`, { cause });
+  try {
+    let res: Response;
+    try {
+      res = await fetch(url, { signal: controller.signal, headers: { 'user-agent': `k3sguard/${TOOL_VERSION}` } });
+    } catch (e) {
+      throw fail(`cannot connect (${controller.signal.aborted ? `no answer in ${idleMs} ms` : causeText(e)})`, e);
+    }
+    if (!res.ok || !res.body) throw fail(`HTTP ${res.status} ${res.statusText}`.trim());
+    // With a Content-Encoding, fetch decodes and Content-Length counts encoded bytes.
+    const encoded = (res.headers.get('content-encoding') ?? 'identity') !== 'identity';
+    const length = Number(res.headers.get('content-length') ?? Number.NaN);
+    const total = !encoded && Number.isSafeInteger(length) ? length : undefined;
+    if (total !== undefined && total > max) throw fail(`${total} bytes announced, over the ${max}-byte limit`);
+    let bytes = 0;
+    const counter = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        bytes += chunk.length;
+        clearTimeout(timer);
+        timer = setTimeout(() => controller.abort(), idleMs);
+        if (bytes > max) return done(fail(`over the ${max}-byte limit`));
+        opts.progress?.({ phase: 'download', bytes, total });
+        done(null, chunk);
+      },
+    });
+    try {
+      await pipeline(
+        Readable.fromWeb(res.body as import('node:stream/web').ReadableStream),
+        counter,
+        createWriteStream(dest),
+      );
+    } catch (e) {
+      if (e instanceof InputError) throw e;
+      const why = controller.signal.aborted ? `stalled for ${idleMs} ms` : causeText(e);
+      throw fail(`download interrupted after ${bytes}${total === undefined ? '' : ` of ${total}`} bytes (${why})`, e);
+    }
+    if (total !== undefined && bytes !== total) throw fail(`connection closed after ${bytes} of ${total} bytes`);
+    return bytes;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+// undici reports "fetch failed" / "terminated" with the real reason in `cause`.
+function causeText(e: unknown): string {
+  const parts: string[] = [];
+  for (let c: unknown = e; c instanceof Error && parts.length < 4; c = c.cause) parts.push(c.message);
+  return parts.join(': ') || String(e);
+}
+
+/** Download (or read) an OSV export and import it with the atomic swap of importOsv. */
+export async function updateDb(dbPath: string | undefined, opts: UpdateOptions = {}): Promise<UpdateResult> {
+  const target = resolve(dbPath ?? defaultVulnDbPath());
+  const source = parseSource(opts.source ?? OSV_GO_ALL_ZIP);
+  const importOpts: ImportOptions = {
+    ...(opts.onWarning ? { onWarning: opts.onWarning } : {}),
+    ...(opts.progress ? { progress: opts.progress } : {}),
+    ...(opts.zipLimits ? { zipLimits: opts.zipLimits } : {}),
+  };
+  if (source.kind === 'file') {
+    const label = resolve(source.path);
+    const result = await importOsv(target, [{ path: source.path, label }], importOpts);
+    return { ...result, source: label, downloadedBytes: undefined };
+  }
+  const tmp = tempPathFor(target, 'download');
+  try {
+    mkdirSync(dirname(target), { recursive: true });
+    removeStaleTemps(target);
+  } catch (e) {
+    throw new InputError('OUTPUT', target, `cannot write next to the database: ${(e as Error).message}`, { cause: e });
+  }
+  try {
+    const bytes = await download(source.url, tmp, opts);
+    // An error page or a proxy's login form served with 200 is not an export.
+    if (resolveSource(tmp).kind !== 'zip')
+      throw new InputError(
+        'DOWNLOAD_FAILED',
+        source.url.href,
+        'the download is not a zip archive: the previous database is still in use',
+      );
+    const result = await importOsv(target, [{ path: tmp, label: source.url.href }], importOpts);
+    return { ...result, source: source.url.href, downloadedBytes: bytes };
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+}
