@@ -123,7 +123,6 @@ function importsFor(v: VulnerabilityInfo, records: RecordLookup): OsvImport[] {
  * other systems than the binary's cannot be in it.
  */
 function findSymbols(imports: readonly OsvImport[], binary: BinaryFunctions): string[] {
-  const index = symbolIndex(binary.table);
   const found = new Set<string>();
   for (const imp of imports) {
     const path = imp.path as string;
@@ -131,13 +130,95 @@ function findSymbols(imports: readonly OsvImport[], binary: BinaryFunctions): st
     // The main package's functions are named `main.*`, whatever its import path.
     const packages = path === binary.mainPackage ? [path, 'main'] : [path];
     for (const pkg of packages) {
-      const symbols = index.get(pkg);
-      if (!symbols) continue;
-      if (!imp.symbols || imp.symbols.length === 0) found.add(`${path}.*`);
-      for (const s of imp.symbols ?? []) if (symbols.has(recordSymbol(s))) found.add(`${path}.${s}`);
+      if (!imp.symbols || imp.symbols.length === 0) {
+        if (packagesOf(binary.table).has(linkerPrefix(pkg))) found.add(`${path}.*`);
+        continue;
+      }
+      for (const s of imp.symbols) if (hasSymbol(binary.table, pkg, recordSymbol(s))) found.add(`${path}.${s}`);
     }
   }
   return [...found].sort();
+}
+
+/**
+ * Is `pkg`'s `Func` or `Type.Method` in the binary? Looked up by the names Go gives it
+ * (`pkg.Func`, `pkg.Type.Method`, `pkg.(*Type).Method`, with the path escaped as the linker
+ * does), so only the few generic names need parsing: not the tens of thousands of functions.
+ */
+function hasSymbol(table: GoFunctionTable, pkg: string, symbol: string): boolean {
+  const prefix = linkerPrefix(pkg);
+  if (table.names.has(`${prefix}.${symbol}`)) return true;
+  const dot = symbol.indexOf('.');
+  if (dot > 0 && table.names.has(`${prefix}.(*${symbol.slice(0, dot)})${symbol.slice(dot)}`)) return true;
+  return genericIndex(table).get(pkg)?.has(symbol) ?? false;
+}
+
+/**
+ * A package path as the linker writes it in symbol names (cmd/internal/objabi.PathToPrefix):
+ * control characters, space, `%`, `"`, non-ASCII, and dots after the last slash as `%xx`.
+ */
+export function linkerPrefix(path: string): string {
+  let out = prefixes.get(path);
+  if (out === undefined) {
+    // Most paths need no escape: no dot in the last element, plain printable ASCII.
+    out =
+      /^[\x21-\x7e]*$/.test(path) && !/[%"]/.test(path) && !path.slice(path.lastIndexOf('/') + 1).includes('.')
+        ? path
+        : escapePath(path);
+    prefixes.set(path, out);
+  }
+  return out;
+}
+
+const prefixes = new Map<string, string>();
+
+function escapePath(path: string): string {
+  const slash = path.lastIndexOf('/');
+  let out = '';
+  for (const [i, ch] of [...Buffer.from(path, 'utf8')].entries()) {
+    const escape = ch <= 0x20 || ch === 0x25 || ch === 0x22 || ch >= 0x7f || (ch === 0x2e && i > slash);
+    out += escape ? `%${ch.toString(16).padStart(2, '0')}` : String.fromCharCode(ch);
+  }
+  return out;
+}
+
+const generics = new WeakMap<GoFunctionTable, Map<string, Set<string>>>();
+const packageSets = new WeakMap<GoFunctionTable, Set<string>>();
+
+/** Package path -> `Func` / `Type.Method` of its generic functions (names with `[...]`). */
+function genericIndex(table: GoFunctionTable): Map<string, Set<string>> {
+  let index = generics.get(table);
+  if (index) return index;
+  index = new Map();
+  for (const name of table.names) {
+    if (!name.includes('[')) continue;
+    const parsed = parseGoSymbol(name);
+    if (!parsed) continue;
+    const set = index.get(parsed.pkg) ?? new Set<string>();
+    if (set.size === 0) index.set(parsed.pkg, set);
+    set.add(parsed.symbol);
+  }
+  generics.set(table, index);
+  return index;
+}
+
+/**
+ * Every package with a function in the binary (for imports that name no symbols), as the
+ * linker writes package paths (see linkerPrefix): the name up to the first dot after its last
+ * slash, type arguments aside.
+ */
+function packagesOf(table: GoFunctionTable): Set<string> {
+  let set = packageSets.get(table);
+  if (set) return set;
+  set = new Set();
+  for (const name of table.names) {
+    const bracket = name.indexOf('[');
+    const head = bracket >= 0 ? name.slice(0, bracket) : name;
+    const dot = head.indexOf('.', head.lastIndexOf('/') + 1);
+    if (dot > 0) set.add(head.slice(0, dot));
+  }
+  packageSets.set(table, set);
+  return set;
 }
 
 function appliesTo(list: readonly string[] | undefined, value: string | undefined): boolean {
@@ -152,24 +233,6 @@ function appliesTo(list: readonly string[] | undefined, value: string | undefine
 function recordSymbol(s: string): string {
   const m = /^init#(\d+)$/.exec(s);
   return m ? `init.${Number(m[1]) - 1}` : s;
-}
-
-const indexes = new WeakMap<GoFunctionTable, Map<string, Set<string>>>();
-
-/** Package path -> its functions as `Func` / `Type.Method`; built once per table. */
-function symbolIndex(table: GoFunctionTable): Map<string, Set<string>> {
-  let index = indexes.get(table);
-  if (index) return index;
-  index = new Map();
-  for (const name of table.names) {
-    const parsed = parseGoSymbol(name);
-    if (!parsed) continue;
-    const set = index.get(parsed.pkg) ?? new Set<string>();
-    if (set.size === 0) index.set(parsed.pkg, set);
-    set.add(parsed.symbol);
-  }
-  indexes.set(table, index);
-  return index;
 }
 
 /**
