@@ -176,8 +176,8 @@ function escapePath(path: string): string {
   const slash = path.lastIndexOf('/');
   let out = '';
   for (const [i, ch] of [...Buffer.from(path, 'utf8')].entries()) {
-    const escape = ch <= 0x20 || ch === 0x25 || ch === 0x22 || ch >= 0x7f || (ch === 0x2e && i > slash);
-    out += escape ? `%${ch.toString(16).padStart(2, '0')}` : String.fromCharCode(ch);
+    const escaped = ch <= 0x20 || ch === 0x25 || ch === 0x22 || ch >= 0x7f || (ch === 0x2e && i > slash);
+    out += escaped ? `%${ch.toString(16).padStart(2, '0')}` : String.fromCharCode(ch);
   }
   return out;
 }

@@ -264,3 +264,15 @@ test('parseGoSymbol splits real names as debug/gosym does', (t) => {
   }
   assert.equal(parseGoSymbol('type:.eq.[2]runtime.Frame'), undefined);
 });
+
+test('linkerPrefix escapes package paths as the Go linker does in symbol names', async () => {
+  const { linkerPrefix } = await import('../../src/scan/reachability.ts');
+  assert.equal(
+    linkerPrefix('github.com/opencontainers/runc/libcontainer'),
+    'github.com/opencontainers/runc/libcontainer',
+  );
+  // A dot after the last slash is escaped (gopkg.in/yaml.v2 -> gopkg.in/yaml%2ev2); earlier dots are not.
+  assert.equal(linkerPrefix('gopkg.in/yaml.v2'), 'gopkg.in/yaml%2ev2');
+  assert.equal(linkerPrefix('example.com/a b/c"d%e'), 'example.com/a%20b/c%22d%25e');
+  assert.equal(linkerPrefix('example.com/ü'), 'example.com/%c3%bc');
+});
