@@ -4,11 +4,11 @@
 import { InputError, isInputError } from '../errors.ts';
 import { buildInventory } from '../inventory/build.ts';
 import type { Finding, Severity } from '../inventory/model.ts';
-import { type GoFunctionTable, readGoFunctionTableFrom } from '../readers/gofunctab.ts';
+import { readGoFunctionNames } from '../readers/gofunctab.ts';
 import { renderScanTable } from '../report/scan-table.ts';
 import { renderFindings } from '../report/table.ts';
 import { matchRecords } from '../scan/match.ts';
-import { binaryFunctions, binaryOfComponent, markReachability } from '../scan/reachability.ts';
+import { binaryFunctions, binaryOfComponent, type GoFunctionTable, markReachability } from '../scan/reachability.ts';
 import { readVexFile } from '../scan/vex.ts';
 import { applyVex } from '../scan/vex-apply.ts';
 import { openVulnDb } from '../vulndb/db.ts';
@@ -57,7 +57,7 @@ export async function runScan(target: string, opts: ScanOptions): Promise<number
       onGoBinary(file, src) {
         // A corrupt function table costs that binary its reachability, not the scan.
         try {
-          const table = readGoFunctionTableFrom(src);
+          const table = readGoFunctionNames(src);
           if (table) tables.set(file.ref, table);
         } catch (e) {
           if (!isInputError(e)) throw e;
@@ -98,7 +98,8 @@ export async function runScan(target: string, opts: ScanOptions): Promise<number
         renderScanTable(inv, vulns, color) + (inv.findings.length ? `\n${renderFindings(inv.findings, color)}` : '');
     }
     writeOutput(text, opts.output);
-    if (db.status().stale) process.stderr.write(`k3sguard: warning: ${db.status().warnings.join('; ')}\n`);
+    const status = db.status();
+    if (status.stale) process.stderr.write(`k3sguard: warning: ${status.warnings.join('; ')}\n`);
     return inv.findings.length > 0 || vulns.some((f) => fails(f, opts.failOn)) ? EXIT_FINDINGS : EXIT_CLEAN;
   } finally {
     db.close();

@@ -16,7 +16,10 @@
 // required module's path is the upstream, src/inventory/forks.ts).
 import type { Component, FileComponent, Finding, VulnerabilityInfo } from '../inventory/model.ts';
 import { walk } from '../inventory/model.ts';
-import type { GoFunctionTable } from '../readers/gofunctab.ts';
+import type { GoFunctionTable as FullTable } from '../readers/gofunctab.ts';
+
+/** What reachability reads of a binary's function table: its names (readGoFunctionNames). */
+export type GoFunctionTable = Pick<FullTable, 'names'>;
 
 /** The parts of an OSV record reachability reads; any full OSV record type fits. */
 export interface OsvImportsRecord {

@@ -198,3 +198,26 @@ test('a corrupt table is an ELF_CORRUPT input error naming the file', (t) => {
     );
   }
 });
+
+test('readGoFunctionNames gives exactly the names of readGoFunctionTable, without the function list', async (t) => {
+  const { readGoFunctionNames, readGoFunctionTableFrom } = await import('../../src/readers/gofunctab.ts');
+  const { fileSource } = await import('../../src/readers/bytesource.ts');
+  const { realBinary } = await import('../fixtures/realbins.ts');
+  let compared = 0;
+  for (const name of ['debian-runc', 'esbuild-0.24.2', 'lefthook-2.2.2', 'esbuild-0.13.15', 'esbuild-0.7.22']) {
+    const bin = realBinary(name);
+    if ('skip' in bin) continue;
+    const src = fileSource(bin.path);
+    try {
+      const full = readGoFunctionTableFrom(src);
+      const quick = readGoFunctionNames(src);
+      assert.ok(full && quick, name);
+      assert.equal(quick.version, full.version);
+      assert.deepEqual([...quick.names].sort(), [...full.names].sort(), name);
+      compared++;
+    } finally {
+      src.close();
+    }
+  }
+  if (compared === 0) t.skip('no real Go binaries in the cache');
+});
