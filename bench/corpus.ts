@@ -1,20 +1,10 @@
 // The benchmark corpus: real Go binaries from Debian packages and npm, fetched with the
 // ordinary clients and cached in K3SGUARD_BENCH_CACHE (default ~/.cache/k3sguard-bench).
 import { execFileSync } from 'node:child_process';
-import {
-  closeSync,
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  readdirSync,
-  readSync,
-  rmSync,
-  statSync,
-} from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { readFileHead } from '../src/readers/bytesource.ts';
 import { fetchRealBinary, REAL_BINARIES } from '../test/fixtures/realbins.ts';
 
 export const BENCH_CACHE = process.env.K3SGUARD_BENCH_CACHE ?? join(homedir(), '.cache', 'k3sguard-bench');
@@ -35,14 +25,7 @@ const DEBS = [
 ];
 
 function isElf(path: string): boolean {
-  const head = Buffer.alloc(4);
-  const fd = openSync(path, 'r');
-  try {
-    readSync(fd, head, 0, 4, 0);
-  } finally {
-    closeSync(fd);
-  }
-  return head.equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46]));
+  return readFileHead(path, 4).equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46]));
 }
 
 function elfFilesUnder(dir: string, out: string[] = []): string[] {

@@ -61,3 +61,14 @@ export function fileSource(path: string, name: string = path): FileSource {
     },
   };
 }
+
+/** The first `length` bytes of a file (fewer when it is shorter): enough to sniff its format. */
+export function readFileHead(path: string, length: number): Buffer {
+  const head = Buffer.alloc(length);
+  const fd = openSync(path, 'r');
+  try {
+    return head.subarray(0, readSync(fd, head, 0, length, 0));
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -3,9 +3,10 @@
 // record or an array of records. Each yields candidates one at a time, so a 500k-record zip
 // never sits in memory parsed; a candidate that is not even JSON comes out as `bad`, and the
 // import decides what a bad one costs (a warning).
-import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InputError } from '../errors.ts';
+import { readFileHead } from '../readers/bytesource.ts';
 import { DEFAULT_ZIP_LIMITS, openZipFile, type ZipLimits } from './zip.ts';
 
 export type SourceKind = 'folder' | 'zip' | 'json';
@@ -33,13 +34,8 @@ export const MAX_RECORD_FILE_BYTES = 64 * 1024 * 1024;
 export const MAX_JSON_SOURCE_BYTES = 256 * 1024 * 1024;
 
 function startsWithZipMagic(path: string): boolean {
-  const head = Buffer.alloc(4);
-  const fd = openSync(path, 'r');
-  try {
-    readSync(fd, head, 0, 4, 0);
-  } finally {
-    closeSync(fd);
-  }
+  const head = readFileHead(path, 4);
+  if (head.length < 4) return false;
   // A local header, or the end record of an empty archive.
   return head.readUInt32LE(0) === 0x04034b50 || head.readUInt32LE(0) === 0x06054b50;
 }
