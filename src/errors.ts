@@ -33,7 +33,10 @@ export type InputErrorCode =
   | 'ZIP_UNSUPPORTED' // encryption, multi-disk archives, compression other than stored/deflate
   | 'DOWNLOAD_FAILED' // HTTP error status, dropped connection, timeout, oversized download
   // Scan inputs (src/scan/*.ts).
-  | 'VEX_INVALID'; // an OpenVEX file that is not JSON or not a valid OpenVEX 0.2.0 document
+  | 'VEX_INVALID' // an OpenVEX file that is not JSON or not a valid OpenVEX 0.2.0 document
+  // Image archives and OCI layouts (src/images/*.ts).
+  | 'IMAGE_CORRUPT' // corrupt outer compression, unparsable index/manifest/config, bad layout
+  | 'IMAGE_LIMIT'; // a blob or layer past the size limits (a zip bomb, a huge manifest)
 
 /** Input the tool cannot read, or a usage mistake: exit code 2. */
 export class InputError extends Error {

@@ -1,0 +1,73 @@
+// Entry point: read an image archive (airgap tarball, `docker save`, OCI archive; plain, gzip
+// or zstd) or an OCI layout directory in one streaming pass, then check its integrity.
+import { InputError } from '../errors.ts';
+import { ImageFindings } from './findings.ts';
+import { checkImagesList, type ImagesListInput } from './imageslist.ts';
+import { memberJson } from './json.ts';
+import { resolveDockerManifest } from './resolve-docker.ts';
+import { checkBlobNames, type ResolveContext, resolveOciIndex } from './resolve-oci.ts';
+import { collectMembers } from './source.ts';
+import {
+  DEFAULT_IMAGE_LIMITS,
+  type ImageArchiveResult,
+  type ImageInfo,
+  type ImageLimits,
+  type Platform,
+} from './types.ts';
+
+export interface ReadImagesOptions {
+  /** `os/arch[/variant]` or a Platform; default linux/amd64. */
+  platform?: string | Platform;
+  /** k3s-images.txt: the archive must hold exactly these images. */
+  imagesList?: ImagesListInput;
+  limits?: Partial<ImageLimits>;
+}
+
+export function parsePlatform(text: string): Platform {
+  const parts = text.split('/');
+  if (parts.length < 2 || parts.length > 3 || parts.some((p) => !/^[a-z0-9_.-]+$/.test(p))) {
+    throw new InputError('USAGE', '', `--platform ${JSON.stringify(text)}: expected os/arch or os/arch/variant`);
+  }
+  const [os, architecture, variant] = parts as [string, string, string?];
+  return variant === undefined ? { os, architecture } : { os, architecture, variant };
+}
+
+export async function readImages(target: string, opts: ReadImagesOptions = {}): Promise<ImageArchiveResult> {
+  const limits: ImageLimits = { ...DEFAULT_IMAGE_LIMITS, ...opts.limits };
+  const platform =
+    typeof opts.platform === 'string'
+      ? parsePlatform(opts.platform)
+      : (opts.platform ?? { os: 'linux', architecture: 'amd64' });
+  const members = await collectMembers(target, limits);
+  const findings = new ImageFindings(target);
+  const ctx: ResolveContext = { file: target, members, platform, limits, findings };
+  const index = members.files.get('index.json');
+  const manifest = members.files.get('manifest.json');
+  if (!index && !manifest) {
+    throw new InputError('IMAGE_CORRUPT', target, 'image: neither index.json (OCI) nor manifest.json (Docker) found');
+  }
+  checkBlobNames(ctx);
+  const images: ImageInfo[] = [];
+  if (index) images.push(...resolveOciIndex(ctx, memberJson(target, 'index.json', index, limits)));
+  if (manifest) {
+    const docker = resolveDockerManifest(ctx, memberJson(target, 'manifest.json', manifest, limits), images);
+    images.push(...docker);
+  }
+  if (opts.imagesList) checkImagesList(opts.imagesList, images, findings);
+  const format =
+    members.kind === 'directory'
+      ? 'oci-layout'
+      : index && manifest
+        ? 'oci+docker-archive'
+        : index
+          ? 'oci-archive'
+          : 'docker-archive';
+  return {
+    target,
+    format,
+    compression: members.compression,
+    images,
+    blobs: [...members.files.values()].map((m) => m.record),
+    findings: findings.list,
+  };
+}

@@ -1,0 +1,48 @@
+// The real `ctr images export` output: Debian's containerd runs as a plain process with its
+// own root, state and socket in a temp dir (no CRI plugin), imports the fixture airgap archive
+// the way K3s would, and exports it again. Cached beside the other image fixtures; skipped,
+// with the reason, when containerd or ctr is not installed.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { EXTRA_NAME, type ImageFixtures, TEST_NAME } from './fixtures.ts';
+
+function has(cmd: string): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function ctrExport(f: ImageFixtures): Promise<{ path: string } | { skip: string }> {
+  const out = join(f.dir, 'ctr-export.tar');
+  if (existsSync(out)) return { path: out };
+  if (!has('containerd') || !has('ctr'))
+    return { skip: 'containerd/ctr not installed (apt-get install -y containerd)' };
+  const tmp = mkdtempSync(join(tmpdir(), 'k3sg-ctr-'));
+  const sock = join(tmp, 'c.sock');
+  writeFileSync(
+    join(tmp, 'config.toml'),
+    `version = 2\nroot = "${tmp}/root"\nstate = "${tmp}/state"\ndisabled_plugins = ["io.containerd.grpc.v1.cri"]\n[grpc]\n  address = "${sock}"\n`,
+  );
+  let daemon: ChildProcess | undefined;
+  try {
+    daemon = spawn('containerd', ['--config', join(tmp, 'config.toml')], { stdio: 'ignore' });
+    for (let i = 0; i < 100 && !existsSync(sock); i++) await sleep(100);
+    if (!existsSync(sock)) return { skip: 'containerd did not start' };
+    const ctr = (...args: string[]) =>
+      execFileSync('ctr', ['--address', sock, '-n', 'k8s.io', ...args], { stdio: 'pipe' });
+    ctr('images', 'import', f.airgapTar);
+    ctr('images', 'export', '--platform', 'linux/amd64', `${out}.tmp`, TEST_NAME, EXTRA_NAME);
+    renameSync(`${out}.tmp`, out);
+    return { path: out };
+  } finally {
+    daemon?.kill();
+    if (daemon && daemon.exitCode === null) await new Promise((r) => daemon?.once('exit', r));
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
