@@ -1,7 +1,8 @@
 // The integrity findings an image archive or layout can raise. Ids are stable (reports,
 // SARIF rules and suppressions key on them). Anything dropped into K3s's agent/images/
 // directory is imported without a question, so each message says what would be imported.
-import type { Finding, Location, Severity } from '../inventory/model.ts';
+import type { Finding, Location } from '../inventory/model.ts';
+import { type RuleTable, ruleFinding } from '../inventory/rules.ts';
 
 export const IMAGE_RULES = {
   'K3SG-IMAGE-BLOB-DIGEST': { severity: 'critical', title: 'Image blob does not match its digest' },
@@ -13,7 +14,7 @@ export const IMAGE_RULES = {
   'K3SG-IMAGE-PLATFORM': { severity: 'medium', title: 'Image has no manifest for the wanted platform' },
   'K3SG-IMAGE-EXTRA': { severity: 'high', title: 'Archive holds an image that is not in the images list' },
   'K3SG-IMAGE-MISSING': { severity: 'high', title: 'Listed image is missing from the archive' },
-} as const satisfies Record<string, { severity: Severity; title: string }>;
+} as const satisfies RuleTable;
 
 export type ImageRuleId = keyof typeof IMAGE_RULES;
 
@@ -31,13 +32,6 @@ export class ImageFindings {
     const key = `${id}\0${where ?? ''}\0${message}`;
     if (this.seen.has(key)) return;
     this.seen.add(key);
-    const rule = IMAGE_RULES[id];
-    this.list.push({
-      id,
-      severity: rule.severity,
-      title: rule.title,
-      message,
-      location: where === undefined ? this.base : [...this.base, where],
-    });
+    this.list.push(ruleFinding(IMAGE_RULES, id, message, where === undefined ? this.base : [...this.base, where]));
   }
 }

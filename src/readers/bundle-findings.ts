@@ -1,7 +1,8 @@
 // The tampering findings a bundle can raise. Ids are stable (reports, SARIF rules and
 // suppressions key on them); each message says what was found and what to do about it,
 // which differs between a bundle inside a k3s binary and one K3s already extracted.
-import type { Finding, Location, Severity } from '../inventory/model.ts';
+import type { Finding, Location } from '../inventory/model.ts';
+import { type RuleTable, ruleFinding } from '../inventory/rules.ts';
 
 export const BUNDLE_RULES = {
   'K3SG-BUNDLE-HASH': { severity: 'critical', title: 'Embedded bundle does not match its name' },
@@ -19,7 +20,7 @@ export const BUNDLE_RULES = {
   'K3SG-BUNDLE-LINK-UNLISTED': { severity: 'high', title: 'Bundled symlink not listed in bin/.links' },
   'K3SG-BUNDLE-SYMLINK-ESCAPE': { severity: 'critical', title: 'Symlink points outside the bundle' },
   'K3SG-BUNDLE-SYMLINK-LOOP': { severity: 'high', title: 'Symlinks in the bundle form a loop' },
-} as const satisfies Record<string, { severity: Severity; title: string }>;
+} as const satisfies RuleTable;
 
 export type BundleRuleId = keyof typeof BUNDLE_RULES;
 
@@ -39,13 +40,7 @@ export class BundleFindings {
 
   /** `member` is a bundle-root-relative path, or omitted for the bundle as a whole. */
   add(id: BundleRuleId, what: string, member?: string): void {
-    const rule = BUNDLE_RULES[id];
-    this.list.push({
-      id,
-      severity: rule.severity,
-      title: rule.title,
-      message: `${what} ${this.remedy}`,
-      location: member === undefined ? this.base : [...this.base, member],
-    });
+    const location = member === undefined ? this.base : [...this.base, member];
+    this.list.push(ruleFinding(BUNDLE_RULES, id, `${what} ${this.remedy}`, location));
   }
 }
