@@ -14,6 +14,7 @@ export const IMAGE_RULES = {
   'K3SG-IMAGE-PLATFORM': { severity: 'medium', title: 'Image has no manifest for the wanted platform' },
   'K3SG-IMAGE-EXTRA': { severity: 'high', title: 'Archive holds an image that is not in the images list' },
   'K3SG-IMAGE-MISSING': { severity: 'high', title: 'Listed image is missing from the archive' },
+  'K3SG-IMAGE-LAYER-PATH': { severity: 'high', title: 'Image layer member escapes the image root' },
 } as const satisfies RuleTable;
 
 export type ImageRuleId = keyof typeof IMAGE_RULES;
