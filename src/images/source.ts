@@ -6,7 +6,7 @@
 import { createReadStream } from 'node:fs';
 import { lstat, open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { type Readable, pipeline as streamPipeline } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { constants, createGunzip, createZstdDecompress } from 'node:zlib';
 import { InputError } from '../errors.ts';
@@ -66,7 +66,7 @@ export async function collectMembers(file: string, limits: ImageLimits): Promise
   return collectArchive(file, limits);
 }
 
-async function sniffFile(file: string): Promise<Compression> {
+export async function sniffFile(file: string): Promise<Compression> {
   const fh = await open(file, 'r');
   try {
     const head = Buffer.alloc(4);
@@ -77,7 +77,8 @@ async function sniffFile(file: string): Promise<Compression> {
   }
 }
 
-function streamError(file: string, compression: Compression, e: unknown): unknown {
+/** Decompression and read errors as coded InputErrors. */
+export function streamError(file: string, compression: Compression, e: unknown): unknown {
   if (e instanceof InputError || !(e instanceof Error)) return e;
   const code = (e as NodeJS.ErrnoException).code ?? '';
   if (code.startsWith('Z_') || code.startsWith('ZSTD_') || code.startsWith('ERR_ZLIB')) {
@@ -134,21 +135,30 @@ async function collectArchive(file: string, limits: ImageLimits): Promise<Collec
     current = undefined;
     out.files.set(path, await hasher.end());
   };
-  const src = createReadStream(file, { highWaterMark: READ_CHUNK });
   try {
-    if (compression === 'none') await pipeline(src, consume);
-    else if (compression === 'gzip') await pipeline(src, createGunzip({ chunkSize: READ_CHUNK }), consume);
-    else {
-      const zstd = createZstdDecompress({
-        chunkSize: READ_CHUNK,
-        params: { [constants.ZSTD_d_windowLogMax]: OUTER_ZSTD_WINDOW_LOG_MAX },
-      });
-      await pipeline(src, zstd, consume);
-    }
+    await pipeline(openTarStream(file, compression), consume);
   } catch (e) {
     throw streamError(file, compression, e);
   }
   return out;
+}
+
+/**
+ * The archive's tar bytes, decompressed as they are read. Destroying the returned stream (an
+ * early `return` from `for await`) stops the read; read errors surface on it.
+ */
+export function openTarStream(file: string, compression: Compression): Readable {
+  const src = createReadStream(file, { highWaterMark: READ_CHUNK });
+  if (compression === 'none') return src;
+  const inflate =
+    compression === 'gzip'
+      ? createGunzip({ chunkSize: READ_CHUNK })
+      : createZstdDecompress({
+          chunkSize: READ_CHUNK,
+          params: { [constants.ZSTD_d_windowLogMax]: OUTER_ZSTD_WINDOW_LOG_MAX },
+        });
+  // The callback form: errors of either stage destroy both, and reach the caller on `inflate`.
+  return streamPipeline(src, inflate, () => {});
 }
 
 /** The files of an OCI layout: index.json, oci-layout, manifest.json and blobs/<alg>/<hex>. */
