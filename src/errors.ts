@@ -36,7 +36,9 @@ export type InputErrorCode =
   | 'VEX_INVALID' // an OpenVEX file that is not JSON or not a valid OpenVEX 0.2.0 document
   // Image archives and OCI layouts (src/images/*.ts).
   | 'IMAGE_CORRUPT' // corrupt outer compression, unparsable index/manifest/config, bad layout
-  | 'IMAGE_LIMIT'; // a blob or layer past the size limits (a zip bomb, a huge manifest)
+  | 'IMAGE_LIMIT' // a blob or layer past the size limits (a zip bomb, a huge manifest)
+  // Policy files (src/policy/*.ts).
+  | 'POLICY_INVALID'; // a policy that is not YAML or not the documented schema: file:line:col says where
 
 /** Input the tool cannot read, or a usage mistake: exit code 2. */
 export class InputError extends Error {
