@@ -4,6 +4,7 @@
 //   the main thread reads build info and decompresses bundles;
 // - one file: the main thread finds the bundle at once (jumping over the frame, no hashing),
 //   and hashes the file in its idle time while the bundle decompresses.
+import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
@@ -110,7 +111,6 @@ export class InterleavedScanner implements FileScanner {
   }
 
   private async hash(path: string, file: string): Promise<string> {
-    const { createHash } = await import('node:crypto');
     let fd: number;
     try {
       fd = openSync(path, 'r');

@@ -9,18 +9,10 @@
 // umoci does not write `.wh..wh..opq` (it whites out each lower entry instead), so an opaque
 // layer is made with GNU tar (`opaqueLayer`): /opt/data/.wh..wh..opq and /opt/data/c.
 import { execFileSync } from 'node:child_process';
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CACHE_DIR, realBinary } from '../fixtures/realbins.ts';
+import { publishBuild } from './fixtures.ts';
 
 export const FILEVIEW_DIR = join(CACHE_DIR, 'images', 'fileview-v1');
 export const GO_BINARY = 'debian-runc';
@@ -123,16 +115,7 @@ function build(): FileViewFixture | { skip: string } {
   writeFileSync(join(opaque, 'opt', 'data', 'c'), 'opaque c\n');
   run('tar', ['--sort=name', '--owner=0', '--group=0', '-czf', join(tmp, 'opaque.tar.gz'), '-C', opaque, 'opt']);
   rmSync(opaque, { recursive: true, force: true });
-  writeFileSync(join(tmp, 'done'), '');
-  // Test files run in parallel processes: the first finished build wins.
-  if (!existsSync(join(FILEVIEW_DIR, 'done'))) {
-    try {
-      renameSync(tmp, FILEVIEW_DIR);
-    } catch {
-      // Another process renamed its build into place first.
-    }
-  }
-  rmSync(tmp, { recursive: true, force: true });
+  publishBuild(tmp, FILEVIEW_DIR);
   return paths(FILEVIEW_DIR);
 }
 

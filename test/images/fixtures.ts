@@ -144,18 +144,25 @@ function build(): ImageFixtures | { skip: string } {
   packAirgap(p.airgapDir, p.airgapTar);
   run('gzip', ['-kn', p.airgapTar]);
   run('zstd', ['-q', '--long=25', p.airgapTar, '-o', p.airgapZst]);
+  publishBuild(tmp, IMAGES_DIR);
+  return paths(IMAGES_DIR);
+}
+
+/**
+ * Move a finished fixture build from `tmp` to `dir`. Test files run in parallel processes:
+ * the first finished build wins, later ones are dropped rather than replacing a directory
+ * another process is reading.
+ */
+export function publishBuild(tmp: string, dir: string): void {
   writeFileSync(join(tmp, 'done'), '');
-  // Test files run in parallel processes: the first finished build wins, later ones are
-  // dropped rather than replacing a directory another process is reading.
-  if (!existsSync(join(IMAGES_DIR, 'done'))) {
+  if (!existsSync(join(dir, 'done'))) {
     try {
-      renameSync(tmp, IMAGES_DIR);
+      renameSync(tmp, dir);
     } catch {
       // Another process renamed its build into place first.
     }
   }
   rmSync(tmp, { recursive: true, force: true });
-  return paths(IMAGES_DIR);
 }
 
 /**
