@@ -2,10 +2,11 @@ import { buildInventory } from '../inventory/build.ts';
 import { inventoryJson } from '../report/json.ts';
 import { renderInventoryTable } from '../report/table.ts';
 import { EXIT_CLEAN, EXIT_FINDINGS } from './exit.ts';
+import { type ImageCliOptions, imageBuildOptions } from './options.ts';
 import { writeOutput } from './output.ts';
 import { terminalProgress } from './progress.ts';
 
-export interface InspectOptions {
+export interface InspectOptions extends ImageCliOptions {
   json?: boolean;
   output?: string;
   modules: boolean;
@@ -15,7 +16,11 @@ export interface InspectOptions {
 
 export async function runInspect(target: string, opts: InspectOptions): Promise<number> {
   const progress = terminalProgress(opts.progress);
-  const inv = await buildInventory(target, { maxBundleBytes: opts.maxBundleSize, progress: progress.update });
+  const inv = await buildInventory(target, {
+    maxBundleBytes: opts.maxBundleSize,
+    progress: progress.update,
+    ...imageBuildOptions(opts),
+  });
   progress.done();
   const color = !opts.json && opts.output === undefined && process.stdout.isTTY === true && !process.env.NO_COLOR;
   writeOutput(

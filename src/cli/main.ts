@@ -7,6 +7,15 @@ import { TOOL_VERSION } from '../version.ts';
 import { EXIT_CLEAN, EXIT_INPUT } from './exit.ts';
 import { parseSize } from './options.ts';
 
+/** For image targets: which platform of a multi-platform image. */
+const platform = () =>
+  new Option('--platform <os/arch>', 'image targets: the platform to read from multi-platform images').default(
+    'linux/amd64',
+  );
+/** For image archives: k3s-images.txt, the images the archive must hold exactly. */
+const imagesList = () =>
+  new Option('--images-list <file>', 'image archives: a k3s-images.txt the archive must match exactly');
+
 function program(setExit: (code: number) => void): Command {
   const cmd = new Command('k3sguard')
     .description('Supply-chain defence for K3s: see and prove what a K3s binary is made of')
@@ -24,19 +33,21 @@ function program(setExit: (code: number) => void): Command {
   cmd
     .command('inspect')
     .description('list every component of a K3s or Go binary, a K3s data dir, or a folder of binaries')
-    .argument('<target>', 'a file, a folder, or an extracted K3s data/<hash> dir')
+    .argument('<target>', 'a binary, a folder, a K3s data/<hash> dir, an image archive or an OCI layout')
     .option('--json', 'write the inventory as JSON (docs/inventory-json.md)')
     .option('-o, --output <file>', 'write to FILE instead of stdout')
     .option('--no-modules', 'table: show counts instead of every module')
     .option('--no-progress', 'no progress line on stderr')
     .addOption(maxBundle)
+    .addOption(platform())
+    .addOption(imagesList())
     // Commands load on use: the SBOM libraries cost start-up time that inspect need not pay.
     .action(async (target: string, opts) => setExit(await (await import('./inspect.ts')).runInspect(target, opts)));
 
   cmd
     .command('sbom')
     .description('write an SBOM (CycloneDX 1.6 or SPDX 2.3) of everything inspect finds')
-    .argument('[target]', 'a file, a folder, or an extracted K3s data/<hash> dir')
+    .argument('[target]', 'a binary, a folder, a K3s data/<hash> dir, an image archive or an OCI layout')
     .option('--self', "k3sguard's own SBOM: the tool and its runtime npm packages, from its lock file")
     .addOption(
       new Option('--format <format>', 'SBOM format').choices(['cyclonedx-json', 'spdx-json']).default('cyclonedx-json'),
@@ -44,6 +55,8 @@ function program(setExit: (code: number) => void): Command {
     .option('-o, --output <file>', 'write to FILE instead of stdout')
     .option('--no-progress', 'no progress line on stderr')
     .addOption(maxBundle)
+    .addOption(platform())
+    .addOption(imagesList())
     .action(async (target: string | undefined, opts) =>
       setExit(await (await import('./sbom.ts')).runSbom(target, opts)),
     );
@@ -72,6 +85,9 @@ function program(setExit: (code: number) => void): Command {
       'Sigstore trusted root (default: from `k3sguard trust update`, else the shipped one)',
     )
     .option('--require-tlog', 'with --key: also require a transparency log entry')
+    .option('--policy <file>', 'image archives: an image policy (docs/policy.md) the images must satisfy')
+    .addOption(imagesList())
+    .addOption(platform())
     .option('--json', 'machine-readable result (docs/verify-json.md)')
     .option('-o, --output <file>', 'write to FILE instead of stdout')
     .action(async (files: string[], opts) => setExit(await (await import('./verify.ts')).runVerify(files, opts)));
@@ -110,7 +126,7 @@ function program(setExit: (code: number) => void): Command {
   cmd
     .command('scan')
     .description('find known vulnerabilities in everything inspect finds (offline OSV database, K3s-aware)')
-    .argument('<target>', 'a file, a folder, or an extracted K3s data/<hash> dir')
+    .argument('<target>', 'a binary, a folder, a K3s data/<hash> dir, an image archive or an OCI layout')
     .option('--db <file>', 'vulnerability database (default ~/.cache/k3sguard/vulndb.sqlite)')
     .addOption(
       new Option('--format <format>', 'output format')
@@ -130,6 +146,8 @@ function program(setExit: (code: number) => void): Command {
     .option('--vex <file>', 'OpenVEX document: not_affected statements suppress findings (shown, with why)')
     .option('--no-progress', 'no progress line on stderr')
     .addOption(maxBundle)
+    .addOption(platform())
+    .addOption(imagesList())
     .action(async (target: string, opts) => setExit(await (await import('./scan.ts')).runScan(target, opts)));
 
   cmd
@@ -139,6 +157,41 @@ function program(setExit: (code: number) => void): Command {
     .option('--db <file>', 'vulnerability database')
     .option('--json', 'as JSON')
     .action(async (opts) => setExit(await (await import('./scan.ts')).runAdvisories(opts)));
+
+  const audit = cmd
+    .command('audit')
+    .description('audit a K3s node or infrastructure code for unpinned installs and images (docs/audit.md)')
+    .option('--list-rules', 'print the rule catalogue (docs/rules.md)')
+    .option('--json', 'with --list-rules: as JSON')
+    .action(async (opts) => {
+      if (!opts.listRules) return void audit.help({ error: true });
+      setExit((await import('./audit.ts')).runListRules(opts));
+    });
+  const auditOutput = (c: Command) =>
+    c
+      .option('--json', 'same as --format json')
+      .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'sarif']).default('table'))
+      .option('-o, --output <file>', 'write to FILE instead of stdout')
+      .option('--policy <file>', 'image policy: allowed registries, and audit.waivers (docs/policy.md)')
+      .addOption(
+        new Option('--fail-on <severity>', 'exit 1 only for findings at or above this severity').choices([
+          'info',
+          'low',
+          'medium',
+          'high',
+          'critical',
+        ]),
+      )
+      .addOption(new Option('--max-file-size <size>', 'skip (and report) files larger than this').argParser(parseSize));
+  auditOutput(audit.command('iac'))
+    .description('check shell, cloud-init, Dockerfile, Ansible, Terraform, CI and Kubernetes files for unpinned K3s and images')
+    .argument('<paths...>', 'files or directories (a repository checkout)')
+    .action(async (paths: string[], opts) => setExit(await (await import('./audit.ts')).runAuditIac(paths, opts)));
+  auditOutput(audit.command('node'))
+    .description("check a K3s node's files: registries.yaml, config.yaml, manifests, binary, data dir, unit")
+    .option('--root <dir>', 'the node\'s root directory (a mounted image, or / for this machine)', '/')
+    .option('--lock <file>', 'k3sguard.lock with the binary, charts, manifests and airgap tarballs allowed')
+    .action(async (opts) => setExit(await (await import('./audit.ts')).runAuditNode(opts)));
 
   const db = cmd.command('db').description('the offline OSV vulnerability database (docs/vulndb.md)');
   const dbOption = () => new Option('--db <file>', 'database file (default ~/.cache/k3sguard/vulndb.sqlite)');

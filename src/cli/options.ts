@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { InvalidArgumentError } from 'commander';
+import { InputError } from '../errors.ts';
+import { parsePlatform } from '../images/read.ts';
 
 const UNITS: Record<string, number> = {
   '': 1,
@@ -22,4 +25,38 @@ export function parseSize(text: string): number {
   const bytes = Math.floor(Number(m[1]) * unit);
   if (bytes <= 0) throw new InvalidArgumentError(`size must be positive: ${text}`);
   return bytes;
+}
+
+/** The image options inspect, sbom and scan share. */
+export interface ImageCliOptions {
+  platform?: string;
+  imagesList?: string;
+}
+
+/** `--platform` and `--images-list` as build options (the list is read here: a missing file is a usage error). */
+export function imageBuildOptions(opts: ImageCliOptions): {
+  platform?: string;
+  imagesList?: { file: string; text: string };
+} {
+  const out: { platform?: string; imagesList?: { file: string; text: string } } = {};
+  if (opts.platform !== undefined) {
+    // Checked before any work: a typo should not cost a read of a large archive.
+    parsePlatform(opts.platform);
+    out.platform = opts.platform;
+  }
+  if (opts.imagesList !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(opts.imagesList, 'utf8');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new InputError(
+        code === 'ENOENT' ? 'NOT_FOUND' : 'UNREADABLE',
+        opts.imagesList,
+        `--images-list: cannot read (${code ?? (e as Error).message})`,
+      );
+    }
+    out.imagesList = { file: opts.imagesList, text };
+  }
+  return out;
 }

@@ -4,10 +4,11 @@ import { toCycloneDxJson } from '../report/cyclonedx.ts';
 import { toSpdxJson } from '../report/spdx.ts';
 import { renderFindings } from '../report/table.ts';
 import { EXIT_CLEAN, EXIT_FINDINGS } from './exit.ts';
+import { type ImageCliOptions, imageBuildOptions } from './options.ts';
 import { writeOutput } from './output.ts';
 import { terminalProgress } from './progress.ts';
 
-export interface SbomOptions {
+export interface SbomOptions extends ImageCliOptions {
   format: 'cyclonedx-json' | 'spdx-json';
   self?: boolean;
   output?: string;
@@ -25,7 +26,11 @@ export async function runSbom(target: string | undefined, opts: SbomOptions): Pr
   if (target === undefined)
     throw new InputError('USAGE', undefined, 'sbom needs a target (a file, a folder, a data dir) or --self');
   const progress = terminalProgress(opts.progress);
-  const inv = await buildInventory(target, { maxBundleBytes: opts.maxBundleSize, progress: progress.update });
+  const inv = await buildInventory(target, {
+    maxBundleBytes: opts.maxBundleSize,
+    progress: progress.update,
+    ...imageBuildOptions(opts),
+  });
   progress.done();
   writeOutput(opts.format === 'spdx-json' ? toSpdxJson(inv) : toCycloneDxJson(inv), opts.output);
   // The SBOM lists components; tampering findings are not components, so say them on stderr

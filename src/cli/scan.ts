@@ -3,7 +3,7 @@
 // binary's function table; OpenVEX suppressions; table, JSON, SARIF or CycloneDX.
 import { InputError, isInputError } from '../errors.ts';
 import { buildInventory } from '../inventory/build.ts';
-import type { Finding, Severity } from '../inventory/model.ts';
+import type { BinaryInfo, Finding, Severity } from '../inventory/model.ts';
 import { readGoFunctionNames } from '../readers/gofunctab.ts';
 import { renderScanTable } from '../report/scan-table.ts';
 import { renderFindings } from '../report/table.ts';
@@ -13,10 +13,11 @@ import { readVexFile } from '../scan/vex.ts';
 import { applyVex } from '../scan/vex-apply.ts';
 import { openVulnDb } from '../vulndb/db.ts';
 import { EXIT_CLEAN, EXIT_FINDINGS } from './exit.ts';
+import { type ImageCliOptions, imageBuildOptions } from './options.ts';
 import { writeOutput } from './output.ts';
 import { terminalProgress } from './progress.ts';
 
-export interface ScanOptions {
+export interface ScanOptions extends ImageCliOptions {
   db?: string;
   format: 'table' | 'json' | 'sarif' | 'cyclonedx';
   output?: string;
@@ -47,21 +48,23 @@ export async function runScan(target: string, opts: ScanOptions): Promise<number
   try {
     const vex = opts.vex ? readVexFile(opts.vex) : undefined;
     const progress = terminalProgress(opts.progress);
-    const tables = new Map<string, GoFunctionTable>();
+    // Keyed by the binary's BinaryInfo: an image's files get their components after inspection.
+    const tables = new Map<BinaryInfo, GoFunctionTable>();
     const unreadableTables: string[] = [];
     const inv = await buildInventory(target, {
       maxBundleBytes: opts.maxBundleSize,
+      ...imageBuildOptions(opts),
       progress: progress.update,
       // Function tables are read while the binary's bytes are at hand: a bundle member's are
       // dropped once it has been inspected.
-      onGoBinary(file, src) {
+      onGoBinary(binary, src) {
         // A corrupt function table costs that binary its reachability, not the scan.
         try {
           const table = readGoFunctionNames(src);
-          if (table) tables.set(file.ref, table);
+          if (table) tables.set(binary, table);
         } catch (e) {
           if (!isInputError(e)) throw e;
-          unreadableTables.push(`${file.location.join(' › ')}: ${e.message}: reachability not known`);
+          unreadableTables.push(`${src.name}: ${e.message}: reachability not known`);
         }
       },
     });
@@ -75,7 +78,7 @@ export async function runScan(target: string, opts: ScanOptions): Promise<number
       (id) => db.record(id),
       (ref) => {
         const file = binaries.get(ref);
-        const table = file && tables.get(file.ref);
+        const table = file && tables.get(file.binary);
         return file && table ? binaryFunctions(file, table) : undefined;
       },
     );

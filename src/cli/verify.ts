@@ -1,7 +1,10 @@
 // `k3sguard verify`: every verification the user asked for in one run (a sums file, a release
 // dir, the lock file, a Sigstore bundle), one report, one exit code: 0 all verified, 1 any
 // check failed, 2 usage or unreadable input.
+import { readFileSync, statSync } from 'node:fs';
 import { InputError } from '../errors.ts';
+import { isImageTarget } from '../inventory/image.ts';
+import { type ImagePolicy, parseImagePolicy } from '../policy/image-policy.ts';
 import { verifyJson, verifyTable } from '../report/verify.ts';
 import { verifyChecksums } from '../verify/checksums.ts';
 import { Hasher } from '../verify/hashing.ts';
@@ -10,6 +13,7 @@ import { passed, type VerifyCheck } from '../verify/model.ts';
 import { verifyRelease } from '../verify/release.ts';
 import type { SigstorePolicy } from '../verify/sigstore.ts';
 import { EXIT_CLEAN, EXIT_FINDINGS } from './exit.ts';
+import { imageBuildOptions } from './options.ts';
 import { writeOutput } from './output.ts';
 
 export interface VerifyOptions {
@@ -26,6 +30,10 @@ export interface VerifyOptions {
   requireTlog?: boolean;
   json?: boolean;
   output?: string;
+  /** Image archives and layouts: a policy file, the images list, the platform. */
+  policy?: string;
+  imagesList?: string;
+  platform?: string;
 }
 
 function usage(message: string): InputError {
@@ -49,9 +57,43 @@ function sigstorePolicy(opts: VerifyOptions): SigstorePolicy {
     : { identityRegexp: identity, issuer: opts.certificateOidcIssuer };
 }
 
+/** The named targets that are image archives or OCI layouts (their integrity is always checked). */
+function imageTargets(files: string[]): string[] {
+  return files.filter((f) => {
+    if (/^sha256:/.test(f)) return false;
+    try {
+      return isImageTarget(f, statSync(f));
+    } catch {
+      return false; // a missing file is reported by the check that needs it
+    }
+  });
+}
+
+async function readPolicyFile(file: string): Promise<{ file: string; policy: ImagePolicy }> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new InputError(code === 'ENOENT' ? 'NOT_FOUND' : 'UNREADABLE', file, `--policy: cannot read (${code})`);
+  }
+  return { file, policy: parseImagePolicy(file, text) };
+}
+
 export async function runVerify(files: string[], opts: VerifyOptions): Promise<number> {
-  if (!opts.checksums && !opts.release && !opts.lock && !opts.bundle)
-    throw usage('say what to verify against: --checksums SUMS, --release DIR, --lock FILE or --bundle B');
+  const images = imageTargets(files);
+  if ((opts.policy || opts.imagesList) && images.length === 0)
+    throw usage('--policy and --images-list check image archives or OCI layouts: name one');
+  if (
+    !opts.checksums &&
+    !opts.release &&
+    !opts.lock &&
+    !opts.bundle &&
+    (images.length === 0 || images.length < files.length)
+  )
+    throw usage(
+      'say what to verify against: --checksums SUMS, --release DIR, --lock FILE or --bundle B (image archives need none)',
+    );
   if (opts.release && files.length > 0) throw usage('give files or --release DIR, not both');
   if (!opts.release && files.length === 0) throw usage('name the files to verify, or --release DIR');
   if (opts.expectVersion && !opts.release) throw usage('--expect-version goes with --release');
@@ -74,6 +116,15 @@ export async function runVerify(files: string[], opts: VerifyOptions): Promise<n
   if (opts.lock) {
     const target = opts.release ? { release: opts.release } : onDisk;
     checks.push(...(await verifyAgainstLock(opts.lock, target, { hasher })).checks);
+  }
+  if (images.length > 0) {
+    const { verifyImageArchive } = await import('../verify/images.ts');
+    const policy = opts.policy ? await readPolicyFile(opts.policy) : undefined;
+    const list = imageBuildOptions(opts);
+    for (const target of images) {
+      const r = await verifyImageArchive(target, { ...list, ...(policy ? { policy } : {}) });
+      checks.push(...r.checks);
+    }
   }
   if (opts.bundle) {
     const { verifySigstore } = await import('../verify/sigstore.ts');

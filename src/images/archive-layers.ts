@@ -11,8 +11,11 @@ import { join } from 'node:path';
 import { InputError } from '../errors.ts';
 import { normalizeMemberPath } from '../readers/bundle-paths.ts';
 import { TarReader } from '../readers/tar.ts';
-import { buildFileView, type FileView, type FileViewOptions, type LayerInput } from './fileview.ts';
-import { type ReadImagesOptions, readImages } from './read.ts';
+import { type FileView, type LayerInput, osPackageFiles, viewFromRecords } from './fileview.ts';
+import { DEFAULT_FILE_VIEW_LIMITS, type FileViewLimits, recordLayer } from './fileview-layer.ts';
+import type { ImageFindings } from './findings.ts';
+import type { CollectPredicate, LayerFileHook, LayerRecord } from './layer-record.ts';
+import { type ContentOptions, type ReadImagesOptions, readImages } from './read.ts';
 import { normalizeImageRef } from './refs.ts';
 import { blobPath } from './resolve-oci.ts';
 import { openTarStream, streamError } from './source.ts';
@@ -50,7 +53,7 @@ async function* checked(file: string, blob: BlobRecord, bytes: AsyncIterable<Buf
 /** The stored bytes of one regular member of an archive, streamed from a fresh read. */
 async function* memberBytes(archive: ImageArchiveResult, path: string): AsyncIterable<Buffer> {
   const file = archive.target;
-  const tar = new TarReader(file);
+  const tar = new TarReader(file, undefined, 'image archive tar');
   const stream = openTarStream(file, archive.compression);
   let inMember = false;
   try {
@@ -92,10 +95,13 @@ export function archiveLayers(archive: ImageArchiveResult, image: ImageInfo): La
   });
 }
 
-export interface ImageFileViewOptions extends ReadImagesOptions, Omit<FileViewOptions, 'limits'> {
+export interface ImageFileViewOptions extends ReadImagesOptions {
   /** Which image, by reference (normalized like the archive's names); needed when it holds several. */
   image?: string;
-  viewLimits?: FileViewOptions['limits'];
+  collect?: CollectPredicate;
+  hook?: LayerFileHook;
+  findings?: ImageFindings;
+  viewLimits?: Partial<FileViewLimits>;
 }
 
 export interface ImageFileViewResult {
@@ -119,15 +125,50 @@ export function pickImage(archive: ImageArchiveResult, name?: string): ImageInfo
   return found;
 }
 
-/** readImages, then the final file view of one image (each layer streamed once). */
+/**
+ * The final view of one image of an archive read with `contents`: each layer's record from
+ * the one pass. A layer blob that was not recorded (a plain tar whose first member name looks
+ * like JSON, say) is streamed again; one that could not be read as a tar is an error.
+ */
+export async function imageView(
+  archive: ImageArchiveResult,
+  image: ImageInfo,
+  opts: { collect: CollectPredicate; hook?: LayerFileHook; findings?: ImageFindings; limits?: Partial<FileViewLimits> },
+): Promise<FileView> {
+  const limits = { ...DEFAULT_FILE_VIEW_LIMITS, ...opts.limits };
+  const budget = { collected: 0, maxCollectTotal: limits.maxCollectTotal };
+  const inputs = archiveLayers(archive, image);
+  const records: LayerRecord[] = [];
+  for (const [i, layer] of image.layers.entries()) {
+    const blob = layerBlob(archive, layer.digest);
+    const recorded = archive.layerRecords?.get(blob.path);
+    if (recorded) {
+      records.push(recorded);
+      continue;
+    }
+    const error = archive.layerErrors?.get(blob.path);
+    if (error !== undefined)
+      throw new InputError('IMAGE_CORRUPT', archive.target, `image layer ${blob.path}: ${error}`);
+    const input = inputs[i] as LayerInput;
+    records.push(
+      await recordLayer(input, { collect: opts.collect, limits, budget, ...(opts.hook ? { hook: opts.hook } : {}) }),
+    );
+  }
+  return viewFromRecords(records, { limits, ...(opts.findings ? { findings: opts.findings } : {}) });
+}
+
+/** readImages, then the final file view of one image, all layers recorded in the same pass. */
 export async function imageFileView(target: string, opts: ImageFileViewOptions = {}): Promise<ImageFileViewResult> {
-  const archive = await readImages(target, opts);
+  const collect = opts.collect ?? osPackageFiles;
+  const contents: ContentOptions = { collect, ...(opts.hook ? { hook: opts.hook } : {}) };
+  if (opts.viewLimits) contents.limits = opts.viewLimits;
+  const archive = await readImages(target, { ...opts, contents });
   const image = pickImage(archive, opts.image);
-  const viewOpts: FileViewOptions = {};
-  if (opts.collect) viewOpts.collect = opts.collect;
-  if (opts.stream) viewOpts.stream = opts.stream;
-  if (opts.findings) viewOpts.findings = opts.findings;
-  if (opts.viewLimits) viewOpts.limits = opts.viewLimits;
-  const view = await buildFileView(archiveLayers(archive, image), viewOpts);
+  const view = await imageView(archive, image, {
+    collect,
+    ...(opts.hook ? { hook: opts.hook } : {}),
+    ...(opts.findings ? { findings: opts.findings } : {}),
+    ...(opts.viewLimits ? { limits: opts.viewLimits } : {}),
+  });
   return { archive, image, view };
 }

@@ -6,6 +6,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { once } from 'node:events';
 import { constants, createGunzip, createZstdDecompress, type Gunzip, type ZstdDecompress } from 'node:zlib';
 import { InputError } from '../errors.ts';
+import type { LayerRecord, LayerRecorder } from './layer-record.ts';
 import type { BlobRecord, Compression, ImageLimits } from './types.ts';
 
 const GZIP_MAGIC = Buffer.from([0x1f, 0x8b]);
@@ -32,7 +33,14 @@ export interface HashedMember {
   json?: Buffer;
   /** Why the content was not kept. */
   notKept?: 'not-json' | 'too-large' | 'budget';
+  /** The member read as a layer tar, when a recorder was asked for and the tar parsed. */
+  layer?: LayerRecord;
+  /** Why the member could not be read as a layer tar (it may simply not be one). */
+  layerError?: string;
 }
+
+/** Makes a recorder for a member that may be a layer (its decompressed bytes are fed to it). */
+export type RecorderFactory = (path: string) => LayerRecorder;
 
 /** Budget shared by every member of one archive (bounds the JSON kept in memory). */
 export interface JsonBudget {
@@ -57,12 +65,18 @@ export class MemberHasher {
   private inflateDone: Promise<void> | undefined;
   private keep: JsonKeep | undefined = { parts: [], size: 0 };
   private notKept: HashedMember['notKept'];
+  private readonly recorderFactory: RecorderFactory | undefined;
+  private recorder: LayerRecorder | undefined;
+  private layerError: string | undefined;
+  /** Whether the first bytes looked like JSON; undefined before any byte. */
+  private startsJson: boolean | undefined;
 
-  constructor(file: string, path: string, limits: ImageLimits, budget: JsonBudget) {
+  constructor(file: string, path: string, limits: ImageLimits, budget: JsonBudget, recorders?: RecorderFactory) {
     this.file = file;
     this.path = path;
     this.limits = limits;
     this.budget = budget;
+    this.recorderFactory = recorders;
   }
 
   async write(chunk: Buffer): Promise<void> {
@@ -78,9 +92,11 @@ export class MemberHasher {
       this.head = [];
       this.startInflate(sniffCompression(head));
       await this.inflate(head);
+      this.recordPlain(head);
       return;
     }
     await this.inflate(chunk);
+    this.recordPlain(chunk);
   }
 
   async end(): Promise<HashedMember> {
@@ -89,23 +105,65 @@ export class MemberHasher {
       this.head = [];
       this.startInflate(sniffCompression(head));
       await this.inflate(head);
+      this.recordPlain(head);
     }
     if (this.inflater) {
       this.inflater.end();
       await this.inflateDone;
       this.checkLimit();
     }
+    const layer = this.finishRecord();
     const digest = `sha256:${this.stored.digest('hex')}`;
     const compression = this.compression ?? 'none';
     const record: BlobRecord = { path: this.path, digest, size: this.size, compression };
     if (compression === 'none') record.diffId = digest;
     else if (this.inflateError !== undefined) record.decompressError = this.inflateError;
     else if (this.inflated) record.diffId = `sha256:${this.inflated.digest('hex')}`;
-    if (this.keep) return { record, json: Buffer.concat(this.keep.parts) };
-    return { record, notKept: this.notKept ?? 'not-json' };
+    const out: HashedMember = this.keep
+      ? { record, json: Buffer.concat(this.keep.parts) }
+      : { record, notKept: this.notKept ?? 'not-json' };
+    if (layer) out.layer = layer;
+    else if (this.layerError !== undefined) out.layerError = this.layerError;
+    return out;
+  }
+
+  /** Decompressed (or plain) bytes to the layer recorder, if any; a parse error ends recording. */
+  private recordBytes(chunk: Buffer): void {
+    if (this.layerError !== undefined || chunk.length === 0 || !this.recorderFactory) return;
+    try {
+      this.recorder ??= this.recorderFactory(this.path);
+      this.recorder.write(chunk);
+    } catch (e) {
+      this.dropRecorder(e);
+    }
+  }
+
+  /**
+   * An uncompressed member is a layer candidate unless it started like JSON (a config, a
+   * manifest); one that is not recorded here is streamed again if an image needs it.
+   */
+  private recordPlain(chunk: Buffer): void {
+    if (this.compression === 'none' && this.startsJson === false) this.recordBytes(chunk);
+  }
+
+  private finishRecord(): LayerRecord | undefined {
+    if (!this.recorder || this.layerError !== undefined) return undefined;
+    try {
+      return this.recorder.finish();
+    } catch (e) {
+      this.dropRecorder(e);
+      return undefined;
+    }
+  }
+
+  private dropRecorder(e: unknown): void {
+    if (!(e instanceof InputError)) throw e;
+    this.layerError = e.message;
+    this.recorder = undefined;
   }
 
   private keepJson(chunk: Buffer): void {
+    if (this.startsJson === undefined && chunk.length > 0) this.startsJson = startsLikeJson(chunk);
     const keep = this.keep;
     if (!keep) return;
     if (keep.size === 0 && chunk.length > 0 && !startsLikeJson(chunk)) {
@@ -147,6 +205,7 @@ export class MemberHasher {
           return;
         }
         hash.update(out);
+        this.recordBytes(out);
       });
       inflater.on('error', (e: Error) => {
         this.inflateError ??= `corrupt ${compression} data: ${e.message}`;

@@ -1,6 +1,7 @@
-// One layer applied onto the view, streamed once: the blob is decompressed with node:zlib
-// (gzip or zstd, sniffed from its first bytes), parsed by the project's tar reader and applied
-// member by member; only the files a caller asked for are kept, nothing is written to disk.
+// One layer applied onto the view: the blob is decompressed with node:zlib (gzip or zstd,
+// sniffed from its first bytes), recorded member by member as it streams (layer-record.ts:
+// metadata, the few files a caller collects, what the caller's hook made of large files) and
+// the record is replayed onto the view. Nothing is written to disk.
 // Layer contents are content to audit, not input the tool must refuse: a member with an
 // absolute name or a `..` component, or a hard link to anything but an earlier member of the
 // same layer, is a K3SG-IMAGE-LAYER-PATH finding and is skipped (containerd would refuse or
@@ -11,10 +12,17 @@ import { pipeline } from 'node:stream/promises';
 import { constants, createGunzip, createZstdDecompress } from 'node:zlib';
 import { InputError } from '../errors.ts';
 import { normalizeMemberPath } from '../readers/bundle-paths.ts';
-import { type TarEntry, TarReader } from '../readers/tar.ts';
 import { sniffCompression } from './blobhash.ts';
 import { baseOf, joinPath, parentOf, type ViewEntry, type ViewTree } from './fileview-tree.ts';
 import type { ImageFindings } from './findings.ts';
+import {
+  type CollectBudget,
+  type CollectPredicate,
+  type LayerFileHook,
+  type LayerRecord,
+  LayerRecorder,
+  type RecordedMember,
+} from './layer-record.ts';
 import type { Compression } from './types.ts';
 
 const CHUNK = 1024 * 1024;
@@ -35,7 +43,7 @@ export function layerFile(path: string, name: string = path): LayerInput {
 }
 
 export interface FileViewLimits {
-  /** Entries in the final view (and its intermediate states). */
+  /** Entries in the final view (and its intermediate states); also members of one layer. */
   maxEntries: number;
   /** Uncompressed tar bytes of one layer. */
   maxLayerBytes: number;
@@ -45,6 +53,8 @@ export interface FileViewLimits {
   maxCollectFile: number;
   /** All kept bytes together. */
   maxCollectTotal: number;
+  /** Largest file handed to a LayerFileHook (bigger ones are not inspected). */
+  maxHookFile: number;
 }
 
 export const DEFAULT_FILE_VIEW_LIMITS: FileViewLimits = {
@@ -53,158 +63,40 @@ export const DEFAULT_FILE_VIEW_LIMITS: FileViewLimits = {
   maxTotalBytes: 64 * 1024 * 1024 * 1024,
   maxCollectFile: 16 * 1024 * 1024,
   maxCollectTotal: 256 * 1024 * 1024,
+  maxHookFile: 1024 * 1024 * 1024,
 };
 
-/** Whether to keep a regular file's bytes: `path` is absolute in the image, as stored in the view. */
-export type CollectPredicate = (path: string, size: number) => boolean;
-
-/** Where a streamed file's bytes go; each call is awaited, so a slow sink slows the layer. */
-export interface FileSink {
-  write(data: Buffer): void | Promise<void>;
-  end(): void | Promise<void>;
-}
-
-/**
- * Large files (ELF and Go binaries) streamed to the caller as the layer passes instead of being
- * kept. Every version of a path in every layer is offered; what counts is the version whose
- * path and layer are those of `view.lstat(path)` after the last layer.
- */
-export interface FileStreamHook {
-  /** `path` is absolute, where the file lands in the view. */
-  want(path: string, size: number, layer: number): boolean;
-  open(path: string, size: number, layer: number): FileSink;
-}
+export type { CollectPredicate, LayerFileHook } from './layer-record.ts';
 
 export interface ApplyContext {
   tree: ViewTree;
   findings: ImageFindings;
   limits: FileViewLimits;
-  collect: CollectPredicate;
-  stream?: FileStreamHook;
-  /** Shared across layers. */
-  budget: { totalBytes: number; collected: number };
+  /** Uncompressed bytes of the layers replayed so far. */
+  totalBytes: number;
   /** Files that matched `collect` but were over maxCollectFile: path -> size. */
   tooLarge: Map<string, number>;
 }
 
-interface Current {
-  path: string;
-  entry: ViewEntry;
-  parts?: Buffer[];
-  sink?: FileSink;
-}
-
-export async function applyLayer(input: LayerInput, layer: number, ctx: ApplyContext): Promise<void> {
-  const tar = new TarReader(input.name);
-  const where = `${input.name} (layer ${layer})`;
-  /** This layer's members so far: stored clean name -> final path in the view. */
-  const members = new Map<string, string>();
-  let current: Current | undefined;
-  let layerBytes = 0;
-
-  const report = (e: TarEntry, why: string) =>
-    ctx.findings.add('K3SG-IMAGE-LAYER-PATH', `layer member ${JSON.stringify(e.name)} ${why}; skipped`, where);
-
-  const onEntry = (e: TarEntry): void => {
-    const clean = normalizeMemberPath(e.name);
-    if (!clean.ok) {
-      report(e, clean.reason);
-      return;
-    }
-    if (clean.path === '') return; // `./`: the root itself
-    // The parent is resolved through the view's symlinks, confined to the root, as
-    // containerd's applier does; the last component is the member itself.
-    const parent = ctx.tree.resolve(parentOf(clean.path), true);
-    if (parent.kind === 'loop') {
-      report(e, 'has a parent directory behind a symlink loop');
-      return;
-    }
-    const base = baseOf(clean.path);
-    if (base === OPAQUE) {
-      ctx.tree.clearDir(parent.path, layer);
-      return;
-    }
-    if (base.startsWith(WHITEOUT)) {
-      // `.wh..wh.*` other than the opaque marker are aufs bookkeeping, not whiteouts.
-      if (!base.startsWith(`${WHITEOUT}${WHITEOUT}`)) ctx.tree.remove(joinPath(parent.path, base.slice(4)), layer);
-      return;
-    }
-    const path = joinPath(parent.path, base);
-    if (!ctx.tree.ensureDir(parent.path, layer)) {
-      report(e, 'is under a path that is not a directory');
-      return;
-    }
-    const entry: ViewEntry = { type: e.type, size: e.type === 'file' ? e.size : 0, mode: e.mode, layer };
-    members.set(clean.path, path);
-    if (e.type === 'symlink') entry.linkname = e.linkname;
-    if (e.type === 'hardlink') {
-      const target = normalizeMemberPath(e.linkname);
-      const targetPath = target.ok ? members.get(target.path) : undefined;
-      const found = targetPath === undefined ? undefined : ctx.tree.entries.get(targetPath);
-      if (!target.ok || targetPath === undefined || !found || found.layer !== layer) {
-        members.delete(clean.path);
-        report(e, `is a hard link to ${JSON.stringify(e.linkname)}, not an earlier member of the layer`);
-        return;
-      }
-      entry.linkname = targetPath;
-      entry.size = found.size;
-      ctx.tree.set(path, entry, ctx.tree.contents.get(targetPath));
-    } else if (e.type === 'file' && e.size > 0) {
-      current = { path, entry };
-      if (ctx.stream?.want(`/${path}`, e.size, layer)) current.sink = ctx.stream.open(`/${path}`, e.size, layer);
-      if (ctx.collect(`/${path}`, e.size)) {
-        if (e.size > ctx.limits.maxCollectFile) ctx.tooLarge.set(path, e.size);
-        else {
-          ctx.budget.collected += e.size;
-          if (ctx.budget.collected > ctx.limits.maxCollectTotal) {
-            throw new InputError(
-              'IMAGE_LIMIT',
-              input.name,
-              `image layer: files kept in memory exceed ${ctx.limits.maxCollectTotal} bytes`,
-            );
-          }
-          current.parts = [];
-        }
-      }
-      return;
-    } else {
-      ctx.tree.set(path, entry, e.type === 'file' && ctx.collect(`/${path}`, 0) ? Buffer.alloc(0) : undefined);
-    }
-    if (ctx.tree.size > ctx.limits.maxEntries) {
-      throw new InputError('IMAGE_LIMIT', input.name, `image: more than ${ctx.limits.maxEntries} files in the view`);
-    }
-  };
-
+/** Record one layer from its stored bytes (decompressing as needed). */
+export async function recordLayer(
+  input: LayerInput,
+  opts: { collect: CollectPredicate; hook?: LayerFileHook; limits: FileViewLimits; budget: CollectBudget },
+): Promise<LayerRecord> {
+  const recorder = new LayerRecorder(input.name, {
+    collect: opts.collect,
+    limits: {
+      maxLayerBytes: opts.limits.maxLayerBytes,
+      maxMembers: opts.limits.maxEntries,
+      maxCollectFile: opts.limits.maxCollectFile,
+      maxHookFile: opts.limits.maxHookFile,
+    },
+    budget: opts.budget,
+    ...(opts.hook ? { hook: opts.hook } : {}),
+  });
   const consume = async (source: AsyncIterable<Buffer>): Promise<void> => {
-    for await (const chunk of source) {
-      layerBytes += chunk.length;
-      ctx.budget.totalBytes += chunk.length;
-      if (layerBytes > ctx.limits.maxLayerBytes || ctx.budget.totalBytes > ctx.limits.maxTotalBytes) {
-        throw new InputError('IMAGE_LIMIT', input.name, `image layer: over the uncompressed size limit (zip bomb?)`);
-      }
-      for (const ev of tar.feed(chunk)) {
-        if (ev.type === 'entry') onEntry(ev.entry);
-        else if (ev.type === 'data') {
-          current?.parts?.push(Buffer.from(ev.data)); // data views die with the chunk
-          await current?.sink?.write(ev.data);
-        } else if (current) {
-          const { path, entry, parts, sink } = current;
-          current = undefined;
-          await sink?.end();
-          ctx.tree.set(path, entry, parts ? Buffer.concat(parts) : undefined);
-          if (ctx.tree.size > ctx.limits.maxEntries) {
-            throw new InputError(
-              'IMAGE_LIMIT',
-              input.name,
-              `image: more than ${ctx.limits.maxEntries} files in the view`,
-            );
-          }
-        }
-      }
-    }
-    tar.finish();
+    for await (const chunk of source) recorder.write(chunk);
   };
-
   try {
     const { raw, compression } = await sniffed(input);
     if (compression === 'none') await pipeline(raw, consume);
@@ -213,8 +105,79 @@ export async function applyLayer(input: LayerInput, layer: number, ctx: ApplyCon
       const params = { [constants.ZSTD_d_windowLogMax]: ZSTD_WINDOW_LOG_MAX };
       await pipeline(raw, createZstdDecompress({ chunkSize: CHUNK, params }), consume);
     }
+    return recorder.finish();
   } catch (e) {
     throw layerError(input.name, e);
+  }
+}
+
+/** Apply a recorded layer (index `layer`, lowest first) onto the view. */
+export function replayLayer(record: LayerRecord, layer: number, ctx: ApplyContext): void {
+  const where = `${record.name} (layer ${layer})`;
+  ctx.totalBytes += record.bytes;
+  if (ctx.totalBytes > ctx.limits.maxTotalBytes) {
+    throw new InputError(
+      'IMAGE_LIMIT',
+      record.name,
+      'image: layers over the total uncompressed size limit (zip bomb?)',
+    );
+  }
+  /** This layer's members so far: stored clean name -> final path in the view. */
+  const members = new Map<string, string>();
+  const report = (m: RecordedMember, why: string) =>
+    ctx.findings.add('K3SG-IMAGE-LAYER-PATH', `layer member ${JSON.stringify(m.name)} ${why}; skipped`, where);
+
+  for (const m of record.members) {
+    if (!m.path.ok) {
+      report(m, m.path.reason);
+      continue;
+    }
+    const clean = m.path.path;
+    if (clean === '') continue; // `./`: the root itself
+    // The parent is resolved through the view's symlinks, confined to the root, as
+    // containerd's applier does; the last component is the member itself.
+    const parent = ctx.tree.resolve(parentOf(clean), true);
+    if (parent.kind === 'loop') {
+      report(m, 'has a parent directory behind a symlink loop');
+      continue;
+    }
+    const base = baseOf(clean);
+    if (base === OPAQUE) {
+      ctx.tree.clearDir(parent.path, layer);
+      continue;
+    }
+    if (base.startsWith(WHITEOUT)) {
+      // `.wh..wh.*` other than the opaque marker are aufs bookkeeping, not whiteouts.
+      if (!base.startsWith(`${WHITEOUT}${WHITEOUT}`)) ctx.tree.remove(joinPath(parent.path, base.slice(4)), layer);
+      continue;
+    }
+    const path = joinPath(parent.path, base);
+    if (!ctx.tree.ensureDir(parent.path, layer)) {
+      report(m, 'is under a path that is not a directory');
+      continue;
+    }
+    const entry: ViewEntry = { type: m.type, size: m.size, mode: m.mode, layer, member: clean };
+    if (m.facts !== undefined) entry.facts = m.facts;
+    if (m.type === 'symlink') entry.linkname = m.linkname;
+    if (m.type === 'hardlink') {
+      const target = normalizeMemberPath(m.linkname);
+      const targetPath = target.ok ? members.get(target.path) : undefined;
+      const found = targetPath === undefined ? undefined : ctx.tree.entries.get(targetPath);
+      if (!target.ok || targetPath === undefined || !found || found.layer !== layer) {
+        report(m, `is a hard link to ${JSON.stringify(m.linkname)}, not an earlier member of the layer`);
+        continue;
+      }
+      entry.linkname = targetPath;
+      entry.size = found.size;
+      ctx.tree.set(path, entry, ctx.tree.contents.get(targetPath));
+    } else {
+      ctx.tree.set(path, entry, m.contents);
+      if (m.tooLarge) ctx.tooLarge.set(path, m.size);
+    }
+    members.set(clean, path);
+    if (ctx.tree.size > ctx.limits.maxEntries) {
+      throw new InputError('IMAGE_LIMIT', record.name, `image: more than ${ctx.limits.maxEntries} files in the view`);
+    }
   }
 }
 

@@ -16,6 +16,10 @@ export interface ViewEntry {
   linkname?: string;
   /** Index of the layer the entry comes from; -1 for the root and 0.. for the layers. */
   layer: number;
+  /** The member's clean path as stored in its layer (differs from the view path under a symlinked parent). */
+  member?: string;
+  /** What a LayerFileHook made of the file (e.g. its inspection), when it took it. */
+  facts?: unknown;
 }
 
 /** Linux gives up after 40 symlinks (MAXSYMLINKS); so do we. */

@@ -4,27 +4,28 @@
 // caller named up front with a `collect` predicate (by default the OS package files that
 // `readOsPackages` reads), so reading packages never reads a layer twice.
 //
-// Large files (ELF and Go binaries for the inventory) are not kept: the caller passes a
-// `stream` hook (a predicate on path, size and layer, and a sink fed the file's bytes as they
-// stream, like the bundle reader's onElf) and keeps only the results whose path and layer are
-// still those of `view.lstat(path)` once every layer is applied (an upper layer may delete or
-// replace the file).
+// Large files (ELF and Go binaries for the inventory) are not kept: the caller passes a `hook`
+// that is handed each wanted file's bytes as its layer passes and returns what it made of them
+// (an inspection); that result lands on the view entry as `facts`, so only the version of a
+// path the final view holds is used (an upper layer may delete or replace the file).
 import { InputError } from '../errors.ts';
 import {
   type ApplyContext,
-  applyLayer,
   type CollectPredicate,
   DEFAULT_FILE_VIEW_LIMITS,
-  type FileStreamHook,
   type FileViewLimits,
+  type LayerFileHook,
   type LayerInput,
+  recordLayer,
+  replayLayer,
 } from './fileview-layer.ts';
 import { type ViewEntry, ViewTree } from './fileview-tree.ts';
 import { ImageFindings } from './findings.ts';
+import type { LayerRecord } from './layer-record.ts';
 import { OS_RELEASE_PATHS } from './osrelease.ts';
 import { APK_INSTALLED, DPKG_STATUS, DPKG_STATUS_D, type ImageFileReader } from './packagedb.ts';
 
-export type { CollectPredicate, FileSink, FileStreamHook, FileViewLimits, LayerInput } from './fileview-layer.ts';
+export type { CollectPredicate, FileViewLimits, LayerFileHook, LayerInput } from './fileview-layer.ts';
 export { DEFAULT_FILE_VIEW_LIMITS, layerFile } from './fileview-layer.ts';
 export type { ViewEntry, ViewEntryType } from './fileview-tree.ts';
 
@@ -33,6 +34,7 @@ const OS_PACKAGE_FILES = new Set<string>([...OS_RELEASE_PATHS, '/usr/lib/os-rele
 /**
  * The files `readOsPackages` reads: os-release (and /usr/lib/os-release, which /etc/os-release
  * usually links to), the dpkg status file, distroless `status.d/` files and the apk database.
+ * Paths are the members' paths as stored in their layer.
  */
 export const osPackageFiles: CollectPredicate = (path) =>
   OS_PACKAGE_FILES.has(path) || path.startsWith(`${DPKG_STATUS_D}/`);
@@ -41,30 +43,43 @@ export interface FileViewOptions {
   /** Which regular files to keep the bytes of; default `osPackageFiles`. */
   collect?: CollectPredicate;
   limits?: Partial<FileViewLimits>;
-  /** Files to stream to the caller as the layers pass (large ones: binaries), not kept. */
-  stream?: FileStreamHook;
+  /** Large files (binaries) handed to the caller as the layers pass, not kept. */
+  hook?: LayerFileHook;
   /** Where layer findings go; default a new ImageFindings named after the first layer. */
   findings?: ImageFindings;
 }
 
-/** Apply `layers` (lowest first) and return the final view. */
+/** Stream `layers` (lowest first), each once, and return the final view. */
 export async function buildFileView(layers: LayerInput[], opts: FileViewOptions = {}): Promise<FileView> {
-  const findings = opts.findings ?? new ImageFindings(layers[0]?.name ?? 'image');
+  const limits = { ...DEFAULT_FILE_VIEW_LIMITS, ...opts.limits };
+  const collect = opts.collect ?? osPackageFiles;
+  const budget = { collected: 0, maxCollectTotal: limits.maxCollectTotal };
+  const records: LayerRecord[] = [];
+  for (const layer of layers) {
+    records.push(await recordLayer(layer, { collect, limits, budget, ...(opts.hook ? { hook: opts.hook } : {}) }));
+  }
+  return viewFromRecords(records, { limits, ...(opts.findings ? { findings: opts.findings } : {}) });
+}
+
+/** The final view from layers already recorded (lowest first). */
+export function viewFromRecords(
+  records: readonly LayerRecord[],
+  opts: { limits?: Partial<FileViewLimits>; findings?: ImageFindings } = {},
+): FileView {
+  const findings = opts.findings ?? new ImageFindings(records[0]?.name ?? 'image');
   const ctx: ApplyContext = {
     tree: new ViewTree(),
     findings,
     limits: { ...DEFAULT_FILE_VIEW_LIMITS, ...opts.limits },
-    collect: opts.collect ?? osPackageFiles,
-    budget: { totalBytes: 0, collected: 0 },
+    totalBytes: 0,
     tooLarge: new Map(),
   };
-  if (opts.stream) ctx.stream = opts.stream;
-  for (const [i, layer] of layers.entries()) await applyLayer(layer, i, ctx);
+  for (const [i, record] of records.entries()) replayLayer(record, i, ctx);
   return new FileView(
     ctx.tree,
     ctx.tooLarge,
     findings,
-    layers.map((l) => l.name),
+    records.map((r) => r.name),
   );
 }
 

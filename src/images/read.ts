@@ -1,9 +1,12 @@
 // Entry point: read an image archive (airgap tarball, `docker save`, OCI archive; plain, gzip
 // or zstd) or an OCI layout directory in one streaming pass, then check its integrity.
 import { InputError } from '../errors.ts';
+import type { RecorderFactory } from './blobhash.ts';
+import { DEFAULT_FILE_VIEW_LIMITS, type FileViewLimits } from './fileview-layer.ts';
 import { ImageFindings } from './findings.ts';
 import { checkImagesList, type ImagesListInput } from './imageslist.ts';
 import { memberJson } from './json.ts';
+import { type CollectPredicate, type LayerFileHook, LayerRecorder } from './layer-record.ts';
 import { resolveDockerManifest } from './resolve-docker.ts';
 import { checkBlobNames, type ResolveContext, resolveOciIndex } from './resolve-oci.ts';
 import { collectMembers } from './source.ts';
@@ -21,6 +24,31 @@ export interface ReadImagesOptions {
   /** k3s-images.txt: the archive must hold exactly these images. */
   imagesList?: ImagesListInput;
   limits?: Partial<ImageLimits>;
+  /** Also record every layer's contents in the same pass (for `viewFromRecords`). */
+  contents?: ContentOptions;
+}
+
+export interface ContentOptions {
+  collect: CollectPredicate;
+  hook?: LayerFileHook;
+  limits?: Partial<FileViewLimits>;
+}
+
+function recorderFactory(file: string, c: ContentOptions): RecorderFactory {
+  const limits = { ...DEFAULT_FILE_VIEW_LIMITS, ...c.limits };
+  const budget = { collected: 0, maxCollectTotal: limits.maxCollectTotal };
+  return (path) =>
+    new LayerRecorder(`${file}:${path}`, {
+      collect: c.collect,
+      limits: {
+        maxLayerBytes: limits.maxLayerBytes,
+        maxMembers: limits.maxEntries,
+        maxCollectFile: limits.maxCollectFile,
+        maxHookFile: limits.maxHookFile,
+      },
+      budget,
+      ...(c.hook ? { hook: c.hook } : {}),
+    });
 }
 
 export function parsePlatform(text: string): Platform {
@@ -38,7 +66,11 @@ export async function readImages(target: string, opts: ReadImagesOptions = {}): 
     typeof opts.platform === 'string'
       ? parsePlatform(opts.platform)
       : (opts.platform ?? { os: 'linux', architecture: 'amd64' });
-  const members = await collectMembers(target, limits);
+  const members = await collectMembers(
+    target,
+    limits,
+    opts.contents ? recorderFactory(target, opts.contents) : undefined,
+  );
   const findings = new ImageFindings(target);
   const ctx: ResolveContext = { file: target, members, platform, limits, findings };
   const index = members.files.get('index.json');
@@ -62,12 +94,22 @@ export async function readImages(target: string, opts: ReadImagesOptions = {}): 
         : index
           ? 'oci-archive'
           : 'docker-archive';
-  return {
+  const result: ImageArchiveResult = {
     target,
     format,
     compression: members.compression,
     images,
     blobs: [...members.files.values()].map((m) => m.record),
+    keptJson: new Map([...members.files].flatMap(([path, m]) => (m.json ? [[path, m.json] as const] : []))),
     findings: findings.list,
   };
+  if (opts.contents) {
+    result.layerRecords = new Map();
+    result.layerErrors = new Map();
+    for (const [path, m] of members.files) {
+      if (m.layer) result.layerRecords.set(path, m.layer);
+      else if (m.layerError !== undefined) result.layerErrors.set(path, m.layerError);
+    }
+  }
+  return result;
 }

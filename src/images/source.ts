@@ -12,7 +12,13 @@ import { constants, createGunzip, createZstdDecompress } from 'node:zlib';
 import { InputError } from '../errors.ts';
 import { normalizeMemberPath, resolveInRoot } from '../readers/bundle-paths.ts';
 import { TarReader } from '../readers/tar.ts';
-import { type HashedMember, type JsonBudget, MemberHasher, sniffCompression } from './blobhash.ts';
+import {
+  type HashedMember,
+  type JsonBudget,
+  MemberHasher,
+  type RecorderFactory,
+  sniffCompression,
+} from './blobhash.ts';
 import type { Compression, ImageLimits } from './types.ts';
 
 const READ_CHUNK = 1024 * 1024;
@@ -55,15 +61,20 @@ export function lookupMember(c: CollectedMembers, file: string, path: string): H
   throw new InputError('SYMLINK_LOOP', file, `image: link ${path} loops`);
 }
 
-export async function collectMembers(file: string, limits: ImageLimits): Promise<CollectedMembers> {
+/** Every member hashed; with `recorders`, every possible layer also recorded in the same pass. */
+export async function collectMembers(
+  file: string,
+  limits: ImageLimits,
+  recorders?: RecorderFactory,
+): Promise<CollectedMembers> {
   let st: Awaited<ReturnType<typeof lstat>>;
   try {
     st = await lstat(file);
   } catch (e) {
     throw new InputError('NOT_FOUND', file, `image: ${(e as Error).message}`, { cause: e });
   }
-  if (st.isDirectory()) return collectDirectory(file, limits);
-  return collectArchive(file, limits);
+  if (st.isDirectory()) return collectDirectory(file, limits, recorders);
+  return collectArchive(file, limits, recorders);
 }
 
 export async function sniffFile(file: string): Promise<Compression> {
@@ -88,11 +99,15 @@ export function streamError(file: string, compression: Compression, e: unknown):
   return new InputError('UNREADABLE', file, `image: ${e.message}`, { cause: e });
 }
 
-async function collectArchive(file: string, limits: ImageLimits): Promise<CollectedMembers> {
+async function collectArchive(
+  file: string,
+  limits: ImageLimits,
+  recorders: RecorderFactory | undefined,
+): Promise<CollectedMembers> {
   const compression = await sniffFile(file);
   const out: CollectedMembers = { kind: 'archive', compression, files: new Map(), links: new Map() };
   const budget: JsonBudget = { left: limits.maxJsonTotal };
-  const tar = new TarReader(file);
+  const tar = new TarReader(file, undefined, 'image archive tar');
   let current: { path: string; hasher: MemberHasher } | undefined;
   const seen = new Set<string>();
   const consume = async (source: AsyncIterable<Buffer>): Promise<void> => {
@@ -113,7 +128,7 @@ async function collectArchive(file: string, limits: ImageLimits): Promise<Collec
           }
           seen.add(clean.path);
           if (e.type === 'file') {
-            current = { path: clean.path, hasher: new MemberHasher(file, clean.path, limits, budget) };
+            current = { path: clean.path, hasher: new MemberHasher(file, clean.path, limits, budget, recorders) };
             if (e.size === 0) await finishMember();
           } else if (e.type === 'symlink' || e.type === 'hardlink') {
             out.links.set(clean.path, { target: e.linkname, hard: e.type === 'hardlink' });
@@ -162,7 +177,11 @@ export function openTarStream(file: string, compression: Compression): Readable 
 }
 
 /** The files of an OCI layout: index.json, oci-layout, manifest.json and blobs/<alg>/<hex>. */
-async function collectDirectory(dir: string, limits: ImageLimits): Promise<CollectedMembers> {
+async function collectDirectory(
+  dir: string,
+  limits: ImageLimits,
+  recorders: RecorderFactory | undefined,
+): Promise<CollectedMembers> {
   const out: CollectedMembers = { kind: 'directory', compression: 'none', files: new Map(), links: new Map() };
   const budget: JsonBudget = { left: limits.maxJsonTotal };
   const paths: string[] = [];
@@ -178,7 +197,7 @@ async function collectDirectory(dir: string, limits: ImageLimits): Promise<Colle
     }
   }
   for (const path of paths) {
-    const hasher = new MemberHasher(dir, path, limits, budget);
+    const hasher = new MemberHasher(dir, path, limits, budget, path.startsWith('blobs/') ? recorders : undefined);
     try {
       for await (const chunk of createReadStream(join(dir, path), { highWaterMark: READ_CHUNK }) as Readable) {
         await hasher.write(chunk as Buffer);

@@ -1,6 +1,7 @@
 // What the image readers return: the images an archive or OCI layout holds (resolved for one
 // platform), every blob it holds with the digests computed while it streamed, and findings.
 import type { Finding } from '../inventory/model.ts';
+import type { LayerRecord } from './layer-record.ts';
 
 export type ImageSourceFormat =
   /** OCI layout in a tar plus Docker manifest.json: `ctr images export`, K3s airgap tarballs. */
@@ -76,5 +77,17 @@ export interface ImageArchiveResult {
   compression: Compression;
   images: ImageInfo[];
   blobs: BlobRecord[];
+  /**
+   * The small JSON members kept in memory while the archive streamed (index.json, manifests,
+   * configs, and any other small JSON blob such as a cosign signature payload), by clean path
+   * (`index.json`, `blobs/sha256/<hex>`). Their digests were checked like every blob's.
+   */
+  keptJson: ReadonlyMap<string, Buffer>;
   findings: Finding[];
+  /**
+   * With `contents` asked for: each blob that read as a layer tar, by blob path, recorded in the
+   * same pass; and why others could not be (they may not be layers at all).
+   */
+  layerRecords?: Map<string, LayerRecord>;
+  layerErrors?: Map<string, string>;
 }

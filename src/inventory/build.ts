@@ -3,20 +3,25 @@
 import { lstatSync, realpathSync, type Stats } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { InputError } from '../errors.ts';
-import type { ByteSource } from '../readers/bytesource.ts';
+import type { ImagesListInput } from '../images/imageslist.ts';
 import { InterleavedScanner, ScanPool } from '../util/scanners.ts';
 import { TOOL_VERSION } from '../version.ts';
 import { inspectDataDir, isDataDir } from './datadir.ts';
 import { walkDirectory } from './directory.ts';
-import { type InspectContext, inspectFile } from './file.ts';
+import { type GoBinaryHook, type InspectContext, inspectFile } from './file.ts';
+import { inspectImageTarget, isImageTarget } from './image.ts';
 import { type FileComponent, type Inventory, walk } from './model.ts';
 
 export interface BuildOptions {
   /** Decompressed bytes one bundle may produce before it is treated as a bomb. */
   maxBundleBytes?: number;
   progress?: (text: string) => void;
-  /** Called with every Go binary (outer files and bundle members) while its bytes are at hand. */
-  onGoBinary?: (file: FileComponent, src: ByteSource) => void;
+  /** Called with every Go binary (outer files, bundle members, image files) while its bytes are at hand. */
+  onGoBinary?: GoBinaryHook;
+  /** Image targets: the platform to pick from multi-platform images (`os/arch[/variant]`). */
+  platform?: string;
+  /** Image targets: k3s-images.txt, the images the archive must hold exactly. */
+  imagesList?: ImagesListInput;
 }
 
 export const DEFAULT_MAX_BUNDLE_BYTES = 2 * 1024 ** 3;
@@ -64,6 +69,7 @@ export async function buildInventory(target: string, opts: BuildOptions = {}): P
   let st = statTarget(target);
   // A symlink named on the command line is followed: the user asked for what it points at.
   if (st.isSymbolicLink()) st = statTarget(followTargetLink(target));
+  if (isImageTarget(target, st)) return buildImageInventory(target, opts);
   const ctx: InspectContext = {
     maxBundleBytes: opts.maxBundleBytes ?? DEFAULT_MAX_BUNDLE_BYTES,
     progress: opts.progress ?? (() => {}),
@@ -93,6 +99,23 @@ export async function buildInventory(target: string, opts: BuildOptions = {}): P
   } finally {
     await ctx.scanner.close();
   }
+}
+
+async function buildImageInventory(target: string, opts: BuildOptions): Promise<Inventory> {
+  const r = await inspectImageTarget(target, {
+    ...(opts.platform ? { platform: opts.platform } : {}),
+    ...(opts.imagesList ? { imagesList: opts.imagesList } : {}),
+    ...(opts.progress ? { progress: opts.progress } : {}),
+    ...(opts.onGoBinary ? { onGoBinary: opts.onGoBinary } : {}),
+  });
+  return {
+    tool: { name: 'k3sguard', version: TOOL_VERSION },
+    target,
+    targetKind: r.kind,
+    root: r.root,
+    findings: r.findings,
+    notes: [...r.notes, ...strippedNotes(r.root)],
+  };
 }
 
 /** Say plainly, for each Go binary whose build info was stripped, that its module list is missing. */

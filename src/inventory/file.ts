@@ -9,7 +9,7 @@ import { readBinary } from '../readers/gobinary.ts';
 import { k3sIdentity } from '../readers/k3sidentity.ts';
 import type { FileScanner, Scan } from '../util/scanners.ts';
 import { goComponents } from './gocomponents.ts';
-import type { BundleComponent, Component, FileComponent, Finding, Location } from './model.ts';
+import type { BinaryInfo, BundleComponent, Component, FileComponent, Finding, K3sIdentity, Location } from './model.ts';
 
 export interface InspectContext {
   maxBundleBytes: number;
@@ -23,10 +23,60 @@ export interface InspectContext {
   /** The bundle read last: the next one starts after it, so one is in memory at a time. */
   bundles: Promise<void>;
   /** Called with every Go binary while its bytes are at hand (bundle members are dropped after). */
-  onGoBinary?: (file: FileComponent, src: ByteSource) => void;
+  onGoBinary?: GoBinaryHook;
 }
 
-/** describeSource, then the onGoBinary hook for a Go binary. */
+/**
+ * Sees each Go binary's bytes once, while they are at hand. `binary` is the object the file
+ * component will carry: callers key what they read (function tables) on it.
+ */
+export type GoBinaryHook = (binary: BinaryInfo, src: ByteSource) => void;
+
+/** What a file is, from its bytes: all a file component needs besides where it was found. */
+export interface FileFacts {
+  binary: BinaryInfo;
+  sha256: string;
+  size: number;
+  k3s?: K3sIdentity;
+}
+
+/** Read what a file is; a Go binary goes to `onGoBinary` while its bytes are at hand. */
+export function fileFacts(src: ByteSource, sha256: string, onGoBinary?: GoBinaryHook): FileFacts {
+  const binary = readBinary(src);
+  const facts: FileFacts = { binary, sha256, size: src.size };
+  if (binary.format === 'go') {
+    const k3s = k3sIdentity(binary.buildInfo, src);
+    if (k3s) facts.k3s = k3s;
+  }
+  if (onGoBinary && (binary.format === 'go' || binary.format === 'go-no-buildinfo')) onGoBinary(binary, src);
+  return facts;
+}
+
+/** The file component for a file whose facts are known, found at `location`. */
+export function fileFromFacts(facts: FileFacts, path: string, location: Location, mode?: number): FileComponent {
+  const ref = location.join('!');
+  const file: FileComponent = {
+    type: 'file',
+    ref,
+    name: basename(path),
+    path,
+    location,
+    size: facts.size,
+    sha256: facts.sha256,
+    binary: facts.binary,
+    children: [],
+  };
+  if (mode !== undefined) file.mode = mode;
+  if (facts.k3s) {
+    file.k3s = facts.k3s;
+    if (facts.k3s.version) file.version = facts.k3s.version;
+  }
+  if (facts.binary.format === 'go')
+    file.children.push(...goComponents(ref, location, facts.binary.buildInfo, facts.k3s));
+  return file;
+}
+
+/** A file component from a source whose sha256 is already known; Go binaries go to the hook. */
 export function inspectSource(
   ctx: InspectContext,
   src: ByteSource,
@@ -35,10 +85,7 @@ export function inspectSource(
   sha256: string,
   mode?: number,
 ): FileComponent {
-  const file = describeSource(src, path, location, sha256, mode);
-  if (ctx.onGoBinary && (file.binary.format === 'go' || file.binary.format === 'go-no-buildinfo'))
-    ctx.onGoBinary(file, src);
-  return file;
+  return fileFromFacts(fileFacts(src, sha256, ctx.onGoBinary), path, location, mode);
 }
 
 /** A file component from a source whose sha256 is already known. */
@@ -49,29 +96,7 @@ export function describeSource(
   sha256: string,
   mode?: number,
 ): FileComponent {
-  const binary = readBinary(src);
-  const ref = location.join('!');
-  const file: FileComponent = {
-    type: 'file',
-    ref,
-    name: basename(path),
-    path,
-    location,
-    size: src.size,
-    sha256,
-    binary,
-    children: [],
-  };
-  if (mode !== undefined) file.mode = mode;
-  if (binary.format === 'go') {
-    const k3s = k3sIdentity(binary.buildInfo, src);
-    if (k3s) {
-      file.k3s = k3s;
-      if (k3s.version) file.version = k3s.version;
-    }
-    file.children.push(...goComponents(ref, location, binary.buildInfo, k3s));
-  }
-  return file;
+  return fileFromFacts(fileFacts(src, sha256), path, location, mode);
 }
 
 export function bundleComponent(scan: BundleScan, location: Location, children: Component[]): BundleComponent {

@@ -126,13 +126,60 @@ export interface DirectoryComponent extends ComponentBase {
   children: Component[];
 }
 
+/** A package an image's OS package manager says is installed (dpkg or apk). */
+export interface OsPackageComponent extends ComponentBase {
+  type: 'os-package';
+  manager: 'dpkg' | 'apk';
+  version: string;
+  /** As the database writes it (`amd64`, `x86_64`, `all`); empty when not recorded. */
+  arch: string;
+  /** The source package (dpkg `Source`, apk origin) and its version: what advisories name. */
+  source: { name: string; version: string };
+  /** The distribution from the image's os-release (`debian` `12`, `alpine` `3.20.3`), when known. */
+  distro?: { id: string; versionId?: string };
+  /** The database file it was read from, e.g. `/var/lib/dpkg/status`. */
+  db: string;
+  license?: string;
+}
+
+/** One container image (one platform of it), its OS packages and its inspected files. */
+export interface ImageComponent extends ComponentBase {
+  type: 'image';
+  /** Normalized references (`docker.io/rancher/mirrored-pause:3.6`), sorted; may be empty. */
+  names: string[];
+  /** Manifest digest (`sha256:<hex>`); for Docker-only entries the config digest stands in. */
+  manifestDigest?: string;
+  configDigest?: string;
+  indexDigest?: string;
+  platform?: { os: string; architecture: string; variant?: string };
+  os?: { id: string; versionId?: string; prettyName?: string };
+  layers: Array<{ digest: string; diffId?: string; size: number; mediaType: string }>;
+  /** OS packages, then the files worth listing (Go binaries and other ELF files). */
+  children: Component[];
+}
+
+/** An image archive (airgap tarball, docker save, OCI archive) or an OCI layout directory. */
+export interface ImageArchiveComponent extends ComponentBase {
+  type: 'image-archive';
+  path: string;
+  format: 'oci+docker-archive' | 'oci-archive' | 'docker-archive' | 'oci-layout';
+  compression: 'none' | 'gzip' | 'zstd';
+  /** Of the archive file; absent for a layout directory. */
+  size?: number;
+  sha256?: Sha256;
+  children: ImageComponent[];
+}
+
 export type Component =
   | FileComponent
   | SymlinkComponent
   | GoModuleComponent
   | GoStdlibComponent
   | BundleComponent
-  | DirectoryComponent;
+  | DirectoryComponent
+  | OsPackageComponent
+  | ImageComponent
+  | ImageArchiveComponent;
 
 /** `unknown`: a vulnerability whose record gives no CVSS score; never invented. */
 export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'info' | 'unknown';
@@ -142,12 +189,15 @@ export interface VulnerabilityInfo {
   /** Every id of the one vulnerability, the record's own first: GO-…, GHSA-…, CVE-…. */
   ids: string[];
   summary?: string;
-  /** The module (or `stdlib`, or the K3s module) the record was matched on. */
+  /** The module (or `stdlib`, or the K3s module, or an OS package's source package) the record was matched on. */
   module: string;
-  /** The installed version compared, in the record's terms (e.g. `1.1.5`, `1.19.8`). */
+  /** The installed version compared, in the record's terms (e.g. `1.1.5`, `1.19.8`, a source package's `5.2.15-2`). */
   version: string;
-  /** How it was matched: the module itself, the upstream of a fork, the Go version, the K3s version. */
-  via: 'module' | 'upstream' | 'stdlib' | 'k3s';
+  /**
+   * How it was matched: the module itself, the upstream of a fork, the Go version, the K3s
+   * version, or an image's OS package (by its source package, in its release's ecosystem).
+   */
+  via: 'module' | 'upstream' | 'stdlib' | 'k3s' | 'os-package';
   /** Lowest fixed version above the installed one, when the record has one. */
   fixed?: string;
   /** From the binary's function table, for records that list vulnerable symbols. */
@@ -171,20 +221,41 @@ export interface Finding {
   component?: string;
   /** For vulnerability findings (scan). */
   vulnerability?: VulnerabilityInfo;
+  /** For findings in a text file (audit): where in it, 1-based, as SARIF regions count. */
+  region?: SourceRegion;
+}
+
+export interface SourceRegion {
+  /** The file as given or found (relative to the audited root when there is one). */
+  file: string;
+  line: number;
+  column: number;
+  endLine?: number;
+  endColumn?: number;
+  /** The source text of the line(s), for tables and SARIF snippets. */
+  snippet?: string;
 }
 
 export interface Inventory {
   tool: { name: 'k3sguard'; version: string };
   target: string;
-  targetKind: 'file' | 'directory' | 'k3s-data-dir';
-  root: FileComponent | DirectoryComponent | BundleComponent;
+  targetKind: 'file' | 'directory' | 'k3s-data-dir' | 'image-archive' | 'oci-layout';
+  root: FileComponent | DirectoryComponent | BundleComponent | ImageArchiveComponent;
   findings: Finding[];
   /** Notes that are not findings: e.g. "module list missing (build info stripped)". */
   notes: Array<{ location: Location; message: string }>;
 }
 
-export function hasChildren(c: Component): c is FileComponent | BundleComponent | DirectoryComponent {
-  return c.type === 'file' || c.type === 'k3s-bundle' || c.type === 'directory';
+export function hasChildren(
+  c: Component,
+): c is FileComponent | BundleComponent | DirectoryComponent | ImageComponent | ImageArchiveComponent {
+  return (
+    c.type === 'file' ||
+    c.type === 'k3s-bundle' ||
+    c.type === 'directory' ||
+    c.type === 'image' ||
+    c.type === 'image-archive'
+  );
 }
 
 /** Depth-first walk over a component tree. */

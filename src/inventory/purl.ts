@@ -118,6 +118,32 @@ export function builtModule(c: Pick<GoModuleComponent, 'module' | 'replacement'>
   return c.replacement?.version ? c.replacement : c.module;
 }
 
+/**
+ * A container image as the purl spec's `oci` type writes it: the last path segment as name,
+ * the manifest digest as version, where it came from as `repository_url` (without a tag), and
+ * `tag` and `arch` qualifiers, sorted: `pkg:oci/mirrored-pause@sha256:...?arch=amd64&repository_url=docker.io%2Francher%2Fmirrored-pause&tag=3.6`.
+ */
+export function ociPurl(reference: string | undefined, digest: string, arch?: string): string {
+  const at = reference?.indexOf('@') ?? -1;
+  const noDigest = reference === undefined ? undefined : at >= 0 ? reference.slice(0, at) : reference;
+  const colon = noDigest?.lastIndexOf(':') ?? -1;
+  const slash = noDigest?.lastIndexOf('/') ?? -1;
+  const repository = noDigest !== undefined && colon > slash ? noDigest.slice(0, colon) : noDigest;
+  const tag = noDigest !== undefined && colon > slash ? noDigest.slice(colon + 1) : undefined;
+  const name = repository === undefined ? 'image' : repository.slice(repository.lastIndexOf('/') + 1).toLowerCase();
+  const qualifiers: Array<[string, string | undefined]> = [
+    ['arch', arch],
+    ['repository_url', repository],
+    ['tag', tag],
+  ];
+  const query = qualifiers
+    .filter((q): q is [string, string] => q[1] !== undefined)
+    .map(([k, v]) => `${k}=${encodePurlSegment(v)}`)
+    .join('&');
+  const base = `pkg:oci/${encodePurlSegment(name)}@${encodePurlSegment(digest)}`;
+  return query === '' ? base : `${base}?${query}`;
+}
+
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 /**
@@ -140,6 +166,11 @@ export function componentPurl(c: Component): string | undefined {
     }
     case 'go-stdlib':
       return goStdlibPurl(c.goVersion);
+    case 'os-package':
+    case 'image':
+      return c.purl;
+    case 'image-archive':
+      return c.sha256 && SHA256_HEX.test(c.sha256) ? genericFilePurl(c.name, c.sha256) : undefined;
     case 'symlink':
     case 'directory':
       return undefined;

@@ -45,7 +45,7 @@ async function streamTar(
 ): Promise<void> {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BUNDLE_BYTES;
   const maxWindowLog = options.maxWindowLog ?? DEFAULT_MAX_WINDOW_LOG;
-  const tar = new TarReader(file);
+  const tar = new TarReader(file, undefined, 'bundle tar');
   let nextProgress = PROGRESS_EVERY;
   const fh = await open(path, 'r').catch((e: unknown) => {
     throw new InputError('UNREADABLE', file, `cannot open: ${e instanceof Error ? e.message : String(e)}`);

@@ -49,6 +49,7 @@ type State =
 export class TarReader {
   private readonly file: string;
   private readonly limits: TarLimits;
+  private readonly label: string;
   private state: State = { kind: 'header' };
   private readonly pending = Buffer.alloc(BLOCK);
   private pendingLength = 0;
@@ -60,13 +61,15 @@ export class TarReader {
   private globalPax: PaxFields = {};
   private metaSeen = false;
 
-  constructor(file: string, limits: TarLimits = DEFAULT_TAR_LIMITS) {
+  /** `label` says which tar a message is about: `bundle tar`, `image layer tar`, ... */
+  constructor(file: string, limits: TarLimits = DEFAULT_TAR_LIMITS, label = 'tar') {
     this.file = file;
     this.limits = limits;
+    this.label = label;
   }
 
   private corrupt(message: string): InputError {
-    return new InputError('TAR_CORRUPT', this.file, `bundle tar: ${message} (at byte ${this.offset} of the tar)`);
+    return new InputError('TAR_CORRUPT', this.file, `${this.label}: ${message} (at byte ${this.offset} of the tar)`);
   }
 
   /** True once the end-of-archive marker (two zero blocks) was read. */
@@ -174,7 +177,7 @@ export class TarReader {
         throw new InputError(
           'TAR_LIMIT',
           this.file,
-          `bundle tar: a ${t} extended header of ${raw.size} bytes is over the ${max}-byte limit (at byte ${this.offset})`,
+          `${this.label}: a ${t} extended header of ${raw.size} bytes is over the ${max}-byte limit (at byte ${this.offset})`,
         );
       }
       this.metaSeen = true;

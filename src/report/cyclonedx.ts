@@ -47,15 +47,20 @@ function componentType(c: Component): Enums.ComponentType {
     case 'go-module':
     case 'go-stdlib':
       return Enums.ComponentType.Library;
+    case 'os-package':
+      return Enums.ComponentType.Library;
+    case 'image':
+      return Enums.ComponentType.Container;
     case 'k3s-bundle':
     case 'symlink':
     case 'directory':
+    case 'image-archive':
       return Enums.ComponentType.File;
   }
 }
 
 function sha256Of(c: Component): string | undefined {
-  const hex = c.type === 'file' || c.type === 'k3s-bundle' ? c.sha256 : undefined;
+  const hex = c.type === 'file' || c.type === 'k3s-bundle' || c.type === 'image-archive' ? c.sha256 : undefined;
   return hex !== undefined && SHA256_HEX.test(hex) ? hex : undefined;
 }
 

@@ -105,6 +105,29 @@ export function componentProperties(c: Component): SbomProperty[] {
     case 'directory':
       p.push(['k3sguard:path', c.path]);
       break;
+    case 'os-package':
+      p.push(['k3sguard:package:manager', c.manager], ['k3sguard:package:db', c.db]);
+      if (c.arch) p.push(['k3sguard:package:arch', c.arch]);
+      p.push(['k3sguard:package:source', `${c.source.name} ${c.source.version}`]);
+      if (c.license) p.push(['k3sguard:package:license', c.license]);
+      break;
+    case 'image':
+      for (const n of c.names) p.push(['k3sguard:image:name', n]);
+      if (c.manifestDigest) p.push(['k3sguard:image:manifest-digest', c.manifestDigest]);
+      if (c.configDigest) p.push(['k3sguard:image:config-digest', c.configDigest]);
+      if (c.indexDigest) p.push(['k3sguard:image:index-digest', c.indexDigest]);
+      if (c.platform) {
+        const { os, architecture, variant } = c.platform;
+        p.push(['k3sguard:image:platform', [os, architecture, variant].filter((x) => x).join('/')]);
+      }
+      if (c.os) p.push(['k3sguard:image:os', [c.os.id, c.os.versionId].filter((x) => x).join(' ')]);
+      for (const l of c.layers) p.push(['k3sguard:image:layer', `${l.digest} ${l.diffId ?? '-'} ${l.size}`]);
+      break;
+    case 'image-archive':
+      p.push(['k3sguard:path', c.path], ['k3sguard:image-archive:format', c.format]);
+      p.push(['k3sguard:image-archive:compression', c.compression]);
+      if (c.size !== undefined) p.push(['k3sguard:size', String(c.size)]);
+      break;
   }
   return p;
 }

@@ -25,7 +25,7 @@ export interface SpdxOptions {
   documentNamespace?: string;
 }
 
-type Purpose = 'APPLICATION' | 'LIBRARY' | 'ARCHIVE' | 'FILE' | 'OTHER';
+type Purpose = 'APPLICATION' | 'LIBRARY' | 'CONTAINER' | 'ARCHIVE' | 'FILE' | 'OTHER';
 type RelationshipType = 'DESCRIBES' | 'CONTAINS' | 'DEPENDS_ON' | 'DESCENDANT_OF';
 
 interface SpdxPackage {
@@ -79,8 +79,12 @@ function purpose(c: Component): Purpose {
       return c.binary.format === 'other' ? 'FILE' : 'APPLICATION';
     case 'go-module':
     case 'go-stdlib':
+    case 'os-package':
       return 'LIBRARY';
+    case 'image':
+      return 'CONTAINER';
     case 'k3s-bundle':
+    case 'image-archive':
       return 'ARCHIVE';
     case 'symlink':
       return 'FILE';
@@ -137,7 +141,7 @@ function toPackage(c: Component, id: string): SpdxPackage {
     purpose: purpose(c),
     version: c.version,
     fileName: c.type === 'file' || c.type === 'symlink' || c.type === 'directory' ? c.path : undefined,
-    sha256: c.type === 'file' || c.type === 'k3s-bundle' ? c.sha256 : undefined,
+    sha256: c.type === 'file' || c.type === 'k3s-bundle' || c.type === 'image-archive' ? c.sha256 : undefined,
     purl: c.purl ?? componentPurl(c),
     properties: componentProperties(c),
   });

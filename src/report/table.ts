@@ -7,7 +7,10 @@ import type {
   FileComponent,
   Finding,
   GoModuleComponent,
+  ImageArchiveComponent,
+  ImageComponent,
   Inventory,
+  OsPackageComponent,
 } from '../inventory/model.ts';
 import { walk } from '../inventory/model.ts';
 
@@ -112,7 +115,48 @@ function renderChildren(children: Component[], depth: number, opts: TableOptions
     else if (c.type === 'symlink') out.push(`${pad}${c.path} -> ${c.target}`);
     else if (c.type === 'directory') renderDirectory(c, depth, opts, paint, out);
     else if (c.type === 'k3s-bundle') renderBundle(c, depth, opts, paint, out);
+    else if (c.type === 'image-archive') renderArchive(c, depth, opts, paint, out);
+    else if (c.type === 'image') renderImage(c, depth, opts, paint, out);
   }
+}
+
+function renderArchive(a: ImageArchiveComponent, depth: number, opts: TableOptions, paint: Paint, out: string[]): void {
+  const size = a.size !== undefined ? `, ${humanSize(a.size)}` : '';
+  const compression = a.compression === 'none' ? '' : `, ${a.compression}`;
+  out.push(
+    `${'  '.repeat(depth)}${paint('1', a.name)} (${a.format}${compression}${size}): ${count(a.children.length, 'image')}`,
+  );
+  renderChildren(a.children, depth + 1, opts, paint, out);
+}
+
+function renderImage(i: ImageComponent, depth: number, opts: TableOptions, paint: Paint, out: string[]): void {
+  const pad = '  '.repeat(depth);
+  const p = i.platform;
+  const platform = p ? `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}` : 'platform not recorded';
+  const digest = i.manifestDigest ?? i.configDigest;
+  out.push(
+    `${pad}${paint('1', `image ${i.names.join(', ') || '(no name)'}`)}  ${platform} · ${count(i.layers.length, 'layer')}${digest ? ` · ${digest}` : ''}`,
+  );
+  const packages = i.children.filter((c): c is OsPackageComponent => c.type === 'os-package');
+  const os = i.os ? (i.os.prettyName ?? [i.os.id, i.os.versionId].filter((x) => x).join(' ')) : 'no os-release';
+  const managers = [...new Set(packages.map((c) => c.manager))].join('/') || 'OS';
+  out.push(`${pad}  ${os}; ${count(packages.length, `${managers} package`)}`);
+  if (opts.modules) {
+    for (const c of packages) {
+      const source =
+        c.source.name !== c.name || c.source.version !== c.version
+          ? `  (source ${c.source.name} ${c.source.version})`
+          : '';
+      out.push(`${pad}    ${c.name} ${c.version}${c.arch ? ` ${c.arch}` : ''}${source}`);
+    }
+  }
+  renderChildren(
+    i.children.filter((c) => c.type !== 'os-package'),
+    depth + 1,
+    opts,
+    paint,
+    out,
+  );
 }
 
 function renderDirectory(d: DirectoryComponent, depth: number, opts: TableOptions, paint: Paint, out: string[]): void {
@@ -153,7 +197,11 @@ export function renderInventoryTable(inv: Inventory, opts: TableOptions): string
   let modules = 0;
   let forks = 0;
   let bundles = 0;
+  let images = 0;
+  let packages = 0;
   for (const { component: c } of walk(inv.root)) {
+    if (c.type === 'image') images++;
+    if (c.type === 'os-package') packages++;
     if (c.type === 'file') {
       files++;
       if (c.binary.format === 'go' || c.binary.format === 'go-no-buildinfo') goBinaries++;
@@ -162,9 +210,10 @@ export function renderInventoryTable(inv: Inventory, opts: TableOptions): string
       if (c.upstream) forks++;
     } else if (c.type === 'k3s-bundle') bundles++;
   }
+  const imageCounts = images > 0 ? `${count(images, 'image')}, ${count(packages, 'OS package')}, ` : '';
   out.push(
     '',
-    `Summary: ${count(files, 'file')}, ${count(goBinaries, 'Go binary', 'Go binaries')}, ${count(bundles, 'K3s bundle')}, ${count(modules, 'module')} (${count(forks, 'fork')}); ${count(inv.findings.length, 'finding')}`,
+    `Summary: ${imageCounts}${count(files, 'file')}, ${count(goBinaries, 'Go binary', 'Go binaries')}, ${count(bundles, 'K3s bundle')}, ${count(modules, 'module')} (${count(forks, 'fork')}); ${count(inv.findings.length, 'finding')}`,
   );
   const findings = renderFindings(inv.findings, opts.color);
   return `${out.join('\n')}\n${findings ? `\n${findings}` : ''}`;

@@ -2,7 +2,7 @@
 // each Go binary (modules as built, forks as upstream, stdlib, the K3s identity), records.ts
 // which records apply, aliases.ts merges the records of one vulnerability; here one finding is
 // made per vulnerability per component. Reachability is left 'unknown': the function-table
-// reader fills it in afterwards.
+// reader fills it in afterwards (for OS packages it stays 'unknown': records name no symbols).
 import type { Component, Finding, VulnerabilityInfo } from '../inventory/model.ts';
 import { withoutV } from '../versions/gosemver.ts';
 import type { OsvRecord } from '../vulndb/osv.ts';
@@ -10,7 +10,7 @@ import { groupByAlias } from './aliases.ts';
 import type { RecordLookup } from './lookup.ts';
 import { findingMessage } from './message.ts';
 import { orderOf } from './orders.ts';
-import { type FixedVersion, GO_ECOSYSTEM, groupFixes, matchPackage, type RecordMatch, recordIds } from './records.ts';
+import { type FixedVersion, groupFixes, matchPackage, type RecordMatch, recordIds } from './records.ts';
 import { type SeverityVerdict, severityOf } from './severity.ts';
 import { type MatchTarget, matchTargets } from './targets.ts';
 
@@ -24,15 +24,23 @@ interface Vulnerability {
   fixes: FixedVersion[];
 }
 
-/** The records matching one target, over every name it is looked up under (deduplicated by id). */
-function matchTarget(t: MatchTarget, records: (name: string) => readonly OsvRecord[]): RecordMatch[] {
+/**
+ * The records matching one target, over every name and ecosystem it is looked up under
+ * (deduplicated by id: a record naming `Debian:12` and bare `Debian` is evaluated once, with
+ * both entries).
+ */
+function matchTarget(
+  t: MatchTarget,
+  records: (ecosystem: string, name: string) => readonly OsvRecord[],
+): RecordMatch[] {
   const order = orderOf(t.order);
   const installed = order.parse(t.version);
   if (installed === undefined) return []; // not a version this order can place: not guessed
   const out: RecordMatch[] = [];
   const seen = new Set<string>();
   for (const name of t.names) {
-    for (const m of matchPackage(records(name), name, installed, order, t.platform)) {
+    const candidates = t.scope.ecosystems.flatMap((ecosystem) => records(ecosystem, name));
+    for (const m of matchPackage(candidates, name, installed, order, t.platform, t.scope)) {
       if (seen.has(m.record.id)) continue;
       seen.add(m.record.id);
       out.push(m);
@@ -61,7 +69,7 @@ function finding(t: MatchTarget, v: Vulnerability): Finding {
   const vulnerability: VulnerabilityInfo = {
     ids,
     module: (v.matches[0] as RecordMatch).name,
-    version: t.order === 'k3s' ? t.version : withoutV(t.version),
+    version: t.order === 'go' ? withoutV(t.version) : t.version,
     via: t.via,
     reachability: 'unknown',
   };
@@ -85,11 +93,12 @@ function finding(t: MatchTarget, v: Vulnerability): Finding {
  */
 export function matchRecords(components: Component | readonly Component[], lookup: RecordLookup): Finding[] {
   const cache = new Map<string, readonly OsvRecord[]>();
-  const records = (name: string): readonly OsvRecord[] => {
-    let r = cache.get(name);
+  const records = (ecosystem: string, name: string): readonly OsvRecord[] => {
+    const key = `${ecosystem}\0${name}`;
+    let r = cache.get(key);
     if (!r) {
-      r = lookup(GO_ECOSYSTEM, name);
-      cache.set(name, r);
+      r = lookup(ecosystem, name);
+      cache.set(key, r);
     }
     return r;
   };
@@ -98,7 +107,14 @@ export function matchRecords(components: Component | readonly Component[], looku
   const memo = new Map<string, Vulnerability[]>();
   const byComponent = new Map<string, Array<{ target: MatchTarget; vulns: Vulnerability[] }>>();
   for (const t of matchTargets(components)) {
-    const key = [t.order, t.names.join(' '), t.version, t.platform.goos, t.platform.goarch ?? ''].join('\0');
+    const key = [
+      t.order,
+      t.scope.ecosystems.join(' '),
+      t.names.join(' '),
+      t.version,
+      t.platform.goos,
+      t.platform.goarch ?? '',
+    ].join('\0');
     let vulns = memo.get(key);
     if (!vulns) {
       vulns = vulnerabilities(matchTarget(t, records));

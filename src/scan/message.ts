@@ -5,6 +5,7 @@
 // advisories the records do name the release, and the message names it.
 import { withoutV } from '../versions/gosemver.ts';
 import { k3sLine, parseK3sVersion } from '../versions/k3sversion.ts';
+import { osPackageMessage } from './ospackages.ts';
 import type { FixedVersion } from './records.ts';
 import type { MatchTarget } from './targets.ts';
 
@@ -28,6 +29,7 @@ function k3sMessage(t: MatchTarget, ids: readonly string[], fixes: readonly Fixe
 /** The message for one finding; `fixes` ascending, as records.ts returns them. */
 export function findingMessage(t: MatchTarget, ids: readonly string[], fixes: readonly FixedVersion[]): string {
   if (t.via === 'k3s') return k3sMessage(t, ids, fixes);
+  if (t.via === 'os-package') return osPackageMessage(t, ids, fixes);
   const fixed = fixes[0]?.display;
   const name = t.names[0] ?? '';
   const version = withoutV(t.version);

@@ -6,6 +6,9 @@
 // - an entry whose every `ecosystem_specific.imports[]` item is limited (goos/goarch) to
 //   platforms other than the binary's does not apply: the vulnerable package is not compiled
 //   for it (GO-2022-1095: os/exec on windows only). An entry without imports applies everywhere.
+// - only entries of the ecosystems asked for count (`Go`; `Debian:12` and `Debian` for a Debian 12
+//   package): a record naming the same package in another release says nothing about this one.
+//   A scope may reject more entries (ospackages.ts: Debian's "unimportant").
 import { goEcosystemSpecific, type OsvAffected, type OsvRecord } from '../vulndb/osv.ts';
 import type { VersionOrder } from './orders.ts';
 import { type CompiledEntry, compileEntry, entryAffects } from './ranges.ts';
@@ -17,6 +20,16 @@ export interface Platform {
   /** Unknown GOARCH: goarch limits are not applied. */
   goarch?: string;
 }
+
+/** Which `affected[]` entries of a record are about the package looked up. */
+export interface EntryScope {
+  /** Exact `package.ecosystem` values that count. */
+  ecosystems: readonly string[];
+  /** Further rule for an entry of those ecosystems; absent: every one counts. */
+  applies?: (entry: OsvAffected) => boolean;
+}
+
+export const GO_SCOPE: EntryScope = { ecosystems: [GO_ECOSYSTEM] };
 
 export interface FixedVersion {
   /** As shown to the user: the record's spelling (`1.1.12`), or the K3s release (`v1.27.5+k3s1`). */
@@ -66,15 +79,20 @@ export function matchPackage<V>(
   installed: V,
   order: VersionOrder<V>,
   platform: Platform,
+  scope: EntryScope = GO_SCOPE,
 ): RecordMatch[] {
-  if (name === 'toolchain') return [];
+  const go = scope.ecosystems.includes(GO_ECOSYSTEM);
+  if (go && name === 'toolchain') return [];
   const out: RecordMatch[] = [];
   for (const record of records) {
     if (record.withdrawn) continue;
     const compiled: CompiledEntry<V>[] = [];
     for (const entry of record.affected ?? []) {
-      if (entry.package?.ecosystem !== GO_ECOSYSTEM || entry.package.name !== name) continue;
-      if (appliesToPlatform(entry, platform)) compiled.push(compileEntry(entry, order));
+      const pkg = entry.package;
+      if (!pkg || pkg.name !== name || !scope.ecosystems.includes(pkg.ecosystem)) continue;
+      if (scope.applies && !scope.applies(entry)) continue;
+      if (pkg.ecosystem !== GO_ECOSYSTEM || appliesToPlatform(entry, platform))
+        compiled.push(compileEntry(entry, order));
     }
     if (compiled.some((c) => entryAffects(c, installed, order)))
       out.push({ record, name, fixes: fixesAbove(compiled, installed, order) });
@@ -90,7 +108,19 @@ export function groupFixes(matches: readonly RecordMatch[]): FixedVersion[] {
   return matches.find((m) => m.fixes.length > 0)?.fixes ?? [];
 }
 
-/** A record's own id, then its aliases: what alias merging joins on. */
+// `DEBIAN-CVE-2023-4911`, `ALPINE-CVE-2025-26519`, `UBUNTU-CVE-2025-5278`: a distribution's
+// record OF one CVE, which names it in `upstream`, not in `aliases`.
+const DISTRO_CVE_ID = /^[A-Z]+-(CVE-\d{4}-\d+)$/;
+
+/**
+ * A record's own id, then its aliases: what alias merging joins on. A distribution's per-CVE
+ * record also counts its CVE as an alias when its id says it is that CVE and `upstream` names
+ * it: the one-to-one case. Other `upstream` ids are not aliases (a DSA fixes several CVEs, and
+ * OSV keeps `upstream` apart from `aliases` for that reason), so they are not joined on.
+ */
 export function recordIds(record: OsvRecord): string[] {
-  return [record.id, ...(record.aliases ?? [])];
+  const ids = [record.id, ...(record.aliases ?? [])];
+  const cve = DISTRO_CVE_ID.exec(record.id)?.[1];
+  if (cve && record.upstream?.includes(cve) && !ids.includes(cve)) ids.push(cve);
+  return ids;
 }

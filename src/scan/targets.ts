@@ -17,10 +17,15 @@
 //   matched a second time;
 // - no version, `(devel)` (a build from a checkout), a local `=> ../dir` replacement, or a
 //   version its order cannot read: skipped, never guessed.
+//
+// An image's OS packages (dpkg, apk) are looked up by their source package in the release's
+// own ecosystem (`Debian:12`, `Alpine:v3.20`), via 'os-package': ospackages.ts.
 import type { Component, FileComponent, GoModule, GoModuleComponent, Location } from '../inventory/model.ts';
 import { goToolchainSemver } from '../versions/gotoolchain.ts';
 import { hasK3sBuild } from '../versions/k3sversion.ts';
-import type { Platform } from './records.ts';
+import type { OrderKind } from './orders.ts';
+import { osPackageTarget } from './ospackages.ts';
+import { type EntryScope, GO_SCOPE, type Platform } from './records.ts';
 
 export const K3S_MODULES: readonly string[] = ['github.com/k3s-io/k3s', 'github.com/rancher/k3s'];
 
@@ -30,10 +35,12 @@ export interface MatchTarget {
   location: Location;
   /** Package names to look records up under (two for K3s: its old and new module path). */
   names: readonly string[];
-  /** Installed version, in the order's spelling (`v1.1.5`, `1.19.8`, `v1.31.4+k3s1`). */
+  /** Installed version, in the order's spelling (`v1.1.5`, `1.19.8`, `v1.31.4+k3s1`, `5.2.15-2`). */
   version: string;
-  order: 'go' | 'k3s';
-  via: 'module' | 'upstream' | 'stdlib' | 'k3s';
+  order: OrderKind;
+  via: 'module' | 'upstream' | 'stdlib' | 'k3s' | 'os-package';
+  /** The ecosystems records are looked up in and the entries that count (Go: `Go`). */
+  scope: EntryScope;
   platform: Platform;
   /** For 'upstream': the fork that was built. */
   fork?: GoModule;
@@ -41,6 +48,17 @@ export interface MatchTarget {
   goVersion?: string;
   /** The K3s release the component ships in (its own binary or the bundle's owner). */
   k3s?: string;
+  /** For 'os-package': the installed binary package and its distribution, for the message. */
+  osPackage?: OsPackageInfo;
+}
+
+export interface OsPackageInfo {
+  manager: 'dpkg' | 'apk';
+  /** The binary package (`libssl3`) and its version (`3.0.19-1~deb12u2`, `5.2.15-2+b8`). */
+  name: string;
+  version: string;
+  /** `Debian 12`, `Alpine 3.20`, `Ubuntu 22.04`. */
+  release: string;
 }
 
 function usable(m: GoModule | undefined): m is GoModule {
@@ -88,7 +106,7 @@ function moduleTargets(
 function fileTargets(file: FileComponent, k3s: string | undefined): MatchTarget[] {
   const b = file.binary;
   if (b.format !== 'go' && b.format !== 'go-no-buildinfo') return [];
-  const base = { location: file.location, platform: platformOf(file), ...(k3s ? { k3s } : {}) };
+  const base = { location: file.location, platform: platformOf(file), scope: GO_SCOPE, ...(k3s ? { k3s } : {}) };
   const out: MatchTarget[] = [];
   const stdlib = (component: string, location: Location, goVersion: string): void => {
     const version = goToolchainSemver(goVersion);
@@ -112,19 +130,34 @@ function fileTargets(file: FileComponent, k3s: string | undefined): MatchTarget[
   return out;
 }
 
+type Distro = { id: string; versionId?: string };
+
 /** Every lookup to make for a component tree, depth first, in tree order. */
 export function matchTargets(roots: Component | readonly Component[]): MatchTarget[] {
   const out: MatchTarget[] = [];
-  const visit = (c: Component, k3s: string | undefined): void => {
+  const visit = (c: Component, k3s: string | undefined, os: Distro | undefined): void => {
     let inside = k3s;
+    let imageOs = os;
     if (c.type === 'file') {
       // A binary with its own K3s identity is "that K3s"; bundle members inherit the owner's.
       inside = c.k3s?.version ?? k3s;
       out.push(...fileTargets(c, inside));
     }
-    if (c.type === 'file' || c.type === 'directory' || c.type === 'k3s-bundle')
-      for (const child of c.children) visit(child, inside);
+    // A package without its own distro takes its image's (both come from the image's os-release).
+    if (c.type === 'image') imageOs = c.os;
+    if (c.type === 'os-package') {
+      const t = osPackageTarget(c, imageOs);
+      if (t) out.push(t);
+    }
+    if (
+      c.type === 'file' ||
+      c.type === 'directory' ||
+      c.type === 'k3s-bundle' ||
+      c.type === 'image' ||
+      c.type === 'image-archive'
+    )
+      for (const child of c.children) visit(child, inside, imageOs);
   };
-  for (const root of Array.isArray(roots) ? roots : [roots as Component]) visit(root, undefined);
+  for (const root of Array.isArray(roots) ? roots : [roots as Component]) visit(root, undefined, undefined);
   return out;
 }

@@ -9,7 +9,10 @@ export type VerifyKind =
   | 'arch' // an ELF's machine against its asset name
   | 'version' // the version inside a binary against --expect-version
   | 'lock' // a file against k3sguard.lock
-  | 'sigstore'; // a Sigstore bundle
+  | 'sigstore' // a Sigstore bundle
+  | 'image' // an image archive's integrity: blobs, manifests, diff_ids, the images list
+  | 'policy' // image names against an image policy
+  | 'cosign'; // the cosign signatures (`sha256-<hex>.sig` tags) of an image in an archive or layout
 
 export type VerifyStatus =
   | 'ok'

@@ -1,8 +1,10 @@
-// `k3sguard db update`: download OSV's Go export and import it. The download streams into a
-// temp file next to the database (never into memory, never over the database), is checked
-// for completeness against Content-Length, and only then goes through the import's atomic
-// swap. Any failure (HTTP error, dropped connection, stall, oversized body, damaged zip)
-// throws a coded error, removes the temp file, and leaves the previous database in use.
+// `k3sguard db update`: download OSV's Go export (and, when asked, other ecosystems' exports:
+// Debian, Alpine, Ubuntu for image scans) and import it. Each download streams into a temp
+// file next to the database (never into memory, never over the database), is checked for
+// completeness against Content-Length, and only when every one is complete do they go through
+// ONE import, with its atomic swap: an update of Go and Debian adds both or neither. Any
+// failure (HTTP error, dropped connection, stall, oversized body, damaged zip) throws a coded
+// error, removes the temp files, and leaves the previous database in use.
 import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Readable, Transform } from 'node:stream';
@@ -11,12 +13,28 @@ import { fileURLToPath } from 'node:url';
 import { InputError } from '../errors.ts';
 import { TOOL_VERSION } from '../version.ts';
 import { defaultVulnDbPath } from './db.ts';
-import { type ImportOptions, type ImportProgress, type ImportResult, importOsv } from './import.ts';
+import { type ImportOptions, type ImportProgress, type ImportResult, type ImportSource, importOsv } from './import.ts';
 import { resolveSource } from './sources.ts';
 import { removeStaleTemps, tempPathFor } from './swap.ts';
 
+/** Where OSV publishes one zip of every record per ecosystem. */
+export const OSV_EXPORT_BASE = 'https://osv-vulnerabilities.storage.googleapis.com';
+
+/** OSV's export of one ecosystem (`Go`, `Debian`, `Alpine`, `Ubuntu`): every release's records. */
+export function osvEcosystemZip(ecosystem: string, base: string = OSV_EXPORT_BASE): string {
+  return `${base.replace(/\/+$/, '')}/${encodeURIComponent(ecosystem)}/all.zip`;
+}
+
 /** OSV's public export of the Go vulnerability database (the records of vuln.go.dev). */
-export const OSV_GO_ALL_ZIP = 'https://osv-vulnerabilities.storage.googleapis.com/Go/all.zip';
+export const OSV_GO_ALL_ZIP = osvEcosystemZip('Go');
+
+/**
+ * The ecosystems `db update` can fetch by name. `Go` is the default: K3s and its binaries.
+ * The others are for the OS packages of images, and much larger than Go's export (Debian's
+ * and Ubuntu's tens of thousands of records, each listing every affected version), so they
+ * are fetched only when asked for.
+ */
+export const UPDATE_ECOSYSTEMS: readonly string[] = ['Go', 'Debian', 'Alpine', 'Ubuntu'];
 /** The Go export is about 10 MB; anything near this is not it. */
 export const MAX_DOWNLOAD_BYTES = 1024 * 1024 * 1024;
 /** No byte for this long: the download is abandoned. */
@@ -27,15 +45,21 @@ export type UpdateProgress = { phase: 'download'; bytes: number; total: number |
 export interface UpdateOptions extends Omit<ImportOptions, 'progress'> {
   /** An http(s) URL, a file: URL or a local path (an all.zip, folder or JSON file). Default OSV_GO_ALL_ZIP. */
   source?: string | URL;
+  /** Several sources, imported together (all or nothing); added to `source` and `ecosystems`. */
+  sources?: readonly (string | URL)[];
+  /** OSV ecosystems (UPDATE_ECOSYSTEMS) to fetch from `exportBase`; without any source: `['Go']`. */
+  ecosystems?: readonly string[];
+  /** Where the per-ecosystem exports are (a mirror); default OSV_EXPORT_BASE. */
+  exportBase?: string;
   progress?: (p: UpdateProgress) => void;
   idleTimeoutMs?: number;
   maxDownloadBytes?: number;
 }
 
 export interface UpdateResult extends ImportResult {
-  /** The URL or path the records came from (recorded as the import's source). */
+  /** The URLs or paths the records came from (each recorded as an import source), comma-separated. */
   source: string;
-  /** Bytes downloaded; undefined for a local source. */
+  /** Bytes downloaded; undefined when every source was local. */
   downloadedBytes: number | undefined;
 }
 
@@ -111,39 +135,66 @@ function causeText(e: unknown): string {
   return parts.join(': ') || String(e);
 }
 
-/** Download (or read) an OSV export and import it with the atomic swap of importOsv. */
+/** The sources an update reads, in order: `source`, `sources`, then the named ecosystems. */
+function updateSources(opts: UpdateOptions): Source[] {
+  for (const e of opts.ecosystems ?? [])
+    if (!UPDATE_ECOSYSTEMS.includes(e))
+      throw new InputError(
+        'USAGE',
+        undefined,
+        `unknown ecosystem ${JSON.stringify(e)}: db update knows ${UPDATE_ECOSYSTEMS.join(', ')}`,
+      );
+  const all: (string | URL)[] = [
+    ...(opts.source !== undefined ? [opts.source] : []),
+    ...(opts.sources ?? []),
+    ...(opts.ecosystems ?? []).map((e) => osvEcosystemZip(e, opts.exportBase)),
+  ];
+  if (all.length === 0) all.push(osvEcosystemZip('Go', opts.exportBase));
+  return all.map(parseSource);
+}
+
+/** Download (or read) OSV exports and import them together with the atomic swap of importOsv. */
 export async function updateDb(dbPath: string | undefined, opts: UpdateOptions = {}): Promise<UpdateResult> {
   const target = resolve(dbPath ?? defaultVulnDbPath());
-  const source = parseSource(opts.source ?? OSV_GO_ALL_ZIP);
+  const sources = updateSources(opts);
   const importOpts: ImportOptions = {
     ...(opts.onWarning ? { onWarning: opts.onWarning } : {}),
     ...(opts.progress ? { progress: opts.progress } : {}),
     ...(opts.zipLimits ? { zipLimits: opts.zipLimits } : {}),
   };
-  if (source.kind === 'file') {
-    const label = resolve(source.path);
-    const result = await importOsv(target, [{ path: source.path, label }], importOpts);
-    return { ...result, source: label, downloadedBytes: undefined };
-  }
-  const tmp = tempPathFor(target, 'download');
+  if (sources.some((s) => s.kind === 'url'))
+    try {
+      mkdirSync(dirname(target), { recursive: true });
+      removeStaleTemps(target);
+    } catch (e) {
+      throw new InputError('OUTPUT', target, `cannot write next to the database: ${(e as Error).message}`, {
+        cause: e,
+      });
+    }
+  const temps: string[] = [];
   try {
-    mkdirSync(dirname(target), { recursive: true });
-    removeStaleTemps(target);
-  } catch (e) {
-    throw new InputError('OUTPUT', target, `cannot write next to the database: ${(e as Error).message}`, { cause: e });
-  }
-  try {
-    const bytes = await download(source.url, tmp, opts);
-    // An error page or a proxy's login form served with 200 is not an export.
-    if (resolveSource(tmp).kind !== 'zip')
-      throw new InputError(
-        'DOWNLOAD_FAILED',
-        source.url.href,
-        'the download is not a zip archive: the previous database is still in use',
-      );
-    const result = await importOsv(target, [{ path: tmp, label: source.url.href }], importOpts);
-    return { ...result, source: source.url.href, downloadedBytes: bytes };
+    const toImport: ImportSource[] = [];
+    let downloaded: number | undefined;
+    for (const source of sources) {
+      if (source.kind === 'file') {
+        toImport.push({ path: source.path, label: resolve(source.path) });
+        continue;
+      }
+      const tmp = tempPathFor(target, 'download');
+      temps.push(tmp);
+      downloaded = (downloaded ?? 0) + (await download(source.url, tmp, opts));
+      // An error page or a proxy's login form served with 200 is not an export.
+      if (resolveSource(tmp).kind !== 'zip')
+        throw new InputError(
+          'DOWNLOAD_FAILED',
+          source.url.href,
+          'the download is not a zip archive: the previous database is still in use',
+        );
+      toImport.push({ path: tmp, label: source.url.href });
+    }
+    const result = await importOsv(target, toImport, importOpts);
+    return { ...result, source: toImport.map((s) => s.label).join(', '), downloadedBytes: downloaded };
   } finally {
-    rmSync(tmp, { force: true });
+    for (const tmp of temps) rmSync(tmp, { force: true });
   }
 }

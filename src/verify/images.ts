@@ -1,0 +1,101 @@
+// `verify` of an image archive or OCI layout: every blob against its digest and size, index ->
+// manifest -> config -> layers, diff_ids against the uncompressed layers, the archive against
+// k3s-images.txt, and the image names against a policy. Each problem is one failed check
+// (the same findings inspect reports, in verify's pass/fail terms); a clean image is one
+// passed check saying what was checked.
+import { isInputError } from '../errors.ts';
+import { ImageFindings } from '../images/findings.ts';
+import { checkImagesList, type ImagesListInput } from '../images/imageslist.ts';
+import { readImages } from '../images/read.ts';
+import type { ImageArchiveResult } from '../images/types.ts';
+import type { Finding } from '../inventory/model.ts';
+import { evaluateImagePolicy } from '../policy/evaluate.ts';
+import type { ImagePolicy } from '../policy/image-policy.ts';
+import type { VerifyCheck, VerifyStatus } from './model.ts';
+
+export interface VerifyImagesOptions {
+  platform?: string;
+  imagesList?: ImagesListInput;
+  policy?: { file: string; policy: ImagePolicy };
+}
+
+export interface VerifyImagesResult {
+  archive: ImageArchiveResult;
+  checks: VerifyCheck[];
+}
+
+const STATUS: Record<string, VerifyStatus> = {
+  'K3SG-IMAGE-BLOB-MISSING': 'missing',
+  'K3SG-IMAGE-MISSING': 'missing',
+  'K3SG-IMAGE-EXTRA': 'unexpected',
+  'K3SG-POLICY-SIGNATURE': 'invalid',
+};
+
+const HINTS: Record<string, string> = {
+  'K3SG-IMAGE-EXTRA':
+    'K3s imports every image of an archive in agent/images/: remove the image, or add it to the list after review',
+  'K3SG-IMAGE-MISSING': 'the nodes would pull it instead: rebuild the archive with every listed image',
+  'K3SG-POLICY-REGISTRY': 'pull the image from an allowed registry, or change the policy after review',
+  'K3SG-POLICY-REPOSITORY': 'use an allowed repository, or change the policy after review',
+  'K3SG-POLICY-DIGEST': 'reference the image by digest (name@sha256:...)',
+};
+const TAMPER_HINT =
+  'do not import this archive: it is not what its own digests say; fetch it again from a trusted source';
+
+function checkOf(subject: string, f: Finding): VerifyCheck {
+  const where = f.location.slice(1).join(' › ');
+  const check: VerifyCheck = {
+    kind: f.id.startsWith('K3SG-POLICY-') ? 'policy' : 'image',
+    subject,
+    status: STATUS[f.id] ?? 'mismatch',
+    detail: `${f.id}: ${f.message}${where ? ` (${where})` : ''}`,
+    hint: HINTS[f.id] ?? TAMPER_HINT,
+  };
+  return check;
+}
+
+export async function verifyImageArchive(target: string, opts: VerifyImagesOptions = {}): Promise<VerifyImagesResult> {
+  const archive = await readImages(target, opts.platform ? { platform: opts.platform } : {});
+  const findings = [...archive.findings];
+  if (opts.imagesList) {
+    const list = new ImageFindings(target);
+    checkImagesList(opts.imagesList, archive.images, list);
+    findings.push(...list.list);
+  }
+  if (opts.policy) {
+    findings.push(
+      ...evaluateImagePolicy(
+        opts.policy.policy,
+        archive.images.map((i) => ({
+          names: i.names,
+          ...(i.manifestDigest ? { manifestDigest: i.manifestDigest } : {}),
+        })),
+        { target },
+      ),
+    );
+  }
+  const checks = findings.map((f) => checkOf(target, f));
+  if (!findings.some((f) => f.id.startsWith('K3SG-IMAGE-'))) {
+    const names = archive.images.map((i) => i.names[0] ?? i.manifestDigest ?? '(unnamed)');
+    checks.unshift({
+      kind: 'image',
+      subject: target,
+      status: 'ok',
+      detail: `${archive.images.length} image(s), ${archive.blobs.length} blobs: digests, sizes, manifests and diff_ids consistent${opts.imagesList ? `, exactly the images of ${opts.imagesList.file}` : ''} (${names.join(', ')})`,
+    });
+  }
+  if (opts.policy && !findings.some((f) => f.id.startsWith('K3SG-POLICY-'))) {
+    checks.push({
+      kind: 'policy',
+      subject: target,
+      status: 'ok',
+      detail: `every image name allowed by ${opts.policy.file}`,
+    });
+  }
+  return { archive, checks };
+}
+
+/** Whether an error means "not an image archive" rather than "a broken one". */
+export function isNotAnImage(e: unknown): boolean {
+  return isInputError(e) && e.code === 'IMAGE_CORRUPT' && /neither index\.json/.test(e.message);
+}
