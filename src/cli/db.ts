@@ -2,7 +2,7 @@
 import { openVulnDb } from '../vulndb/db.ts';
 import { importOsv } from '../vulndb/import.ts';
 import type { VulnDbStatus } from '../vulndb/status.ts';
-import { updateDb } from '../vulndb/update.ts';
+import { UPDATE_ECOSYSTEMS, updateDb } from '../vulndb/update.ts';
 import { EXIT_CLEAN } from './exit.ts';
 import { terminalProgress } from './progress.ts';
 
@@ -11,6 +11,17 @@ export interface DbOptions {
   json?: boolean;
   progress?: boolean;
   source?: string;
+  /** `db update --ecosystem Go,Debian` or `all`. */
+  ecosystem?: string;
+}
+
+/** `Go,Debian` -> the list; `all` -> every ecosystem `db update` knows. */
+function ecosystemList(text: string): string[] {
+  if (text.trim() === 'all') return [...UPDATE_ECOSYSTEMS];
+  return text
+    .split(',')
+    .map((e) => e.trim())
+    .filter((e) => e !== '');
 }
 
 function warn(w: { where: string; id?: string; message: string }): void {
@@ -37,6 +48,7 @@ export async function runDbUpdate(opts: DbOptions): Promise<number> {
   const progress = terminalProgress(opts.progress !== false);
   const r = await updateDb(opts.db, {
     ...(opts.source ? { source: opts.source } : {}),
+    ...(opts.ecosystem ? { ecosystems: ecosystemList(opts.ecosystem) } : {}),
     onWarning: warn,
     progress: (p) => {
       if (p.phase === 'download') {

@@ -3,11 +3,12 @@
 // binary's function table; OpenVEX suppressions; table, JSON, SARIF or CycloneDX.
 import { InputError, isInputError } from '../errors.ts';
 import { buildInventory } from '../inventory/build.ts';
-import type { BinaryInfo, Finding, Severity } from '../inventory/model.ts';
+import { type BinaryInfo, type Component, type Finding, type Severity, walk } from '../inventory/model.ts';
 import { readGoFunctionNames } from '../readers/gofunctab.ts';
 import { renderScanTable } from '../report/scan-table.ts';
 import { renderFindings } from '../report/table.ts';
 import { matchRecords } from '../scan/match.ts';
+import { releaseOf } from '../scan/ospackages.ts';
 import { binaryFunctions, binaryOfComponent, type GoFunctionTable, markReachability } from '../scan/reachability.ts';
 import { readVexFile } from '../scan/vex.ts';
 import { applyVex } from '../scan/vex-apply.ts';
@@ -42,6 +43,24 @@ function fails(f: Finding, failOn: ScanOptions['failOn']): boolean {
   return RANK[f.severity] >= RANK[failOn];
 }
 
+/**
+ * An image's OS packages are only matched when the database holds their distribution's
+ * records; without them a scan would look clean. Say so, once per distribution.
+ */
+function missingDistroData(root: Component, ecosystems: Record<string, number>): string[] {
+  const have = Object.keys(ecosystems).map((e) => e.split(':')[0]);
+  const missing = new Set<string>();
+  for (const { component: c } of walk(root)) {
+    if (c.type !== 'os-package' || !c.distro) continue;
+    const base = releaseOf(c.manager, c.distro)?.ecosystems[0]?.split(':')[0];
+    if (base && !have.includes(base)) missing.add(base);
+  }
+  return [...missing].map(
+    (e) =>
+      `the database has no ${e} records: the image's ${e} packages were not checked; run \`k3sguard db update --ecosystem Go,${e}\``,
+  );
+}
+
 export async function runScan(target: string, opts: ScanOptions): Promise<number> {
   // Open the database first: no database is a clear error before any work is done.
   const db = openVulnDb(opts.db, { readonly: true });
@@ -69,6 +88,8 @@ export async function runScan(target: string, opts: ScanOptions): Promise<number
       },
     });
     for (const w of unreadableTables) process.stderr.write(`k3sguard: warning: ${w}\n`);
+    for (const w of missingDistroData(inv.root, db.status().ecosystems))
+      process.stderr.write(`k3sguard: warning: ${w}\n`);
     progress.update('matching vulnerabilities');
     // matchRecords asks once per module name; the database answers from its index.
     let vulns = matchRecords(inv.root, (ecosystem, name) => db.recordsFor(ecosystem, name));

@@ -122,8 +122,13 @@ export async function runVerify(files: string[], opts: VerifyOptions): Promise<n
     const policy = opts.policy ? await readPolicyFile(opts.policy) : undefined;
     const list = imageBuildOptions(opts);
     for (const target of images) {
-      const r = await verifyImageArchive(target, { ...list, ...(policy ? { policy } : {}) });
+      const r = await verifyImageArchive(target, {
+        ...list,
+        ...(policy ? { policy } : {}),
+        ...(opts.trustedRoot ? { trustedRootPath: opts.trustedRoot } : {}),
+      });
       checks.push(...r.checks);
+      warnings.push(...r.warnings);
     }
   }
   if (opts.bundle) {

@@ -177,7 +177,10 @@ export function applyConfig(
   where: string,
   checkPlatform: boolean,
 ): void {
-  if (typeof config.os === 'string' && typeof config.architecture === 'string') {
+  // A config naming no platform at all (`"os": "", "architecture": ""`) is an artifact, such
+  // as a cosign signature stored as an image, not an image built for the wrong platform.
+  const namesPlatform = config.os !== '' || config.architecture !== '';
+  if (typeof config.os === 'string' && typeof config.architecture === 'string' && namesPlatform) {
     image.platform = { os: config.os, architecture: config.architecture };
     if (typeof config.variant === 'string') image.platform.variant = config.variant;
     const p = image.platform;

@@ -20,6 +20,7 @@ import { type OsPackage, readOsPackages } from '../images/packagedb.ts';
 import { readImages } from '../images/read.ts';
 import type { ImageArchiveResult, ImageInfo } from '../images/types.ts';
 import { bufferSource, readFileHead } from '../readers/bytesource.ts';
+import { isSignatureImage, signatureManifests } from '../verify/cosign-layout.ts';
 import { type FileFacts, fileFacts, fileFromFacts, type GoBinaryHook } from './file.ts';
 import type {
   Component,
@@ -108,7 +109,10 @@ export async function inspectImageTarget(
   const findings = [...archive.findings];
   const notes: Inventory['notes'] = [];
   const images: ImageComponent[] = [];
+  // Cosign signatures (`sha256-<hex>.sig` tags) are stored as images beside the images they sign.
+  const signatures = signatureManifests(archive);
   for (const [i, image] of archive.images.entries()) {
+    if (isSignatureImage(image, signatures)) continue;
     const location = [name, imageLabel(image, i)];
     progress(`reading ${location[1]}`);
     const layerFindings = new ImageFindings(target);

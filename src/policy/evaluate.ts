@@ -1,7 +1,7 @@
 // Checking image references against an image policy. Works on any list of names: the
 // images an archive holds (ImageInfo), the lines of k3s-images.txt, and (later) the image
-// fields of manifests. Signature requirements are parsed by the policy reader but not yet
-// verified here; the evaluation does not pretend they were.
+// fields of manifests. Names say nothing about signatures: `requireSignature` is checked on
+// the images themselves, by checkSignaturePolicy (signatures.ts).
 
 import { formatImageRef, type ImageRef, parseImageRef } from '../images/refs.ts';
 import type { Finding } from '../inventory/model.ts';
@@ -13,6 +13,10 @@ export const POLICY_RULES = {
   'K3SG-POLICY-REGISTRY': { severity: 'high', title: 'Image comes from a registry the policy does not allow' },
   'K3SG-POLICY-REPOSITORY': { severity: 'high', title: 'Image repository is not allowed by the policy' },
   'K3SG-POLICY-DIGEST': { severity: 'medium', title: 'Image is referenced by tag where the policy requires a digest' },
+  'K3SG-POLICY-SIGNATURE': {
+    severity: 'high',
+    title: 'Image lacks a valid signature by the signer the policy requires',
+  },
   'K3SG-POLICY-REFERENCE': {
     severity: 'medium',
     title: 'Image reference cannot be parsed, so the policy cannot be checked',

@@ -3,7 +3,6 @@
 // k3s-images.txt, and the image names against a policy. Each problem is one failed check
 // (the same findings inspect reports, in verify's pass/fail terms); a clean image is one
 // passed check saying what was checked.
-import { isInputError } from '../errors.ts';
 import { ImageFindings } from '../images/findings.ts';
 import { checkImagesList, type ImagesListInput } from '../images/imageslist.ts';
 import { readImages } from '../images/read.ts';
@@ -11,17 +10,21 @@ import type { ImageArchiveResult } from '../images/types.ts';
 import type { Finding } from '../inventory/model.ts';
 import { evaluateImagePolicy } from '../policy/evaluate.ts';
 import type { ImagePolicy } from '../policy/image-policy.ts';
+import { checkSignaturePolicy, policyImages } from '../policy/signatures.ts';
 import type { VerifyCheck, VerifyStatus } from './model.ts';
 
 export interface VerifyImagesOptions {
   platform?: string;
   imagesList?: ImagesListInput;
   policy?: { file: string; policy: ImagePolicy };
+  /** For keyless signature requirements: `--trusted-root`. */
+  trustedRootPath?: string;
 }
 
 export interface VerifyImagesResult {
   archive: ImageArchiveResult;
   checks: VerifyCheck[];
+  warnings: string[];
 }
 
 const STATUS: Record<string, VerifyStatus> = {
@@ -57,31 +60,37 @@ function checkOf(subject: string, f: Finding): VerifyCheck {
 export async function verifyImageArchive(target: string, opts: VerifyImagesOptions = {}): Promise<VerifyImagesResult> {
   const archive = await readImages(target, opts.platform ? { platform: opts.platform } : {});
   const findings = [...archive.findings];
+  // Signature manifests (`sha256-<hex>.sig` tags) sit beside the images: not images to list or judge.
+  const images = policyImages(archive);
   if (opts.imagesList) {
     const list = new ImageFindings(target);
-    checkImagesList(opts.imagesList, archive.images, list);
+    checkImagesList(opts.imagesList, images, list);
     findings.push(...list.list);
   }
+  const warnings: string[] = [];
+  const signatureChecks: VerifyCheck[] = [];
   if (opts.policy) {
     findings.push(
       ...evaluateImagePolicy(
         opts.policy.policy,
-        archive.images.map((i) => ({
-          names: i.names,
-          ...(i.manifestDigest ? { manifestDigest: i.manifestDigest } : {}),
-        })),
+        images.map((i) => ({ names: i.names, ...(i.manifestDigest ? { manifestDigest: i.manifestDigest } : {}) })),
         { target },
       ),
     );
+    const signatures = await checkSignaturePolicy(opts.policy.policy, archive, {
+      ...(opts.trustedRootPath ? { trustedRootPath: opts.trustedRootPath } : {}),
+    });
+    signatureChecks.push(...signatures.checks);
+    warnings.push(...signatures.warnings);
   }
-  const checks = findings.map((f) => checkOf(target, f));
+  const checks = [...findings.map((f) => checkOf(target, f)), ...signatureChecks];
   if (!findings.some((f) => f.id.startsWith('K3SG-IMAGE-'))) {
-    const names = archive.images.map((i) => i.names[0] ?? i.manifestDigest ?? '(unnamed)');
+    const names = images.map((i) => i.names[0] ?? i.manifestDigest ?? '(unnamed)');
     checks.unshift({
       kind: 'image',
       subject: target,
       status: 'ok',
-      detail: `${archive.images.length} image(s), ${archive.blobs.length} blobs: digests, sizes, manifests and diff_ids consistent${opts.imagesList ? `, exactly the images of ${opts.imagesList.file}` : ''} (${names.join(', ')})`,
+      detail: `${images.length} image(s), ${archive.blobs.length} blobs: digests, sizes, manifests and diff_ids consistent${opts.imagesList ? `, exactly the images of ${opts.imagesList.file}` : ''} (${names.join(', ')})`,
     });
   }
   if (opts.policy && !findings.some((f) => f.id.startsWith('K3SG-POLICY-'))) {
@@ -92,10 +101,5 @@ export async function verifyImageArchive(target: string, opts: VerifyImagesOptio
       detail: `every image name allowed by ${opts.policy.file}`,
     });
   }
-  return { archive, checks };
-}
-
-/** Whether an error means "not an image archive" rather than "a broken one". */
-export function isNotAnImage(e: unknown): boolean {
-  return isInputError(e) && e.code === 'IMAGE_CORRUPT' && /neither index\.json/.test(e.message);
+  return { archive, checks, warnings };
 }

@@ -24,6 +24,16 @@ export interface LockK3s {
   bundleHash?: string;
 }
 
+/** One image of a locked image archive: its name and the manifest digest it had when reviewed. */
+export interface LockImage {
+  /** Normalized reference (`docker.io/rancher/mirrored-pause:3.6`); absent for an unnamed image. */
+  name?: string;
+  /** `sha256:<hex>` of the manifest (for Docker-only archives: of the config). */
+  digest: string;
+  /** `linux/amd64`, when the image records it. */
+  platform?: string;
+}
+
 export interface LockArtifact {
   name: string;
   version?: string;
@@ -31,6 +41,8 @@ export interface LockArtifact {
   size: number;
   sha256: string;
   k3s?: LockK3s;
+  /** For an image archive: the images it holds (checked before locking). */
+  images?: LockImage[];
   sources: LockSource[];
 }
 
@@ -41,7 +53,8 @@ export interface Lockfile {
 
 const HEX64 = /^[0-9a-f]{64}$/;
 const ARCH = /^[a-z0-9]+$/;
-const ARTIFACT_KEYS = ['name', 'version', 'arch', 'size', 'sha256', 'k3s', 'sources'];
+const ARTIFACT_KEYS = ['name', 'version', 'arch', 'size', 'sha256', 'k3s', 'images', 'sources'];
+const IMAGE_DIGEST = /^sha256:[0-9a-f]{64}$/;
 
 /** `k3s (v1.31.4+k3s1, amd64)`: how messages name an artifact. */
 export function describeArtifact(a: Pick<LockArtifact, 'name' | 'version' | 'arch'>): string {
@@ -122,7 +135,7 @@ function checkArtifact(raw: unknown, bad: (why: string) => InputError): LockArti
   if (!isObject(raw)) throw bad('not an object');
   const extra = Object.keys(raw).find((k) => !ARTIFACT_KEYS.includes(k));
   if (extra !== undefined) throw bad(`unknown key ${JSON.stringify(extra)}`);
-  const { name, version, arch, size, sha256, k3s, sources } = raw;
+  const { name, version, arch, size, sha256, k3s, images, sources } = raw;
   const nameProblem = typeof name === 'string' ? fileNameProblem(name) : 'name is missing';
   if (nameProblem) throw bad(nameProblem);
   if (version !== undefined && (typeof version !== 'string' || version === '')) throw bad('version is not a string');
@@ -139,7 +152,25 @@ function checkArtifact(raw: unknown, bad: (why: string) => InputError): LockArti
   if (version !== undefined) artifact.version = version as string;
   if (arch !== undefined) artifact.arch = arch as string;
   if (k3s !== undefined) artifact.k3s = checkK3s(k3s, bad);
+  if (images !== undefined) {
+    if (!Array.isArray(images)) throw bad('images is not an array');
+    artifact.images = images.map((i) => checkImage(i, bad));
+  }
   return artifact;
+}
+
+function checkImage(raw: unknown, bad: (why: string) => InputError): LockImage {
+  if (!isObject(raw) || Object.keys(raw).some((k) => !['name', 'digest', 'platform'].includes(k)))
+    throw bad('an image is not { name?, digest, platform? }');
+  if (typeof raw.digest !== 'string' || !IMAGE_DIGEST.test(raw.digest))
+    throw bad('an image digest is not sha256:<64 lowercase hex digits>');
+  const out: LockImage = { digest: raw.digest };
+  for (const k of ['name', 'platform'] as const) {
+    const v = raw[k];
+    if (v !== undefined && (typeof v !== 'string' || v === '')) throw bad(`an image ${k} is not a string`);
+    if (typeof v === 'string') out[k] = v;
+  }
+  return out;
 }
 
 function checkSource(raw: unknown, bad: (why: string) => InputError): LockSource {
@@ -183,6 +214,11 @@ export function serializeLock(lock: Lockfile): string {
       size: a.size,
       sha256: a.sha256,
       k3s: a.k3s && { version: a.k3s.version, commit: a.k3s.commit, bundleHash: a.k3s.bundleHash },
+      images:
+        a.images &&
+        [...a.images]
+          .sort((x, y) => compare(x.name ?? '', y.name ?? '') || compare(x.digest, y.digest))
+          .map((i) => ({ name: i.name, digest: i.digest, platform: i.platform })),
       sources: [...a.sources]
         .sort((x, y) => compare(x.name, y.name) || compare(x.sums ?? '', y.sums ?? ''))
         .map((s) => ({ name: s.name, sums: s.sums })),

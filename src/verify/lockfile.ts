@@ -4,19 +4,26 @@
 // gives another digest for a locked artifact stops the add, since two independent channels
 // must agree. `verify --lock` (lock-verify.ts) then accepts a file only if its digest is
 // locked under its name.
+import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { InputError } from '../errors.ts';
+import { platformText } from '../images/resolve-oci.ts';
+import type { ImageInfo } from '../images/types.ts';
+import { isImageTarget } from '../inventory/image.ts';
+import { policyImages } from '../policy/signatures.ts';
 import { scanForBundle } from '../readers/bundle-locate.ts';
 import { fileSource } from '../readers/bytesource.ts';
 import { type BinaryFacts, binaryFacts } from './binaryfacts.ts';
 import { requireFile, verifyChecksums } from './checksums.ts';
 import { type FileDigest, Hasher } from './hashing.ts';
 import { HINTS } from './hints.ts';
+import { verifyImageArchive } from './images.ts';
 import {
   artifactKey,
   describeArtifact,
   type LockArtifact,
   type Lockfile,
+  type LockImage,
   type LockK3s,
   readLock,
   writeLock,
@@ -95,7 +102,21 @@ export async function lockAddFiles(
     if (facts.k3s) artifact.k3s = k3sFacts(f, digest, facts, checks);
     return artifact;
   });
+  // An image archive is locked with its images, and only when it passes its own checks.
+  for (const [i, f] of files.entries()) {
+    if (!isImageTarget(f, statSync(f))) continue;
+    const r = await verifyImageArchive(f);
+    checks.push(...r.checks);
+    (candidates[i] as LockArtifact).images = policyImages(r.archive).map(lockImage);
+  }
   return commit(lockPath, lock, checks, candidates);
+}
+
+function lockImage(i: ImageInfo): LockImage {
+  const out: LockImage = { digest: (i.manifestDigest ?? i.configDigest) as string };
+  if (i.names[0] !== undefined) out.name = i.names[0];
+  if (i.platform) out.platform = platformText(i.platform);
+  return out;
 }
 
 function sourceName(source: string | undefined): string {

@@ -63,7 +63,8 @@ export function noDbError(path: string): InputError {
   return new InputError(
     'NO_DB',
     path,
-    `no vulnerability database here: run \`k3sguard db update${db}\` to download the Go vulnerability data from OSV, ` +
+    `no vulnerability database here: run \`k3sguard db update${db}\` to download the Go vulnerability data from OSV ` +
+      `(add \`--ecosystem Go,Debian,Alpine,Ubuntu\` to scan images' OS packages), ` +
       `or \`k3sguard db import${db} PATH\` to import OSV records you have (a folder of JSON files, an all.zip, or one JSON file)`,
   );
 }
