@@ -1,15 +1,15 @@
 // Entry point: read an image archive (airgap tarball, `docker save`, OCI archive; plain, gzip
 // or zstd) or an OCI layout directory in one streaming pass, then check its integrity.
 import { InputError } from '../errors.ts';
-import type { RecorderFactory } from './blobhash.ts';
+import type { HashedMember, RecorderFactory } from './blobhash.ts';
 import { DEFAULT_FILE_VIEW_LIMITS, type FileViewLimits } from './fileview-layer.ts';
 import { ImageFindings } from './findings.ts';
 import { checkImagesList, type ImagesListInput } from './imageslist.ts';
 import { memberJson } from './json.ts';
 import { type CollectPredicate, type LayerFileHook, LayerRecorder } from './layer-record.ts';
 import { resolveDockerManifest } from './resolve-docker.ts';
-import { checkBlobNames, type ResolveContext, resolveOciIndex } from './resolve-oci.ts';
-import { collectMembers } from './source.ts';
+import { blobPath, checkBlobNames, type ResolveContext, resolveOciIndex } from './resolve-oci.ts';
+import { type CollectedMembers, collectMembers } from './source.ts';
 import {
   DEFAULT_IMAGE_LIMITS,
   type ImageArchiveResult,
@@ -26,6 +26,8 @@ export interface ReadImagesOptions {
   limits?: Partial<ImageLimits>;
   /** Also record every layer's contents in the same pass (for `viewFromRecords`). */
   contents?: ContentOptions;
+  /** Bytes of the archive (or layout blobs) read so far, of `total`; called at most every 64 MiB. */
+  onProgress?: (read: number, total: number) => void;
 }
 
 export interface ContentOptions {
@@ -66,10 +68,14 @@ export async function readImages(target: string, opts: ReadImagesOptions = {}): 
     typeof opts.platform === 'string'
       ? parsePlatform(opts.platform)
       : (opts.platform ?? { os: 'linux', architecture: 'amd64' });
+  // Layers are always read as tars (only their headers are kept unless `contents` asks for
+  // more): a layer that is not a complete tar passes every digest check, and containerd would
+  // still fail to unpack it.
   const members = await collectMembers(
     target,
     limits,
-    opts.contents ? recorderFactory(target, opts.contents) : undefined,
+    recorderFactory(target, opts.contents ?? { collect: () => false }),
+    opts.onProgress,
   );
   const findings = new ImageFindings(target);
   const ctx: ResolveContext = { file: target, members, platform, limits, findings };
@@ -86,6 +92,7 @@ export async function readImages(target: string, opts: ReadImagesOptions = {}): 
     images.push(...docker);
   }
   if (opts.imagesList) checkImagesList(opts.imagesList, images, findings);
+  checkLayerTars(members, images, findings);
   const format =
     members.kind === 'directory'
       ? 'oci-layout'
@@ -103,13 +110,32 @@ export async function readImages(target: string, opts: ReadImagesOptions = {}): 
     keptJson: new Map([...members.files].flatMap(([path, m]) => (m.json ? [[path, m.json] as const] : []))),
     findings: findings.list,
   };
-  if (opts.contents) {
-    result.layerRecords = new Map();
-    result.layerErrors = new Map();
-    for (const [path, m] of members.files) {
-      if (m.layer) result.layerRecords.set(path, m.layer);
-      else if (m.layerError !== undefined) result.layerErrors.set(path, m.layerError);
-    }
+  result.layerRecords = new Map();
+  result.layerErrors = new Map();
+  for (const [path, m] of members.files) {
+    if (m.layer) result.layerRecords.set(path, m.layer);
+    else if (m.layerError !== undefined) result.layerErrors.set(path, m.layerError);
   }
   return result;
+}
+
+/**
+ * A layer whose bytes match every digest but do not read as a complete tar (umoci 0.4.7's
+ * `insert` writes one): LAYER-UNREADABLE. Layers that failed to decompress are reported as
+ * such already.
+ */
+function checkLayerTars(members: CollectedMembers, images: ImageInfo[], findings: ImageFindings): void {
+  const byDigest = new Map<string, HashedMember>();
+  for (const m of members.files.values()) byDigest.set(m.record.digest, m);
+  for (const image of images) {
+    for (const layer of image.layers) {
+      const m = members.files.get(blobPath(layer.digest)) ?? byDigest.get(layer.digest);
+      if (!m || m.layerError === undefined || m.record.decompressError !== undefined) continue;
+      findings.add(
+        'K3SG-IMAGE-LAYER-UNREADABLE',
+        `Layer ${layer.digest} is not a complete tar: ${m.layerError.replace(/^image layer tar: /, '')}; containerd cannot unpack it.`,
+        m.record.path,
+      );
+    }
+  }
 }

@@ -62,10 +62,29 @@ export function lookupMember(c: CollectedMembers, file: string, path: string): H
 }
 
 /** Every member hashed; with `recorders`, every possible layer also recorded in the same pass. */
+export type ProgressCallback = (read: number, total: number) => void;
+
+const PROGRESS_STEP = 64 * 1024 * 1024;
+
+/** Calls `cb` as bytes go by, at most once per PROGRESS_STEP. */
+function progressCounter(total: number, cb: ProgressCallback | undefined): (n: number) => void {
+  if (!cb) return () => {};
+  let read = 0;
+  let next = PROGRESS_STEP;
+  return (n) => {
+    read += n;
+    if (read >= next) {
+      next = read + PROGRESS_STEP;
+      cb(read, total);
+    }
+  };
+}
+
 export async function collectMembers(
   file: string,
   limits: ImageLimits,
   recorders?: RecorderFactory,
+  onProgress?: ProgressCallback,
 ): Promise<CollectedMembers> {
   let st: Awaited<ReturnType<typeof lstat>>;
   try {
@@ -73,8 +92,8 @@ export async function collectMembers(
   } catch (e) {
     throw new InputError('NOT_FOUND', file, `image: ${(e as Error).message}`, { cause: e });
   }
-  if (st.isDirectory()) return collectDirectory(file, limits, recorders);
-  return collectArchive(file, limits, recorders);
+  if (st.isDirectory()) return collectDirectory(file, limits, recorders, onProgress);
+  return collectArchive(file, limits, recorders, progressCounter(st.size, onProgress));
 }
 
 export async function sniffFile(file: string): Promise<Compression> {
@@ -103,6 +122,7 @@ async function collectArchive(
   file: string,
   limits: ImageLimits,
   recorders: RecorderFactory | undefined,
+  onBytes: (n: number) => void,
 ): Promise<CollectedMembers> {
   const compression = await sniffFile(file);
   const out: CollectedMembers = { kind: 'archive', compression, files: new Map(), links: new Map() };
@@ -151,7 +171,7 @@ async function collectArchive(
     out.files.set(path, await hasher.end());
   };
   try {
-    await pipeline(openTarStream(file, compression), consume);
+    await pipeline(openTarStream(file, compression, onBytes), consume);
   } catch (e) {
     throw streamError(file, compression, e);
   }
@@ -162,8 +182,9 @@ async function collectArchive(
  * The archive's tar bytes, decompressed as they are read. Destroying the returned stream (an
  * early `return` from `for await`) stops the read; read errors surface on it.
  */
-export function openTarStream(file: string, compression: Compression): Readable {
+export function openTarStream(file: string, compression: Compression, onBytes?: (n: number) => void): Readable {
   const src = createReadStream(file, { highWaterMark: READ_CHUNK });
+  if (onBytes) src.on('data', (chunk) => onBytes(chunk.length));
   if (compression === 'none') return src;
   const inflate =
     compression === 'gzip'
@@ -181,6 +202,7 @@ async function collectDirectory(
   dir: string,
   limits: ImageLimits,
   recorders: RecorderFactory | undefined,
+  onProgress: ProgressCallback | undefined,
 ): Promise<CollectedMembers> {
   const out: CollectedMembers = { kind: 'directory', compression: 'none', files: new Map(), links: new Map() };
   const budget: JsonBudget = { left: limits.maxJsonTotal };
@@ -196,10 +218,14 @@ async function collectDirectory(
       }
     }
   }
+  let total = 0;
+  for (const path of paths) total += (await lstat(join(dir, path))).size;
+  const onBytes = progressCounter(total, onProgress);
   for (const path of paths) {
     const hasher = new MemberHasher(dir, path, limits, budget, path.startsWith('blobs/') ? recorders : undefined);
     try {
       for await (const chunk of createReadStream(join(dir, path), { highWaterMark: READ_CHUNK }) as Readable) {
+        onBytes((chunk as Buffer).length);
         await hasher.write(chunk as Buffer);
       }
     } catch (e) {

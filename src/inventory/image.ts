@@ -104,6 +104,8 @@ export async function inspectImageTarget(
     ...(opts.platform ? { platform: opts.platform } : {}),
     ...(opts.imagesList ? { imagesList: opts.imagesList } : {}),
     contents: { collect: osPackageFiles, hook },
+    onProgress: (read, total) =>
+      progress(`reading ${basename(target)}: ${Math.min(99, Math.floor((100 * read) / total))}% of ${mib(total)} MiB`),
   });
   const name = basename(resolve(target));
   const findings = [...archive.findings];
@@ -145,6 +147,10 @@ export async function inspectImageTarget(
   };
   if (archive.format !== 'oci-layout') root.size = statSync(target).size;
   return { kind: archive.format === 'oci-layout' ? 'oci-layout' : 'image-archive', root, findings, notes, archive };
+}
+
+function mib(n: number): string {
+  return (n / 1024 / 1024).toFixed(0);
 }
 
 /** How an image is named in locations: its first reference, else its digest. */
