@@ -184,14 +184,19 @@ function program(setExit: (code: number) => void): Command {
       )
       .addOption(new Option('--max-file-size <size>', 'skip (and report) files larger than this').argParser(parseSize));
   auditOutput(audit.command('iac'))
-    .description('check shell, cloud-init, Dockerfile, Ansible, Terraform, CI and Kubernetes files for unpinned K3s and images')
+    .description(
+      'check shell, cloud-init, Dockerfile, Ansible, Terraform, CI and Kubernetes files for unpinned K3s and images',
+    )
     .argument('<paths...>', 'files or directories (a repository checkout)')
-    .action(async (paths: string[], opts) => setExit(await (await import('./audit.ts')).runAuditIac(paths, opts)));
+    .action(async (paths: string[], _opts, c: Command) =>
+      // optsWithGlobals: `--json` is also an option of `audit` itself (for --list-rules).
+      setExit(await (await import('./audit.ts')).runAuditIac(paths, c.optsWithGlobals())),
+    );
   auditOutput(audit.command('node'))
     .description("check a K3s node's files: registries.yaml, config.yaml, manifests, binary, data dir, unit")
-    .option('--root <dir>', 'the node\'s root directory (a mounted image, or / for this machine)', '/')
+    .option('--root <dir>', "the node's root directory (a mounted image, or / for this machine)", '/')
     .option('--lock <file>', 'k3sguard.lock with the binary, charts, manifests and airgap tarballs allowed')
-    .action(async (opts) => setExit(await (await import('./audit.ts')).runAuditNode(opts)));
+    .action(async (_opts, c: Command) => setExit(await (await import('./audit.ts')).runAuditNode(c.optsWithGlobals())));
 
   const db = cmd.command('db').description('the offline OSV vulnerability database (docs/vulndb.md)');
   const dbOption = () => new Option('--db <file>', 'database file (default ~/.cache/k3sguard/vulndb.sqlite)');
@@ -202,8 +207,14 @@ function program(setExit: (code: number) => void): Command {
     .option('--no-progress', 'no progress line on stderr')
     .action(async (paths: string[], opts) => setExit(await (await import('./db.ts')).runDbImport(paths, opts)));
   db.command('update')
-    .description('download the Go ecosystem export from OSV and swap it in atomically (a failure keeps the old one)')
+    .description(
+      'download OSV ecosystem exports (default Go) and swap them in atomically (a failure keeps the old one)',
+    )
     .option('--source <url|file>', 'another URL or a local all.zip')
+    .option(
+      '--ecosystem <list>',
+      'OSV ecosystems to fetch, comma-separated: Go, Debian, Alpine, Ubuntu, or all (images need their distro)',
+    )
     .addOption(dbOption())
     .option('--no-progress', 'no progress bar on stderr')
     .action(async (opts) => setExit(await (await import('./db.ts')).runDbUpdate(opts)));

@@ -26,7 +26,7 @@ export interface ImagePolicy {
 
 const REGISTRY = /^[a-z0-9-]+(?:\.[a-z0-9-]+)*(?::[0-9]+)?$/;
 
-class PolicyReader {
+export class PolicyReader {
   readonly file: string;
   private readonly lines: LineCounter;
 
@@ -92,7 +92,8 @@ export function parseImagePolicy(file: string, text: string): ImagePolicy {
     throw new InputError('POLICY_INVALID', file, `${where}: not valid YAML: ${yamlError.message.split('\n')[0]}`);
   }
   if (doc.contents === null) r.fail(null, `empty policy; start with "apiVersion: ${POLICY_API_VERSION}"`);
-  const top = r.map(doc.contents, 'the policy', ['apiVersion', 'kind', 'images']);
+  // `audit:` (waivers of audit findings) is read by src/audit/waivers.ts from the same text.
+  const top = r.map(doc.contents, 'the policy', ['apiVersion', 'kind', 'images', 'audit']);
   const apiVersion = top.get('apiVersion');
   if (apiVersion === undefined) r.fail(doc.contents, `missing "apiVersion: ${POLICY_API_VERSION}"`);
   if (r.string(apiVersion, 'apiVersion') !== POLICY_API_VERSION) {

@@ -41,6 +41,7 @@ interface InvJson {
 
 function dpkgOracleCount(): number {
   if ('skip' in img) return 0;
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own format syntax
   const out = execFileSync('dpkg-query', [`--admindir=${img.dpkgAdmin}`, '-W', '-f', '${Package}\n'], {
     encoding: 'utf8',
   });

@@ -1,0 +1,98 @@
+// One file of `audit iac`, start to end: read it (refusing what is too large or binary),
+// pick its checker, run it, apply the file's inline waivers and attach snippets. Runs on a
+// worker thread for big trees, so everything in and out is structured-clone data.
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import type { Finding } from '../../inventory/model.ts';
+import type { ImagePolicy } from '../../policy/image-policy.ts';
+import { compareFindings, type FileProblem, type WaivedFinding } from '../result.ts';
+import { applyInlineWaivers, parseInlineWaivers } from '../waivers.ts';
+import { checkerFor, type FileKind } from './classify.ts';
+import { LineIndex, looksBinary } from './text.ts';
+
+export interface FileJob {
+  abs: string;
+  rel: string;
+  kind: FileKind;
+}
+
+export interface FileJobOptions {
+  policy?: ImagePolicy;
+  maxFileSize: number;
+}
+
+export interface FileAudit {
+  rel: string;
+  /** The kind checked, or undefined when the file was not one `audit iac` checks after all. */
+  kind?: FileKind;
+  findings: Finding[];
+  waived: WaivedFinding[];
+  problems: FileProblem[];
+}
+
+const SNIPPET_MAX = 200;
+
+export function auditIacFile(job: FileJob, opts: FileJobOptions): FileAudit {
+  const out: FileAudit = { rel: job.rel, findings: [], waived: [], problems: [] };
+  const read = readText(job, opts.maxFileSize);
+  if ('problem' in read) {
+    // A file we only would have sniffed (no extension) is not worth a problem when binary.
+    if (!(job.kind === 'template' && read.problem.kind === 'binary')) out.problems.push(read.problem);
+    return out;
+  }
+  const file = { path: job.rel, text: read.text, index: new LineIndex(read.text) };
+  const checker = checkerFor(job.kind, file);
+  if (!checker) return out;
+  out.kind = checker.kind;
+  let result: { findings: Finding[]; problems: FileProblem[] };
+  try {
+    result = checker.check(file, { ...(opts.policy ? { policy: opts.policy } : {}) });
+  } catch (e) {
+    // A checker bug must not stop the audit of the other files; it is reported on this one.
+    out.problems.push({
+      file: job.rel,
+      kind: 'unreadable',
+      message: `internal error while checking: ${(e as Error).message}`,
+    });
+    return out;
+  }
+  for (const f of result.findings) {
+    if (f.region) f.region.snippet = file.index.lineText(f.region.line).trim().slice(0, SNIPPET_MAX);
+  }
+  const split = applyInlineWaivers(result.findings, parseInlineWaivers(read.text), job.rel);
+  out.findings = split.findings.sort(compareFindings);
+  out.waived = split.waived;
+  out.problems.push(...result.problems);
+  return out;
+}
+
+function readText(job: FileJob, max: number): { text: string } | { problem: FileProblem } {
+  const problem = (kind: FileProblem['kind'], message: string) => ({ problem: { file: job.rel, kind, message } });
+  let fd: number;
+  try {
+    fd = openSync(job.abs, 'r');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? '';
+    if (code === 'ELOOP') return problem('symlink-loop', 'symlink loop');
+    return problem('unreadable', `cannot read (${code || (e as Error).message})`);
+  }
+  try {
+    const size = fstatSync(fd).size;
+    if (size > max) return problem('too-large', `${size} bytes, over the ${max}-byte limit: not read`);
+    const buf = Buffer.allocUnsafe(size);
+    let at = 0;
+    while (at < size) {
+      const n = readSync(fd, buf, at, size - at, at);
+      if (n === 0) break;
+      at += n;
+    }
+    const bytes = buf.subarray(0, at);
+    if (looksBinary(bytes)) return problem('binary', 'binary content (NUL bytes or invalid UTF-8): not a text file');
+    let text = bytes.toString('utf8');
+    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    return { text };
+  } catch (e) {
+    return problem('unreadable', `cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  } finally {
+    closeSync(fd);
+  }
+}

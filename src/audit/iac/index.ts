@@ -1,0 +1,97 @@
+// `audit iac`: walk the paths, audit every candidate file (on worker threads when there are
+// many: parsing YAML and lexing shell is CPU-bound, so the cores are the limit), and gather
+// one AuditResult in a stable order whatever the scheduling.
+import { availableParallelism } from 'node:os';
+import { isAbsolute, relative, resolve } from 'node:path';
+import type { Worker } from 'node:worker_threads';
+import type { ImagePolicy } from '../../policy/image-policy.ts';
+import { tsWorker } from '../../util/ts-worker.ts';
+import { type AuditResult, compareFindings, DEFAULT_MAX_FILE_SIZE } from '../result.ts';
+import { auditIacFile, type FileAudit, type FileJob, type FileJobOptions } from './audit-file.ts';
+import { walkPaths } from './walk.ts';
+
+export interface AuditIacOptions {
+  policy?: ImagePolicy;
+  maxFileSize?: number;
+  /** Directory findings are relative to; default: the current directory when every path is under it. */
+  root?: string;
+  /** Worker threads; default min(4, cores); 0: audit on this thread. */
+  workers?: number;
+}
+
+/** Below this many files, starting workers costs more than it saves. */
+const INLINE_LIMIT = 64;
+const BATCH = 32;
+
+export async function auditIac(paths: readonly string[], opts: AuditIacOptions = {}): Promise<AuditResult> {
+  const root = opts.root ? resolve(opts.root) : defaultRoot(paths);
+  const walk = walkPaths(paths, root);
+  const jobOpts: FileJobOptions = { maxFileSize: opts.maxFileSize ?? DEFAULT_MAX_FILE_SIZE };
+  if (opts.policy) jobOpts.policy = opts.policy;
+  const workers = opts.workers ?? Math.max(1, Math.min(4, availableParallelism()));
+  const audits =
+    workers === 0 || walk.jobs.length < INLINE_LIMIT
+      ? walk.jobs.map((job) => auditIacFile(job, jobOpts))
+      : await inWorkers(walk.jobs, jobOpts, workers);
+  const result: AuditResult = {
+    area: 'iac',
+    root,
+    findings: [],
+    waived: [],
+    filesAudited: [],
+    problems: [...walk.problems],
+  };
+  for (const a of audits) {
+    if (a.kind !== undefined) result.filesAudited.push(a.rel);
+    result.findings.push(...a.findings);
+    result.waived.push(...a.waived);
+    result.problems.push(...a.problems);
+  }
+  result.findings.sort(compareFindings);
+  result.waived.sort((a, b) => compareFindings(a.finding, b.finding));
+  result.filesAudited.sort();
+  result.problems.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+  return result;
+}
+
+function defaultRoot(paths: readonly string[]): string {
+  const cwd = process.cwd();
+  const under = paths.every((p) => {
+    const rel = relative(cwd, resolve(p));
+    return !rel.startsWith('..') && !isAbsolute(rel);
+  });
+  return under ? cwd : resolve(paths[0] ?? '.');
+}
+
+async function inWorkers(jobs: FileJob[], opts: FileJobOptions, size: number): Promise<FileAudit[]> {
+  const batches: FileJob[][] = [];
+  for (let i = 0; i < jobs.length; i += BATCH) batches.push(jobs.slice(i, i + BATCH));
+  const results: FileAudit[][] = new Array(batches.length);
+  let next = 0;
+  const pool: Worker[] = [];
+  try {
+    await Promise.all(
+      Array.from({ length: Math.min(size, batches.length) }, () => {
+        const w = tsWorker(new URL('./worker.ts', import.meta.url));
+        pool.push(w);
+        return new Promise<void>((resolveAll, reject) => {
+          let current = -1;
+          const send = () => {
+            if (next >= batches.length) return resolveAll();
+            current = next++;
+            w.postMessage({ jobs: batches[current], opts });
+          };
+          w.on('message', (m: FileAudit[]) => {
+            results[current] = m;
+            send();
+          });
+          w.on('error', reject);
+          send();
+        });
+      }),
+    );
+  } finally {
+    await Promise.all(pool.map((w) => w.terminate()));
+  }
+  return results.flat();
+}
