@@ -86,6 +86,7 @@ function program(setExit: (code: number) => void): Command {
     )
     .option('--require-tlog', 'with --key: also require a transparency log entry')
     .option('--policy <file>', 'image archives: an image policy (docs/policy.md) the images must satisfy')
+    .option('--no-progress', 'no progress line on stderr (image archives)')
     .addOption(imagesList())
     .addOption(platform())
     .option('--json', 'machine-readable result (docs/verify-json.md)')

@@ -2,6 +2,7 @@
 // dir, the lock file, a Sigstore bundle), one report, one exit code: 0 all verified, 1 any
 // check failed, 2 usage or unreadable input.
 import { readFileSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
 import { InputError } from '../errors.ts';
 import { isImageTarget } from '../inventory/image.ts';
 import { type ImagePolicy, parseImagePolicy } from '../policy/image-policy.ts';
@@ -15,6 +16,7 @@ import type { SigstorePolicy } from '../verify/sigstore.ts';
 import { EXIT_CLEAN, EXIT_FINDINGS } from './exit.ts';
 import { imageBuildOptions } from './options.ts';
 import { writeOutput } from './output.ts';
+import { terminalProgress } from './progress.ts';
 
 export interface VerifyOptions {
   checksums?: string;
@@ -34,6 +36,7 @@ export interface VerifyOptions {
   policy?: string;
   imagesList?: string;
   platform?: string;
+  progress?: boolean;
 }
 
 function usage(message: string): InputError {
@@ -121,8 +124,12 @@ export async function runVerify(files: string[], opts: VerifyOptions): Promise<n
     const { verifyImageArchive } = await import('../verify/images.ts');
     const policy = opts.policy ? await readPolicyFile(opts.policy) : undefined;
     const list = imageBuildOptions(opts);
+    const progress = terminalProgress(opts.progress !== false);
     for (const target of images) {
+      const name = basename(target);
       const r = await verifyImageArchive(target, {
+        onProgress: (read, total) =>
+          progress.update(`reading ${name}: ${Math.min(99, Math.floor((100 * read) / total))}%`),
         ...list,
         ...(policy ? { policy } : {}),
         ...(opts.trustedRoot ? { trustedRootPath: opts.trustedRoot } : {}),
@@ -130,6 +137,7 @@ export async function runVerify(files: string[], opts: VerifyOptions): Promise<n
       checks.push(...r.checks);
       warnings.push(...r.warnings);
     }
+    progress.done();
   }
   if (opts.bundle) {
     const { verifySigstore } = await import('../verify/sigstore.ts');

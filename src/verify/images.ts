@@ -19,6 +19,8 @@ export interface VerifyImagesOptions {
   policy?: { file: string; policy: ImagePolicy };
   /** For keyless signature requirements: `--trusted-root`. */
   trustedRootPath?: string;
+  /** Bytes read of the archive so far. */
+  onProgress?: (read: number, total: number) => void;
 }
 
 export interface VerifyImagesResult {
@@ -58,7 +60,10 @@ function checkOf(subject: string, f: Finding): VerifyCheck {
 }
 
 export async function verifyImageArchive(target: string, opts: VerifyImagesOptions = {}): Promise<VerifyImagesResult> {
-  const archive = await readImages(target, opts.platform ? { platform: opts.platform } : {});
+  const archive = await readImages(target, {
+    ...(opts.platform ? { platform: opts.platform } : {}),
+    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+  });
   const findings = [...archive.findings];
   // Signature manifests (`sha256-<hex>.sig` tags) sit beside the images: not images to list or judge.
   const images = policyImages(archive);
