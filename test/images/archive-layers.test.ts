@@ -12,6 +12,7 @@ import { archiveLayers, imageFileView } from '../../src/images/archive-layers.ts
 import { buildFileView, type FileView } from '../../src/images/fileview.ts';
 import { readOsPackages } from '../../src/images/packagedb.ts';
 import { readImages } from '../../src/images/read.ts';
+import { hasTool } from '../fixtures/tools.ts';
 import { fileViewFixture } from './fileview-fixtures.ts';
 import { imageFixtures, makeAirgap, packAirgap, TEST_NAME } from './fixtures.ts';
 
@@ -19,16 +20,7 @@ const fv = fileViewFixture();
 const img = imageFixtures();
 const FV_NAME = 'docker.io/rancher/fileview:1.0';
 
-function has(cmd: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const tools = ['zstd', 'gzip', 'tar', 'skopeo'].find((t) => !has(t));
+const tools = ['zstd', 'gzip', 'tar', 'skopeo'].find((t) => !hasTool(t));
 const fvSkip = 'skip' in fv ? fv.skip : tools ? `${tools} not installed` : undefined;
 const imgSkip = 'skip' in img ? img.skip : undefined;
 

@@ -7,16 +7,8 @@ import { existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { hasTool } from '../fixtures/tools.ts';
 import { EXTRA_NAME, type ImageFixtures, TEST_NAME } from './fixtures.ts';
-
-function has(cmd: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export async function ctrExport(f: ImageFixtures): Promise<{ path: string } | { skip: string }> {
   const out = join(f.dir, 'ctr-export.tar');
@@ -33,7 +25,7 @@ export interface CtrExport {
 
 /** Import `archive` into a private containerd (unpacking it, as K3s does), then export each of `exports`. */
 export async function ctrRoundTrip(archive: string, exports: CtrExport[]): Promise<{ ok: true } | { skip: string }> {
-  if (!has('containerd') || !has('ctr'))
+  if (!hasTool('containerd') || !hasTool('ctr'))
     return { skip: 'containerd/ctr not installed (apt-get install -y containerd)' };
   const tmp = mkdtempSync(join(tmpdir(), 'k3sg-ctr-'));
   const sock = join(tmp, 'c.sock');

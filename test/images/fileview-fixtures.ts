@@ -12,6 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CACHE_DIR, realBinary } from '../fixtures/realbins.ts';
+import { hasTool } from '../fixtures/tools.ts';
 import { publishBuild } from './fixtures.ts';
 
 export const FILEVIEW_DIR = join(CACHE_DIR, 'images', 'fileview-v1');
@@ -29,15 +30,6 @@ export interface FileViewFixture {
 
 function run(cmd: string, args: string[], cwd?: string): string {
   return execFileSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 28 }).toString('utf8');
-}
-
-function has(cmd: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 let cached: FileViewFixture | { skip: string } | undefined;
@@ -66,7 +58,7 @@ function paths(dir: string): FileViewFixture {
 function build(): FileViewFixture | { skip: string } {
   if (existsSync(join(FILEVIEW_DIR, 'done'))) return paths(FILEVIEW_DIR);
   for (const tool of ['umoci', 'tar', 'gzip', 'dpkg-query']) {
-    if (!has(tool)) return { skip: `${tool} not installed (apt-get install -y umoci tar gzip)` };
+    if (!hasTool(tool)) return { skip: `${tool} not installed (apt-get install -y umoci tar gzip)` };
   }
   if (!existsSync('/var/lib/dpkg/status')) return { skip: 'no /var/lib/dpkg/status on this machine' };
   const go = realBinary(GO_BINARY);

@@ -20,6 +20,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { CACHE_DIR } from '../fixtures/realbins.ts';
+import { hasTool } from '../fixtures/tools.ts';
 
 export const IMAGES_DIR = join(CACHE_DIR, 'images', 'v1');
 export const TEST_NAME = 'docker.io/rancher/test:1.0';
@@ -60,15 +61,6 @@ function run(cmd: string, args: string[], cwd?: string): void {
   execFileSync(cmd, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
-function has(cmd: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 let cached: ImageFixtures | { skip: string } | undefined;
@@ -94,7 +86,7 @@ function paths(dir: string): ImageFixtures {
 function build(): ImageFixtures | { skip: string } {
   if (existsSync(join(IMAGES_DIR, 'done'))) return paths(IMAGES_DIR);
   for (const tool of ['umoci', 'skopeo', 'zstd', 'gzip', 'tar']) {
-    if (!has(tool)) return { skip: `${tool} not installed (apt-get install -y skopeo umoci zstd)` };
+    if (!hasTool(tool)) return { skip: `${tool} not installed (apt-get install -y skopeo umoci zstd)` };
   }
   const tmp = `${IMAGES_DIR}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });

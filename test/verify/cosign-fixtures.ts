@@ -18,6 +18,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, r
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { CACHE_DIR } from '../fixtures/realbins.ts';
+import { hasTool } from '../fixtures/tools.ts';
 import { imageFixtures } from '../images/fixtures.ts';
 
 export const COSIGN_DIR = join(CACHE_DIR, 'cosign', 'v1');
@@ -27,15 +28,6 @@ export const SIMPLESIGNING = 'application/vnd.dev.cosign.simplesigning.v1+json';
 export const SIG_ANNOTATION = 'dev.cosignproject.cosign/signature';
 
 const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
-
-function has(cmd: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function run(cmd: string, args: string[], cwd?: string): string {
   return execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -132,7 +124,7 @@ export function realCosign(): RealCosign | { skip: string } {
 function fetchRealCosign(): RealCosign | { skip: string } {
   const dir = join(COSIGN_DIR, 'cimage-fixtures');
   if (!existsSync(join(dir, 'cosign.pub'))) {
-    for (const tool of ['apt-get', 'dpkg-deb']) if (!has(tool)) return { skip: `${tool} not available` };
+    for (const tool of ['apt-get', 'dpkg-deb']) if (!hasTool(tool)) return { skip: `${tool} not available` };
     mkdirSync(COSIGN_DIR, { recursive: true });
     const work = join(COSIGN_DIR, `fetch-${process.pid}`);
     rmSync(work, { recursive: true, force: true });
@@ -218,7 +210,7 @@ async function buildSkopeoSigned(): Promise<SkopeoSigned | { skip: string }> {
   const done = join(dir, 'digests.json');
   if (existsSync(done)) return { ...result, ...(JSON.parse(readFileSync(done, 'utf8')) as object) };
   for (const tool of ['skopeo', 'docker-registry', 'openssl', 'tar']) {
-    if (!has(tool)) return { skip: `${tool} not installed (apt-get install -y skopeo docker-registry openssl)` };
+    if (!hasTool(tool)) return { skip: `${tool} not installed (apt-get install -y skopeo docker-registry openssl)` };
   }
   const images = imageFixtures();
   if ('skip' in images) return images;
