@@ -19,7 +19,10 @@ function byComponent(findings: readonly Finding[]): Map<string, Map<string, Find
   const groups = new Map<string, Map<string, Finding[]>>();
   for (const f of findings) {
     const where = f.location.join(' › ');
-    const module = `${f.vulnerability?.module ?? ''} ${f.vulnerability?.version ?? ''}`;
+    const v = f.vulnerability;
+    // An OS package is matched on its source package: say so, or `bash 5.2.15-2` reads as the binary's version.
+    const module =
+      v?.via === 'os-package' ? `source package ${v.module} ${v.version}` : `${v?.module ?? ''} ${v?.version ?? ''}`;
     const modules = groups.get(where) ?? new Map<string, Finding[]>();
     modules.set(module, [...(modules.get(module) ?? []), f]);
     groups.set(where, modules);
@@ -43,10 +46,15 @@ export function renderScanTable(inv: Inventory, findings: readonly Finding[], co
         const ids = v?.ids.join(', ') ?? f.id;
         const fixed = v?.fixed ? `fixed in ${v.fixed}` : 'no fix recorded';
         const via = v?.via === 'upstream' ? ' (as upstream of a fork)' : '';
+        // Reachability is a Go function-table fact: nothing to say for an OS package.
+        const reach =
+          v?.via === 'os-package'
+            ? ''
+            : ` · ${REACH[v?.reachability ?? 'unknown']}${v?.symbols?.length ? ` (${v.symbols.slice(0, 3).join(', ')}${v.symbols.length > 3 ? ', …' : ''})` : ''}`;
         out.push(
           `  ${paint(COLOR[f.severity], f.severity.toUpperCase().padEnd(8))} ${ids}`,
           `           ${f.title}`,
-          `           ${fixed}${via} · ${REACH[v?.reachability ?? 'unknown']}${v?.symbols?.length ? ` (${v.symbols.slice(0, 3).join(', ')}${v.symbols.length > 3 ? ', …' : ''})` : ''}`,
+          `           ${fixed}${via}${reach}`,
         );
       }
     }

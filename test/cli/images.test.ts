@@ -166,6 +166,9 @@ test('scan: the image OS packages are matched in Debian order; a missing distro 
     os.map((f) => f.vulnerability?.module),
     [source.name],
   );
+  const table = k3sguard(['scan', '--db', db, '--no-progress', img.airgapZst]);
+  assert.match(table.stdout, new RegExp(`source package ${source.name} ${source.version.replace(/[.+]/g, '\\$&')}`));
+  assert.doesNotMatch(table.stdout, /not known|symbol/, 'no reachability talk for an OS package');
   // Fixed at the installed version: nothing.
   writeFileSync(join(records, 'DLA-9999-1.json'), debian12Record(source.name, source.version));
   const db2 = join(dir, 'db2.sqlite');
