@@ -68,6 +68,8 @@ export class MemberHasher {
   private readonly recorderFactory: RecorderFactory | undefined;
   private recorder: LayerRecorder | undefined;
   private layerError: string | undefined;
+  /** An unexpected error thrown while hashing or recording decompressed bytes. */
+  private fatal: unknown;
   /** Whether the first bytes looked like JSON; undefined before any byte. */
   private startsJson: boolean | undefined;
 
@@ -110,6 +112,7 @@ export class MemberHasher {
     if (this.inflater) {
       this.inflater.end();
       await this.inflateDone;
+      if (this.fatal !== undefined) throw this.fatal;
       this.checkLimit();
     }
     const layer = this.finishRecord();
@@ -197,21 +200,33 @@ export class MemberHasher {
     this.inflater = inflater;
     this.inflated = hash;
     this.inflateDone = new Promise<void>((resolve) => {
-      inflater.on('data', (out: Buffer) => {
-        if (this.inflateError !== undefined) return;
-        this.inflatedSize += out.length;
-        if (this.inflatedSize > this.limits.maxLayerUncompressed) {
-          this.inflateError = `over the ${this.limits.maxLayerUncompressed}-byte uncompressed limit`;
-          return;
-        }
-        hash.update(out);
-        this.recordBytes(out);
-      });
-      inflater.on('error', (e: Error) => {
-        this.inflateError ??= `corrupt ${compression} data: ${e.message}`;
-        resolve();
-      });
-      inflater.on('end', () => resolve());
+      // zlib emits 'data' inside the callback that would then queue the next inflate job on the
+      // threadpool: hashing and recording right there keeps the pool idle meanwhile. Run in a
+      // microtask (in order, after the next job is queued), the two overlap: -14% wall measured
+      // on a 530 MB archive. 'error' and 'end' follow the same queue so they come after the data.
+      inflater.on('data', (out: Buffer) =>
+        queueMicrotask(() => {
+          if (this.inflateError !== undefined || this.fatal !== undefined) return;
+          this.inflatedSize += out.length;
+          if (this.inflatedSize > this.limits.maxLayerUncompressed) {
+            this.inflateError = `over the ${this.limits.maxLayerUncompressed}-byte uncompressed limit`;
+            return;
+          }
+          try {
+            hash.update(out);
+            this.recordBytes(out);
+          } catch (e) {
+            this.fatal = e; // a bug, not bad input: rethrown by end(), never an uncaught exception
+          }
+        }),
+      );
+      inflater.on('error', (e: Error) =>
+        queueMicrotask(() => {
+          this.inflateError ??= `corrupt ${compression} data: ${e.message}`;
+          resolve();
+        }),
+      );
+      inflater.on('end', () => queueMicrotask(() => resolve()));
     });
   }
 
