@@ -79,6 +79,34 @@ export async function verifyImageSignatures(
   return { checks, trust: { source, path, excluded, warnings } };
 }
 
+/**
+ * One signature layer against the image digest it must sign, outside any archive: what
+ * verifyImageSignatures does for each layer it finds (for checking a `.sig` fetched by hand).
+ */
+export async function verifySignatureLayer(
+  layer: SignatureLayer,
+  subject: string,
+  opts: VerifyImageSignaturesOptions,
+): Promise<VerifyCheck> {
+  const policy = await resolvePolicy(opts.policy);
+  const trust = await resolveTrustedRoot(opts);
+  const base = { kind: 'cosign' as const, subject, expected: policy.text };
+  const r = verifyLayer(layer, subject, policy, trust);
+  if (r.ok)
+    return {
+      ...base,
+      status: 'ok',
+      detail: `${layer.source}: signature over ${subject}; ${r.evidence}`,
+      actual: r.signer,
+    };
+  return {
+    ...base,
+    status: 'invalid',
+    detail: `${layer.source}: ${r.failure.reason} [${r.failure.code}]`,
+    hint: r.failure.hint,
+  };
+}
+
 export function imageLabel(image: ImageInfo): string {
   return image.names[0] ?? image.manifestDigest ?? image.configDigest ?? '(unnamed image)';
 }
