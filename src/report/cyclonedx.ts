@@ -151,6 +151,18 @@ export function toCycloneDxJson(inv: Inventory, opts: CycloneDxOptions = {}): st
     }
   }
   for (const [link, target] of symlinkTargets(inv.root)) model(link).dependencies.add(model(target).bomRef);
+  // An image's distribution as CycloneDX's operating-system component: what OS-level tooling
+  // (Dependency-Track, scanners) keys distro advisories on.
+  for (const { component } of walk(inv.root)) {
+    if (component.type !== 'image' || !component.os) continue;
+    const os = new Models.Component(Enums.ComponentType.OperatingSystem, component.os.id, {
+      bomRef: `${model(component).bomRef.value ?? component.ref}!os`,
+      ...(component.os.versionId ? { version: component.os.versionId } : {}),
+      ...(component.os.prettyName ? { description: component.os.prettyName } : {}),
+    });
+    model(component).components.add(os);
+    model(component).dependencies.add(os.bomRef);
+  }
 
   const bom = new Models.Bom({ serialNumber });
   bom.metadata.timestamp = opts.timestamp ?? new Date();

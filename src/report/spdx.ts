@@ -25,7 +25,7 @@ export interface SpdxOptions {
   documentNamespace?: string;
 }
 
-type Purpose = 'APPLICATION' | 'LIBRARY' | 'CONTAINER' | 'ARCHIVE' | 'FILE' | 'OTHER';
+type Purpose = 'APPLICATION' | 'LIBRARY' | 'CONTAINER' | 'OPERATING-SYSTEM' | 'ARCHIVE' | 'FILE' | 'OTHER';
 type RelationshipType = 'DESCRIBES' | 'CONTAINS' | 'DEPENDS_ON' | 'DESCENDANT_OF';
 
 interface SpdxPackage {
@@ -183,6 +183,18 @@ export function toSpdxJson(inv: Inventory, opts: SpdxOptions = {}): string {
       if (parent.type === 'file' && (component.type === 'go-module' || component.type === 'go-stdlib')) {
         relationships.push({ spdxElementId: parentId, relationshipType: 'DEPENDS_ON', relatedSpdxElement: id });
       }
+    }
+    if (component.type === 'image' && component.os) {
+      // The image's distribution, as SPDX's OPERATING-SYSTEM purpose.
+      const os = spdxPackage({
+        name: component.os.id,
+        id: spdxIds.make(`${refs.get(component) ?? component.ref}-os`),
+        purpose: 'OPERATING-SYSTEM',
+        version: component.os.versionId,
+        properties: component.os.prettyName ? [['k3sguard:os:pretty-name', component.os.prettyName]] : [],
+      });
+      packages.push(os);
+      relationships.push({ spdxElementId: id, relationshipType: 'CONTAINS', relatedSpdxElement: os.SPDXID });
     }
     const upstream = forkOf(component);
     if (upstream && component.type === 'go-module') {
