@@ -25,7 +25,7 @@ export interface SpdxOptions {
   documentNamespace?: string;
 }
 
-type Purpose = 'APPLICATION' | 'LIBRARY' | 'CONTAINER' | 'OPERATING-SYSTEM' | 'ARCHIVE' | 'FILE' | 'OTHER';
+type Purpose = 'APPLICATION' | 'LIBRARY' | 'CONTAINER' | 'OPERATING_SYSTEM' | 'ARCHIVE' | 'FILE' | 'OTHER';
 type RelationshipType = 'DESCRIBES' | 'CONTAINS' | 'DEPENDS_ON' | 'DESCENDANT_OF';
 
 interface SpdxPackage {
@@ -185,11 +185,11 @@ export function toSpdxJson(inv: Inventory, opts: SpdxOptions = {}): string {
       }
     }
     if (component.type === 'image' && component.os) {
-      // The image's distribution, as SPDX's OPERATING-SYSTEM purpose.
+      // The image's distribution, as SPDX's OPERATING_SYSTEM purpose.
       const os = spdxPackage({
         name: component.os.id,
         id: spdxIds.make(`${refs.get(component) ?? component.ref}-os`),
-        purpose: 'OPERATING-SYSTEM',
+        purpose: 'OPERATING_SYSTEM',
         version: component.os.versionId,
         properties: component.os.prettyName ? [['k3sguard:os:pretty-name', component.os.prettyName]] : [],
       });

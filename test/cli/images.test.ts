@@ -121,11 +121,13 @@ test('sbom: CycloneDX and SPDX of an image validate and carry packages, the imag
     purls.some((p) => p.startsWith('pkg:golang/github.com/evilmartians/lefthook')),
     'the Go binary',
   );
+  assert.match(text, /"type": "operating-system",\s+"name": "debian",\s+"version": "12"/, 'the distribution');
   const spdx = join(dir, 'bom.spdx.json');
   assert.equal(k3sguard(['sbom', '--no-progress', '--format', 'spdx-json', '-o', spdx, img.airgapGz]).code, 0);
   const v = validateSpdx(readFileSync(spdx, 'utf8'));
   if ('skip' in v) t.diagnostic(v.skip);
   else assert.deepEqual(v, []);
+  assert.match(readFileSync(spdx, 'utf8'), /"primaryPackagePurpose": "OPERATING_SYSTEM"/);
 });
 
 /** DLA-3008-1 (a real record) moved to Debian 12 and to the image's bash, fixed one revision above it. */
