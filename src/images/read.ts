@@ -105,6 +105,7 @@ export async function readImages(target: string, opts: ReadImagesOptions = {}): 
     target,
     format,
     compression: members.compression,
+    ...(members.sha256 ? { sha256: members.sha256 } : {}),
     images,
     blobs: [...members.files.values()].map((m) => m.record),
     keptJson: new Map([...members.files].flatMap(([path, m]) => (m.json ? [[path, m.json] as const] : []))),

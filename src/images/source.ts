@@ -3,6 +3,7 @@
 // a MemberHasher and nothing is written to disk. Archive member names follow the bundle's
 // hostile-path rules: an absolute name or a `..` component is an error, and links between
 // members are resolved inside the archive's own tree.
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { lstat, open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -28,6 +29,8 @@ const OUTER_ZSTD_WINDOW_LOG_MAX = 27;
 export interface CollectedMembers {
   kind: 'archive' | 'directory';
   compression: Compression;
+  /** sha256 of the archive file as read (archives only): one read gives its digest too. */
+  sha256?: string;
   /** Regular files by clean path. */
   files: Map<string, HashedMember>;
   /** Symlinks and hard links by clean path -> target as stored (archives only). */
@@ -171,7 +174,15 @@ async function collectArchive(
     out.files.set(path, await hasher.end());
   };
   try {
-    await pipeline(openTarStream(file, compression, onBytes), consume);
+    const fileHash = createHash('sha256');
+    await pipeline(
+      openTarStream(file, compression, (chunk) => {
+        fileHash.update(chunk);
+        onBytes(chunk.length);
+      }),
+      consume,
+    );
+    out.sha256 = fileHash.digest('hex');
   } catch (e) {
     throw streamError(file, compression, e);
   }
@@ -182,9 +193,9 @@ async function collectArchive(
  * The archive's tar bytes, decompressed as they are read. Destroying the returned stream (an
  * early `return` from `for await`) stops the read; read errors surface on it.
  */
-export function openTarStream(file: string, compression: Compression, onBytes?: (n: number) => void): Readable {
+export function openTarStream(file: string, compression: Compression, onBytes?: (chunk: Buffer) => void): Readable {
   const src = createReadStream(file, { highWaterMark: READ_CHUNK });
-  if (onBytes) src.on('data', (chunk) => onBytes(chunk.length));
+  if (onBytes) src.on('data', (chunk) => onBytes(chunk as Buffer));
   if (compression === 'none') return src;
   const inflate =
     compression === 'gzip'

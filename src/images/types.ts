@@ -75,6 +75,8 @@ export interface ImageArchiveResult {
   target: string;
   format: ImageSourceFormat;
   compression: Compression;
+  /** sha256 of the archive file (not for a layout directory). */
+  sha256?: string;
   images: ImageInfo[];
   blobs: BlobRecord[];
   /**

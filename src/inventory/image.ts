@@ -146,6 +146,7 @@ export async function inspectImageTarget(
     children: images,
   };
   if (archive.format !== 'oci-layout') root.size = statSync(target).size;
+  if (archive.sha256) root.sha256 = archive.sha256;
   return { kind: archive.format === 'oci-layout' ? 'oci-layout' : 'image-archive', root, findings, notes, archive };
 }
 

@@ -123,8 +123,9 @@ function renderChildren(children: Component[], depth: number, opts: TableOptions
 function renderArchive(a: ImageArchiveComponent, depth: number, opts: TableOptions, paint: Paint, out: string[]): void {
   const size = a.size !== undefined ? `, ${humanSize(a.size)}` : '';
   const compression = a.compression === 'none' ? '' : `, ${a.compression}`;
+  const hash = a.sha256 ? ` · sha256 ${a.sha256.slice(0, 16)}…` : '';
   out.push(
-    `${'  '.repeat(depth)}${paint('1', a.name)} (${a.format}${compression}${size}): ${count(a.children.length, 'image')}`,
+    `${'  '.repeat(depth)}${paint('1', a.name)} (${a.format}${compression}${size})${hash}: ${count(a.children.length, 'image')}`,
   );
   renderChildren(a.children, depth + 1, opts, paint, out);
 }

@@ -64,6 +64,7 @@ test('inspect: every form of the real image lists its dpkg packages and its Go b
     assert.equal(r.code, 0, `${file}: ${r.stderr}`);
     const inv = JSON.parse(r.stdout) as InvJson;
     assert.equal(inv.root.type, 'image-archive');
+    if (file !== img.airgapDir) assert.equal((inv.root as { sha256?: string }).sha256, sha256File(file), file);
     assert.deepEqual(inv.findings, [], file);
     const images = inv.root.children;
     assert.equal(images.length, 1, file);
