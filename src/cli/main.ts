@@ -12,6 +12,11 @@ const platform = () =>
   new Option('--platform <os/arch>', 'image targets: the platform to read from multi-platform images').default(
     'linux/amd64',
   );
+/** For image targets: the zip-bomb guard on each layer's decompressed size. */
+const maxLayer = () =>
+  new Option('--max-layer-size <size>', 'image targets: stop when a layer decompresses past this (bomb guard)')
+    .argParser(parseSize)
+    .default(16 * 1024 ** 3, '16GiB');
 /** For image archives: k3s-images.txt, the images the archive must hold exactly. */
 const imagesList = () =>
   new Option('--images-list <file>', 'image archives: a k3s-images.txt the archive must match exactly');
@@ -41,6 +46,7 @@ function program(setExit: (code: number) => void): Command {
     .addOption(maxBundle)
     .addOption(platform())
     .addOption(imagesList())
+    .addOption(maxLayer())
     // Commands load on use: the SBOM libraries cost start-up time that inspect need not pay.
     .action(async (target: string, opts) => setExit(await (await import('./inspect.ts')).runInspect(target, opts)));
 
@@ -57,6 +63,7 @@ function program(setExit: (code: number) => void): Command {
     .addOption(maxBundle)
     .addOption(platform())
     .addOption(imagesList())
+    .addOption(maxLayer())
     .action(async (target: string | undefined, opts) =>
       setExit(await (await import('./sbom.ts')).runSbom(target, opts)),
     );
@@ -88,6 +95,7 @@ function program(setExit: (code: number) => void): Command {
     .option('--policy <file>', 'image archives: an image policy (docs/policy.md) the images must satisfy')
     .option('--no-progress', 'no progress line on stderr (image archives)')
     .addOption(imagesList())
+    .addOption(maxLayer())
     .addOption(platform())
     .option('--json', 'machine-readable result (docs/verify-json.md)')
     .option('-o, --output <file>', 'write to FILE instead of stdout')
@@ -149,6 +157,7 @@ function program(setExit: (code: number) => void): Command {
     .addOption(maxBundle)
     .addOption(platform())
     .addOption(imagesList())
+    .addOption(maxLayer())
     .action(async (target: string, opts) => setExit(await (await import('./scan.ts')).runScan(target, opts)));
 
   cmd

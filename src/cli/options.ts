@@ -31,14 +31,17 @@ export function parseSize(text: string): number {
 export interface ImageCliOptions {
   platform?: string;
   imagesList?: string;
+  maxLayerSize?: number;
 }
 
 /** `--platform` and `--images-list` as build options (the list is read here: a missing file is a usage error). */
 export function imageBuildOptions(opts: ImageCliOptions): {
   platform?: string;
   imagesList?: { file: string; text: string };
+  maxLayerBytes?: number;
 } {
-  const out: { platform?: string; imagesList?: { file: string; text: string } } = {};
+  const out: { platform?: string; imagesList?: { file: string; text: string }; maxLayerBytes?: number } = {};
+  if (opts.maxLayerSize !== undefined) out.maxLayerBytes = opts.maxLayerSize;
   if (opts.platform !== undefined) {
     // Checked before any work: a typo should not cost a read of a large archive.
     parsePlatform(opts.platform);

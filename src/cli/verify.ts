@@ -36,6 +36,7 @@ export interface VerifyOptions {
   policy?: string;
   imagesList?: string;
   platform?: string;
+  maxLayerSize?: number;
   progress?: boolean;
 }
 

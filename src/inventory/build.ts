@@ -22,6 +22,8 @@ export interface BuildOptions {
   platform?: string;
   /** Image targets: k3s-images.txt, the images the archive must hold exactly. */
   imagesList?: ImagesListInput;
+  /** Image targets: the largest decompressed size of one layer (zip-bomb guard). */
+  maxLayerBytes?: number;
 }
 
 export const DEFAULT_MAX_BUNDLE_BYTES = 2 * 1024 ** 3;
@@ -105,6 +107,7 @@ async function buildImageInventory(target: string, opts: BuildOptions): Promise<
   const r = await inspectImageTarget(target, {
     ...(opts.platform ? { platform: opts.platform } : {}),
     ...(opts.imagesList ? { imagesList: opts.imagesList } : {}),
+    ...(opts.maxLayerBytes ? { maxLayerBytes: opts.maxLayerBytes } : {}),
     ...(opts.progress ? { progress: opts.progress } : {}),
     ...(opts.onGoBinary ? { onGoBinary: opts.onGoBinary } : {}),
   });

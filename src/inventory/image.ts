@@ -40,6 +40,8 @@ export interface ImageInventoryOptions {
   /** `os/arch[/variant]`, default linux/amd64. */
   platform?: string;
   imagesList?: ImagesListInput;
+  /** The largest decompressed size of one layer (zip-bomb guard); default 16 GiB. */
+  maxLayerBytes?: number;
   progress?: (text: string) => void;
   onGoBinary?: GoBinaryHook;
 }
@@ -103,7 +105,12 @@ export async function inspectImageTarget(
   const archive = await readImages(target, {
     ...(opts.platform ? { platform: opts.platform } : {}),
     ...(opts.imagesList ? { imagesList: opts.imagesList } : {}),
-    contents: { collect: osPackageFiles, hook },
+    ...(opts.maxLayerBytes ? { limits: { maxLayerUncompressed: opts.maxLayerBytes } } : {}),
+    contents: {
+      collect: osPackageFiles,
+      hook,
+      ...(opts.maxLayerBytes ? { limits: { maxLayerBytes: opts.maxLayerBytes } } : {}),
+    },
     onProgress: (read, total) =>
       progress(`reading ${basename(target)}: ${Math.min(99, Math.floor((100 * read) / total))}% of ${mib(total)} MiB`),
   });

@@ -19,6 +19,8 @@ export interface VerifyImagesOptions {
   policy?: { file: string; policy: ImagePolicy };
   /** For keyless signature requirements: `--trusted-root`. */
   trustedRootPath?: string;
+  /** The largest decompressed size of one layer (zip-bomb guard). */
+  maxLayerBytes?: number;
   /** Bytes read of the archive so far. */
   onProgress?: (read: number, total: number) => void;
 }
@@ -63,6 +65,7 @@ export async function verifyImageArchive(target: string, opts: VerifyImagesOptio
   const archive = await readImages(target, {
     ...(opts.platform ? { platform: opts.platform } : {}),
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+    ...(opts.maxLayerBytes ? { limits: { maxLayerUncompressed: opts.maxLayerBytes } } : {}),
   });
   const findings = [...archive.findings];
   // Signature manifests (`sha256-<hex>.sig` tags) sit beside the images: not images to list or judge.

@@ -3,6 +3,7 @@
 // form, with its tamper variants and hostile inputs; exit codes and what is written.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -316,5 +317,62 @@ test('bad image input: one line naming the file, exit 2, nothing written', { ski
   assertInputError(k3sguard(['inspect', '--platform', 'amd64', img.airgapZst], { cwd }), '', /--platform "amd64"/);
   const noList = join(dir, 'absent.txt');
   assertInputError(k3sguard(['inspect', '--images-list', noList, img.airgapZst], { cwd }), noList, /cannot read/);
+  assert.deepEqual(readdirSync(cwd), []);
+});
+
+/** An OCI layout whose one layer is a gzip bomb: a tar of one 256 MiB file of zeros, ~250 KB gzipped. */
+function bombLayout(dir: string): string {
+  const work = join(dir, 'work');
+  execFileSync('mkdir', ['-p', work]);
+  execFileSync('truncate', ['-s', '256M', join(work, 'zeros')]);
+  const layer = execFileSync('sh', ['-c', `tar -C ${work} -cf - zeros | gzip -9n`], { maxBuffer: 1 << 26 });
+  const layout = join(dir, 'layout');
+  execFileSync('mkdir', ['-p', join(layout, 'blobs', 'sha256')]);
+  const put = (bytes: Buffer | string): { digest: string; size: number } => {
+    const b = Buffer.from(bytes);
+    const hex = createHash('sha256').update(b).digest('hex');
+    writeFileSync(join(layout, 'blobs', 'sha256', hex), b);
+    return { digest: `sha256:${hex}`, size: b.length };
+  };
+  const diffId = `sha256:${execFileSync('sh', ['-c', `tar -C ${work} -cf - zeros | sha256sum`], { encoding: 'utf8' }).split(' ')[0]}`;
+  const config = put(
+    JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [diffId] }, config: {} }),
+  );
+  const l = put(layer);
+  const manifest = put(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', ...l }],
+    }),
+  );
+  writeFileSync(join(layout, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+  writeFileSync(
+    join(layout, 'index.json'),
+    JSON.stringify({
+      schemaVersion: 2,
+      manifests: [
+        {
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          ...manifest,
+          annotations: { 'org.opencontainers.image.ref.name': 'docker.io/k3sguard/bomb:1' },
+        },
+      ],
+    }),
+  );
+  return layout;
+}
+
+test('a layer bomb stops at --max-layer-size with one line, exit 2; under the limit it reads', (t) => {
+  const dir = tempDir(t);
+  const cwd = tempDir(t);
+  const layout = bombLayout(dir);
+  for (const cmd of ['inspect', 'verify', 'sbom']) {
+    const r = k3sguard([cmd, '--max-layer-size', '64MiB', layout], { cwd });
+    assertInputError(r, layout, /decompresses to more than 67108864 bytes/);
+  }
+  const ok = k3sguard(['verify', layout], { cwd });
+  assert.equal(ok.code, 0, ok.stdout + ok.stderr);
   assert.deepEqual(readdirSync(cwd), []);
 });
