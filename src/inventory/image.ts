@@ -209,7 +209,7 @@ async function imageComponent(
     seen.add(key);
     c.children.push(packageComponent(p, [...location, key], c.os));
   }
-  c.children.push(...binaryComponents(view, location, notes));
+  c.children.push(...binaryComponents(view, location, notes, image.layers));
   return c;
 }
 
@@ -232,7 +232,12 @@ function packageComponent(p: OsPackage, location: Location, os: ImageComponent['
 }
 
 /** The Go binaries of the final view (others are the package manager's to list), by path. */
-function binaryComponents(view: FileView, location: Location, notes: Inventory['notes']): Component[] {
+function binaryComponents(
+  view: FileView,
+  location: Location,
+  notes: Inventory['notes'],
+  layers: ImageInfo['layers'],
+): Component[] {
   const out: Component[] = [];
   for (const [path, entry] of view.paths()) {
     if (entry.type !== 'file' || entry.facts === undefined) continue;
@@ -243,7 +248,10 @@ function binaryComponents(view: FileView, location: Location, notes: Inventory['
     }
     const format = facts.binary.format;
     if (format !== 'go' && format !== 'go-no-buildinfo') continue;
-    out.push(fileFromFacts(facts, path, [...location, path], entry.mode));
+    const file = fileFromFacts(facts, path, [...location, path], entry.mode);
+    const layer = layers[entry.layer]?.digest;
+    if (layer) file.layer = layer;
+    out.push(file);
   }
   return out;
 }

@@ -82,6 +82,8 @@ export interface FileComponent extends ComponentBase {
   mode?: number;
   binary: BinaryInfo;
   k3s?: K3sIdentity;
+  /** In an image: the digest of the layer the file comes from (the one the final view holds). */
+  layer?: string;
   children: Component[];
 }
 

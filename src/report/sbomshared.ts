@@ -85,6 +85,7 @@ export function componentProperties(c: Component): SbomProperty[] {
       if (c.mode !== undefined) p.push(['k3sguard:mode', c.mode.toString(8).padStart(4, '0')]);
       p.push(...binaryProperties(c.binary));
       if (c.k3s) p.push(...k3sProperties(c.k3s));
+      if (c.layer) p.push(['k3sguard:image:layer', c.layer]);
       break;
     case 'symlink':
       p.push(['k3sguard:path', c.path], ['k3sguard:symlink:target', c.target]);

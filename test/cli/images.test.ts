@@ -26,6 +26,7 @@ interface InvJson {
       type: string;
       names: string[];
       manifestDigest?: string;
+      layers?: Array<{ digest: string }>;
       os?: { id: string; versionId?: string };
       children: Array<{
         type: string;
@@ -80,6 +81,8 @@ test('inspect: every form of the real image lists its dpkg packages and its Go b
       [DEBIAN_GO_BINARY.path],
       `${file}: the one Go binary (the whited-out files are gone, Debian's own ELF files are the packages')`,
     );
+    // The binary comes from the second layer (the first is the debootstrap root).
+    assert.equal((files[0] as { layer?: string }).layer, image.layers?.[DEBIAN_GO_BINARY.layer]?.digest, file);
     const modules = files[0]?.children?.filter((c) => c.type === 'go-module').length ?? 0;
     assert.ok(modules > 10, `${file}: lefthook's modules (${modules})`);
     const summary = JSON.stringify({ p: packages.map((p) => [p.name, p.version]), s: files[0]?.sha256 });
