@@ -7,21 +7,12 @@
 import { createHash } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import type { Finding, Severity } from '../inventory/model.ts';
-import { SARIF_SCHEMA } from '../report/sarif.ts';
+import { SARIF_LEVEL, SARIF_SCHEMA } from '../report/sarif.ts';
 import { findRule } from './catalogue.ts';
 import type { AuditResult, Waiver } from './result.ts';
 import type { AuditRule } from './rule.ts';
 
 type Json = Record<string, unknown>;
-
-const LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = {
-  critical: 'error',
-  high: 'error',
-  medium: 'warning',
-  unknown: 'warning',
-  low: 'note',
-  info: 'note',
-};
 
 // GitHub ranks security alerts by this number (critical >= 9, high >= 7, medium >= 4).
 const SECURITY_SEVERITY: Record<Severity, string | undefined> = {
@@ -46,7 +37,7 @@ function sarifRule(rule: AuditRule): Json {
     shortDescription: { text: rule.title },
     fullDescription: { text: rule.explanation },
     help: { text: `${rule.explanation}\n\nFix: ${rule.fix}`, markdown: `${rule.explanation}\n\n**Fix:** ${rule.fix}` },
-    defaultConfiguration: { level: LEVEL[rule.severity] },
+    defaultConfiguration: { level: SARIF_LEVEL[rule.severity] },
     properties,
   };
 }
@@ -95,7 +86,7 @@ export function auditSarif(result: AuditResult, toolVersion: string): Json {
     const out: Json = {
       ruleId: f.id,
       ruleIndex: index,
-      level: LEVEL[f.severity],
+      level: SARIF_LEVEL[f.severity],
       message: { text: f.message },
       locations: [{ physicalLocation: { artifactLocation: uriOf(file), region } }],
       partialFingerprints: {

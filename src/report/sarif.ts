@@ -30,7 +30,7 @@ export interface SarifOptions {
 
 // GitHub shows `error` as error, `warning` as warning, `note` as note; `unknown` severity is a
 // warning: it is a known vulnerability whose severity is not recorded, not a minor one.
-const LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = {
+export const SARIF_LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = {
   critical: 'error',
   high: 'error',
   medium: 'warning',
@@ -60,7 +60,7 @@ function rule(f: Finding): Json {
   const out: Json = {
     id,
     shortDescription: { text: v?.summary ?? f.title },
-    defaultConfiguration: { level: LEVEL[f.severity] },
+    defaultConfiguration: { level: SARIF_LEVEL[f.severity] },
     properties,
   };
   if (v) {
@@ -141,7 +141,7 @@ function result(f: Finding, ruleIndex: number, inv: Inventory, chain: readonly C
   const out: Json = {
     ruleId,
     ruleIndex,
-    level: LEVEL[f.severity],
+    level: SARIF_LEVEL[f.severity],
     message: { text: f.message },
     locations: [
       {

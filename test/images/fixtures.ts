@@ -70,7 +70,8 @@ export function imageFixtures(): ImageFixtures | { skip: string } {
   return cached;
 }
 
-function paths(dir: string): ImageFixtures {
+/** Where the fixture builders put each form of an image under `dir`. */
+export function imageFixturePaths(dir: string): ImageFixtures {
   return {
     dir,
     layout: join(dir, 'layout'),
@@ -84,14 +85,14 @@ function paths(dir: string): ImageFixtures {
 }
 
 function build(): ImageFixtures | { skip: string } {
-  if (existsSync(join(IMAGES_DIR, 'done'))) return paths(IMAGES_DIR);
+  if (existsSync(join(IMAGES_DIR, 'done'))) return imageFixturePaths(IMAGES_DIR);
   for (const tool of ['umoci', 'skopeo', 'zstd', 'gzip', 'tar']) {
     if (!hasTool(tool)) return { skip: `${tool} not installed (apt-get install -y skopeo umoci zstd)` };
   }
   const tmp = `${IMAGES_DIR}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
-  const p = paths(tmp);
+  const p = imageFixturePaths(tmp);
   run('umoci', ['init', '--layout', p.layout]);
   const image = (tag: string, layers: Array<Array<[string, string]>>) => {
     const ref = `${p.layout}:${tag}`;
@@ -137,7 +138,7 @@ function build(): ImageFixtures | { skip: string } {
   run('gzip', ['-kn', p.airgapTar]);
   run('zstd', ['-q', '--long=25', p.airgapTar, '-o', p.airgapZst]);
   publishBuild(tmp, IMAGES_DIR);
-  return paths(IMAGES_DIR);
+  return imageFixturePaths(IMAGES_DIR);
 }
 
 /**
