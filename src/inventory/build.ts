@@ -90,14 +90,7 @@ export async function buildInventory(target: string, opts: BuildOptions = {}): P
       seen = ctx.pending.length;
       await Promise.all(batch);
     }
-    return {
-      tool: { name: 'k3sguard', version: TOOL_VERSION },
-      target,
-      targetKind: root.kind,
-      root: root.component,
-      findings: ctx.findings,
-      notes: [...ctx.notes, ...strippedNotes(root.component)],
-    };
+    return inventoryOf(target, root.kind, root.component, ctx.findings, ctx.notes);
   } finally {
     await ctx.scanner.close();
   }
@@ -111,13 +104,23 @@ async function buildImageInventory(target: string, opts: BuildOptions): Promise<
     ...(opts.progress ? { progress: opts.progress } : {}),
     ...(opts.onGoBinary ? { onGoBinary: opts.onGoBinary } : {}),
   });
+  return inventoryOf(target, r.kind, r.root, r.findings, r.notes);
+}
+
+function inventoryOf(
+  target: string,
+  targetKind: Inventory['targetKind'],
+  root: Inventory['root'],
+  findings: Inventory['findings'],
+  notes: Inventory['notes'],
+): Inventory {
   return {
     tool: { name: 'k3sguard', version: TOOL_VERSION },
     target,
-    targetKind: r.kind,
-    root: r.root,
-    findings: r.findings,
-    notes: [...r.notes, ...strippedNotes(r.root)],
+    targetKind,
+    root,
+    findings,
+    notes: [...notes, ...strippedNotes(root)],
   };
 }
 

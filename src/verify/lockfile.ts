@@ -107,6 +107,19 @@ export async function lockAddFiles(
     if (!isImageTarget(f, statSync(f))) continue;
     const r = await verifyImageArchive(f);
     checks.push(...r.checks);
+    // The image read hashed the file too: the bytes checked must be the bytes locked.
+    const locked = (candidates[i] as LockArtifact).sha256;
+    if (r.archive.sha256 !== locked) {
+      checks.push({
+        kind: 'lock',
+        subject: f,
+        status: 'mismatch',
+        detail: 'the file changed while it was being checked',
+        expected: locked,
+        ...(r.archive.sha256 ? { actual: r.archive.sha256 } : {}),
+        hint: 'make sure nothing writes the file, then run lock add again',
+      });
+    }
     (candidates[i] as LockArtifact).images = policyImages(r.archive).map(lockImage);
   }
   return commit(lockPath, lock, checks, candidates);
