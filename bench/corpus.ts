@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { readFileHead } from '../src/readers/bytesource.ts';
+import { readFileHead } from '../src/io/bytesource.ts';
 import { fetchRealBinary, REAL_BINARIES } from '../test/fixtures/realbins.ts';
 
 export const BENCH_CACHE = process.env.K3SGUARD_BENCH_CACHE ?? join(homedir(), '.cache', 'k3sguard-bench');

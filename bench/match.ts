@@ -11,7 +11,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { goComponents } from '../src/inventory/gocomponents.ts';
-import type { DirectoryComponent, FileComponent, GoBuildInfo, GoModule } from '../src/inventory/model.ts';
+import type { DirectoryComponent, FileComponent, GoBuildInfo, GoModule } from '../src/model/inventory.ts';
 import { lookupFromRecords } from '../src/scan/lookup.ts';
 import { matchRecords } from '../src/scan/match.ts';
 import type { OsvRecord } from '../src/vulndb/osv.ts';

@@ -3,8 +3,8 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { scanForBundle } from '../src/readers/bundle-locate.ts';
-import { fileSource } from '../src/readers/bytesource.ts';
+import { fileSource } from '../src/io/bytesource.ts';
+import { scanForBundle } from '../src/readers/bundle/locate.ts';
 import { k3sShaped } from '../test/fixtures/k3s-shaped.ts';
 import { SHARED_DATA } from '../test/fixtures/realbins.ts';
 import { BENCH_CACHE, folderStats, goBinaryFolder } from './corpus.ts';

@@ -1,9 +1,9 @@
 // What one audit (iac or node) produces, before it is reported: the findings still standing,
 // those a waiver covers (kept, so reports can show them), the files looked at, and the files
 // that could not be audited and why. Reports, SARIF and the exit code are computed from this.
-import type { Finding } from '../inventory/model.ts';
+import type { Finding } from '../model/inventory.ts';
 import type { ImagePolicy } from '../policy/image-policy.ts';
-import type { Lockfile } from '../verify/lock-format.ts';
+import type { Lockfile } from '../verify/lock/format.ts';
 
 /** Why a file was not (fully) audited. Reported per file; the rest of the audit goes on. */
 export type FileProblemKind =

@@ -6,10 +6,10 @@
 //     it covers its own line;
 //   - in the policy file, under `audit.waivers`, by rule id and (optionally) a path glob.
 import { LineCounter, parseDocument } from 'yaml';
-import { InputError } from '../errors.ts';
-import type { Finding } from '../inventory/model.ts';
+import { InputError } from '../model/errors.ts';
+import type { Finding } from '../model/inventory.ts';
+import { findRule } from '../model/rules/catalogue.ts';
 import { PolicyReader } from '../policy/image-policy.ts';
-import { findRule } from './catalogue.ts';
 import type { AuditResult, WaivedFinding, Waiver } from './result.ts';
 
 export const WAIVER_MARKER = 'k3sguard:ignore';

@@ -2,16 +2,16 @@
 // audit, apply the policy's waivers, write the report, and map the result to the exit code:
 // 0 nothing at or above --fail-on, 1 findings, 2 nothing could be audited at all (or usage).
 import { readFileSync } from 'node:fs';
-import { allRules, rulesText } from '../audit/catalogue.ts';
 import { auditIac } from '../audit/iac/index.ts';
-import { auditFails, auditJson, auditTable, type FailOn, nothingAudited } from '../audit/report.ts';
-import { auditSarifJson } from '../audit/report-sarif.ts';
 import type { AuditResult } from '../audit/result.ts';
 import { applyPolicyWaivers, type PolicyWaiver, parsePolicyWaivers } from '../audit/waivers.ts';
-import { InputError } from '../errors.ts';
+import { InputError } from '../model/errors.ts';
+import { allRules, rulesText } from '../model/rules/catalogue.ts';
+import { TOOL_VERSION } from '../model/version.ts';
 import { type ImagePolicy, parseImagePolicy } from '../policy/image-policy.ts';
-import { readLock } from '../verify/lock-format.ts';
-import { TOOL_VERSION } from '../version.ts';
+import { auditFails, auditJson, auditTable, type FailOn, nothingAudited } from '../report/audit.ts';
+import { auditSarifJson } from '../report/audit-sarif.ts';
+import { readLock } from '../verify/lock/format.ts';
 import { EXIT_CLEAN, EXIT_FINDINGS, EXIT_INPUT } from './exit.ts';
 import { writeOutput } from './output.ts';
 

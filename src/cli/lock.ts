@@ -1,8 +1,8 @@
 // `k3sguard lock add`: record reviewed digests in k3sguard.lock. Nothing is written unless
 // every check before it passed (a file that does not match its own sums is never locked).
-import { InputError, isInputError } from '../errors.ts';
+import { InputError, isInputError } from '../model/errors.ts';
 import { verifyJson, verifyTable } from '../report/verify.ts';
-import { lockAddFiles, lockAddRelease } from '../verify/lockfile.ts';
+import { lockAddFiles, lockAddRelease } from '../verify/lock/lockfile.ts';
 import { EXIT_CLEAN, EXIT_FINDINGS } from './exit.ts';
 
 export interface LockAddCliOptions {

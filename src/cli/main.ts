@@ -2,8 +2,8 @@
 // exit-code convention (0 clean, 1 findings, 2 usage or unreadable input). Nothing below the
 // CLI prints or exits; commands return their exit code.
 import { Command, CommanderError, Option } from 'commander';
-import { isInputError } from '../errors.ts';
-import { TOOL_VERSION } from '../version.ts';
+import { isInputError } from '../model/errors.ts';
+import { TOOL_VERSION } from '../model/version.ts';
 import { EXIT_CLEAN, EXIT_INPUT } from './exit.ts';
 import { parseSize } from './options.ts';
 

@@ -2,7 +2,7 @@
 // leaves a half-written SBOM behind and nothing is written anywhere else.
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { InputError } from '../errors.ts';
+import { InputError } from '../model/errors.ts';
 
 export function writeOutput(text: string, file: string | undefined): void {
   if (file === undefined || file === '-') {

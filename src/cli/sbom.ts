@@ -1,5 +1,5 @@
-import { InputError } from '../errors.ts';
 import { buildInventory } from '../inventory/build.ts';
+import { InputError } from '../model/errors.ts';
 import { toCycloneDxJson } from '../report/cyclonedx.ts';
 import { toSpdxJson } from '../report/spdx.ts';
 import { renderFindings } from '../report/table.ts';

@@ -1,10 +1,11 @@
 // `k3sguard scan TARGET`: inventory (everything `inspect` finds, into the bundle), then every
 // component matched against the offline OSV database, K3s-aware; reachability from each Go
 // binary's function table; OpenVEX suppressions; table, JSON, SARIF or CycloneDX.
-import { InputError, isInputError } from '../errors.ts';
+
 import { buildInventory } from '../inventory/build.ts';
-import { type BinaryInfo, type Component, type Finding, type Severity, walk } from '../inventory/model.ts';
-import { readGoFunctionNames } from '../readers/gofunctab.ts';
+import { InputError, isInputError } from '../model/errors.ts';
+import { type BinaryInfo, type Component, type Finding, type Severity, walk } from '../model/inventory.ts';
+import { readGoFunctionNames } from '../readers/go/functab.ts';
 import { renderScanTable } from '../report/scan-table.ts';
 import { renderFindings } from '../report/table.ts';
 import { matchRecords } from '../scan/match.ts';

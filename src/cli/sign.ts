@@ -1,6 +1,6 @@
 // `k3sguard sign`: the organisation's own signature, for air-gapped and internal pipelines.
-import { InputError } from '../errors.ts';
-import { generateSigningKey, signFile } from '../verify/sign.ts';
+import { InputError } from '../model/errors.ts';
+import { generateSigningKey, signFile } from '../verify/sigstore/sign.ts';
 import { EXIT_CLEAN } from './exit.ts';
 
 export interface SignCliOptions {

@@ -1,6 +1,6 @@
 // `k3sguard trust update`: refresh the Sigstore public-good trusted root over TUF. A failure
 // keeps the root in use and exits 1; the next verify still works offline.
-import { trustUpdate } from '../verify/trust-update.ts';
+import { trustUpdate } from '../verify/sigstore/trust-update.ts';
 import { EXIT_CLEAN, EXIT_FINDINGS } from './exit.ts';
 
 export async function runTrustUpdate(opts: { mirror?: string }): Promise<number> {

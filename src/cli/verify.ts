@@ -3,16 +3,16 @@
 // check failed, 2 usage or unreadable input.
 import { readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
-import { InputError } from '../errors.ts';
 import { isImageTarget } from '../inventory/image.ts';
+import { Hasher } from '../io/hashing.ts';
+import { InputError } from '../model/errors.ts';
 import { type ImagePolicy, parseImagePolicy } from '../policy/image-policy.ts';
 import { verifyJson, verifyTable } from '../report/verify.ts';
 import { verifyChecksums } from '../verify/checksums.ts';
-import { Hasher } from '../verify/hashing.ts';
-import { verifyAgainstLock } from '../verify/lockfile.ts';
+import { verifyAgainstLock } from '../verify/lock/lockfile.ts';
 import { passed, type VerifyCheck } from '../verify/model.ts';
 import { verifyRelease } from '../verify/release.ts';
-import type { SigstorePolicy } from '../verify/sigstore.ts';
+import type { SigstorePolicy } from '../verify/sigstore/verify.ts';
 import { EXIT_CLEAN, EXIT_FINDINGS } from './exit.ts';
 import { imageBuildOptions } from './options.ts';
 import { writeOutput } from './output.ts';
@@ -141,7 +141,7 @@ export async function runVerify(files: string[], opts: VerifyOptions): Promise<n
     progress.done();
   }
   if (opts.bundle) {
-    const { verifySigstore } = await import('../verify/sigstore.ts');
+    const { verifySigstore } = await import('../verify/sigstore/verify.ts');
     const report = await verifySigstore({
       artifact: files[0] as string,
       bundlePath: opts.bundle,

@@ -2,15 +2,15 @@
 // of binaries) and fills the one component model from the readers.
 import { lstatSync, realpathSync, type Stats } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { InputError } from '../errors.ts';
-import type { ImagesListInput } from '../images/imageslist.ts';
-import { InterleavedScanner, ScanPool } from '../util/scanners.ts';
-import { TOOL_VERSION } from '../version.ts';
+import { InputError } from '../model/errors.ts';
+import { type FileComponent, type Inventory, walk } from '../model/inventory.ts';
+import { TOOL_VERSION } from '../model/version.ts';
+import type { ImagesListInput } from '../readers/images/imageslist.ts';
 import { inspectDataDir, isDataDir } from './datadir.ts';
 import { walkDirectory } from './directory.ts';
 import { type GoBinaryHook, type InspectContext, inspectFile } from './file.ts';
 import { inspectImageTarget, isImageTarget } from './image.ts';
-import { type FileComponent, type Inventory, walk } from './model.ts';
+import { InterleavedScanner, ScanPool } from './scanners.ts';
 
 export interface BuildOptions {
   /** Decompressed bytes one bundle may produce before it is treated as a bomb. */

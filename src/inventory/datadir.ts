@@ -3,9 +3,9 @@
 // extraction; this is how later tampering shows.
 import { lstatSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { BundleComponent, FileComponent, Location } from '../model/inventory.ts';
 import { readDataDir } from '../readers/datadir.ts';
 import { bundleComponent, type InspectContext, inspectSource, memberComponents } from './file.ts';
-import type { BundleComponent, FileComponent, Location } from './model.ts';
 
 /** An extracted K3s bundle: `data/<hash>/` holding `bin/.sha256sums`. */
 export function isDataDir(dir: string): boolean {

@@ -3,10 +3,10 @@
 // outside the folder), and a symlink that loops (a -> b -> a) reported as unreadable input.
 import { lstatSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
-import { InputError } from '../errors.ts';
+import { InputError } from '../model/errors.ts';
+import type { Component, DirectoryComponent, Location } from '../model/inventory.ts';
 import { inspectDataDir, isDataDir } from './datadir.ts';
 import { type InspectContext, inspectFile } from './file.ts';
-import type { Component, DirectoryComponent, Location } from './model.ts';
 
 const MAX_DEPTH = 64;
 

@@ -1,15 +1,23 @@
 // Inspect one file: hash it, tell what it is, and for a Go binary list its modules; for a
 // K3s binary also open its embedded bundle and inspect every file inside, the same way.
 import { basename } from 'node:path';
-import { frameMissing, frameRuns } from '../readers/bundle-locate.ts';
-import { type BundleMember, type BundleScan, readBundleVerifying } from '../readers/bundle-stream.ts';
-import type { ByteSource } from '../readers/bytesource.ts';
-import { fileSource } from '../readers/bytesource.ts';
-import { readBinary } from '../readers/gobinary.ts';
+import type { ByteSource } from '../io/bytesource.ts';
+import { fileSource } from '../io/bytesource.ts';
+import type {
+  BinaryInfo,
+  BundleComponent,
+  Component,
+  FileComponent,
+  Finding,
+  K3sIdentity,
+  Location,
+} from '../model/inventory.ts';
+import { frameMissing, frameRuns } from '../readers/bundle/locate.ts';
+import { type BundleMember, type BundleScan, readBundleVerifying } from '../readers/bundle/stream.ts';
+import { readBinary } from '../readers/go/binary.ts';
 import { k3sIdentity } from '../readers/k3sidentity.ts';
-import type { FileScanner, Scan } from '../util/scanners.ts';
 import { goComponents } from './gocomponents.ts';
-import type { BinaryInfo, BundleComponent, Component, FileComponent, Finding, K3sIdentity, Location } from './model.ts';
+import type { FileScanner, Scan } from './scanners.ts';
 
 export interface InspectContext {
   maxBundleBytes: number;

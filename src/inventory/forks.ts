@@ -4,7 +4,7 @@
 // version it stands for (K3S-FACTS §4, §7). Between releases K3s's go.mod points at its
 // maintainers' own forks too (`-vs1`, `-bd1` suffixes), so the rule is not tied to an owner:
 // any replacement by a module of another path, at a version, is a fork of the module it replaces.
-import type { GoModule } from './model.ts';
+import type { GoModule } from '../model/inventory.ts';
 
 // A release version with a fork suffix: `v1.31.4-k3s1`, `v1.7.23-k3s2`, `v1.37.0-rc.1-vs1`,
 // `v3.7.1-bd1`. Group 1 is the upstream release it was forked from.

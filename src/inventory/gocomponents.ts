@@ -1,8 +1,9 @@
 // Turn a Go binary's build info into inventory components: the main module, every dependency
 // (keeping both the required module and its replacement), and `stdlib` at the Go version.
+
+import type { Component, GoBuildInfo, GoModule, GoModuleComponent, K3sIdentity, Location } from '../model/inventory.ts';
+import { goModulePurl, goStdlibPurl } from '../model/purl.ts';
 import { forkUpstream } from './forks.ts';
-import type { Component, GoBuildInfo, GoModule, GoModuleComponent, K3sIdentity, Location } from './model.ts';
-import { goModulePurl, goStdlibPurl } from './purl.ts';
 
 const DEVEL = '(devel)';
 

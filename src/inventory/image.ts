@@ -8,20 +8,8 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, type Stats, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { isInputError } from '../errors.ts';
-import { imageView } from '../images/archive-layers.ts';
-import { sniffCompression } from '../images/blobhash.ts';
-import type { FileView } from '../images/fileview.ts';
-import { osPackageFiles } from '../images/fileview.ts';
-import { ImageFindings } from '../images/findings.ts';
-import type { ImagesListInput } from '../images/imageslist.ts';
-import type { LayerFileHook } from '../images/layer-record.ts';
-import { type OsPackage, readOsPackages } from '../images/packagedb.ts';
-import { readImages } from '../images/read.ts';
-import type { ImageArchiveResult, ImageInfo } from '../images/types.ts';
-import { bufferSource, readFileHead } from '../readers/bytesource.ts';
-import { isSignatureImage, signatureManifests } from '../verify/cosign-layout.ts';
-import { type FileFacts, fileFacts, fileFromFacts, type GoBinaryHook } from './file.ts';
+import { bufferSource, readFileHead } from '../io/bytesource.ts';
+import { isInputError } from '../model/errors.ts';
 import type {
   Component,
   ImageArchiveComponent,
@@ -29,8 +17,20 @@ import type {
   Inventory,
   Location,
   OsPackageComponent,
-} from './model.ts';
-import { ociPurl } from './purl.ts';
+} from '../model/inventory.ts';
+import { ociPurl } from '../model/purl.ts';
+import { imageView } from '../readers/images/archive-layers.ts';
+import { sniffCompression } from '../readers/images/blobhash.ts';
+import { isSignatureImage, signatureManifests } from '../readers/images/cosign-layout.ts';
+import type { FileView } from '../readers/images/fileview.ts';
+import { osPackageFiles } from '../readers/images/fileview.ts';
+import { ImageFindings } from '../readers/images/findings.ts';
+import type { ImagesListInput } from '../readers/images/imageslist.ts';
+import type { LayerFileHook } from '../readers/images/layer-record.ts';
+import { type OsPackage, readOsPackages } from '../readers/images/packagedb.ts';
+import { readImages } from '../readers/images/read.ts';
+import type { ImageArchiveResult, ImageInfo } from '../readers/images/types.ts';
+import { type FileFacts, fileFacts, fileFromFacts, type GoBinaryHook } from './file.ts';
 
 const ELF_MAGIC = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
 /** Smaller ELF files cannot hold a Go runtime; not worth holding. */

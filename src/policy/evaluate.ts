@@ -1,11 +1,11 @@
 // Checking image references against an image policy. Works on any list of names: the
 // images an archive holds (ImageInfo), the lines of k3s-images.txt, and (later) the image
 // fields of manifests. Names say nothing about signatures: `requireSignature` is checked on
-// the images themselves, by checkSignaturePolicy (signatures.ts).
+// the images themselves, by checkSignaturePolicy (verify/cosign/policy-signatures.ts).
 
-import { formatImageRef, type ImageRef, parseImageRef } from '../images/refs.ts';
-import type { Finding } from '../inventory/model.ts';
-import { type RuleTable, ruleFinding } from '../inventory/rules.ts';
+import type { Finding } from '../model/inventory.ts';
+import { type RuleTable, ruleFinding } from '../model/rules/table.ts';
+import { formatImageRef, type ImageRef, parseImageRef } from '../readers/images/refs.ts';
 import { globMatches } from './glob.ts';
 import type { ImagePolicy } from './image-policy.ts';
 

@@ -4,7 +4,7 @@
 // silently switch a protection off, so every unknown key or wrong type is an error that
 // names file:line:col and says what to write instead.
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAMLMap } from 'yaml';
-import { InputError } from '../errors.ts';
+import { InputError } from '../model/errors.ts';
 import { compileRepositoryGlob, type RepositoryGlob } from './glob.ts';
 
 export const POLICY_API_VERSION = 'k3sguard.dev/v1';

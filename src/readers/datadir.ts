@@ -19,10 +19,11 @@ import {
   realpathSync,
 } from 'node:fs';
 import { basename, join } from 'node:path';
-import { InputError } from '../errors.ts';
-import { BundleFindings } from './bundle-findings.ts';
-import { checkManifests, LINKS_PATH, type ManifestData, SUMS_PATH } from './bundle-manifest.ts';
-import { resolveInRoot } from './bundle-paths.ts';
+import type { ByteSource } from '../io/bytesource.ts';
+import { resolveInRoot } from '../io/member-paths.ts';
+import { InputError } from '../model/errors.ts';
+import { BundleFindings } from './bundle/findings.ts';
+import { checkManifests, LINKS_PATH, type ManifestData, SUMS_PATH } from './bundle/manifest.ts';
 import {
   type BundleMember,
   type BundleReadOptions,
@@ -31,8 +32,7 @@ import {
   DEFAULT_MAX_MEMBERS,
   type FileMember,
   MAX_MANIFEST_BYTES,
-} from './bundle-types.ts';
-import type { ByteSource } from './bytesource.ts';
+} from './bundle/types.ts';
 
 const ELF_MAGIC = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
 const READ_STEP = 1024 * 1024;

@@ -5,10 +5,11 @@
 // records those flags in the build settings. For older binaries, which record no build
 // settings, the version can still be read from the string variable the flag set, when
 // exactly one string variable holds a K3s-shaped version.
-import type { GoBuildInfo, K3sIdentity } from '../inventory/model.ts';
-import type { ByteSource } from './bytesource.ts';
-import { readElf } from './elf.ts';
-import { findGoStringValues } from './gostringvars.ts';
+
+import type { ByteSource } from '../io/bytesource.ts';
+import type { GoBuildInfo, K3sIdentity } from '../model/inventory.ts';
+import { readElf } from './elf/elf.ts';
+import { findGoStringValues } from './go/stringvars.ts';
 
 const K3S_MODULES = ['github.com/k3s-io/k3s', 'github.com/rancher/k3s'];
 const DEVEL = '(devel)';

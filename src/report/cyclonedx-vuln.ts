@@ -5,8 +5,8 @@
 // analysis differ from one binary to another, and CycloneDX holds them per vulnerability object.
 // Findings that are not vulnerabilities (tampering) have no place in `vulnerabilities`: they
 // stay in the JSON and SARIF reports.
-import type { Component, Finding, Inventory, VulnerabilityInfo } from '../inventory/model.ts';
-import { walk } from '../inventory/model.ts';
+import type { Component, Finding, Inventory, VulnerabilityInfo } from '../model/inventory.ts';
+import { walk } from '../model/inventory.ts';
 import { type CycloneDxOptions, toCycloneDxJson } from './cyclonedx.ts';
 import { advisoryUrl } from './sarif.ts';
 import { locationText, uniqueRefs } from './sbomshared.ts';

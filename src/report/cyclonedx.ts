@@ -7,9 +7,9 @@
 // which the options can fix.
 import { randomUUID } from 'node:crypto';
 import { Enums, Models, Serialize, Spec } from '@cyclonedx/cyclonedx-library';
-import type { Component, GoModuleComponent, Inventory } from '../inventory/model.ts';
-import { hasChildren, walk } from '../inventory/model.ts';
-import { componentPurl, goModulePurl } from '../inventory/purl.ts';
+import type { Component, GoModuleComponent, Inventory } from '../model/inventory.ts';
+import { hasChildren, walk } from '../model/inventory.ts';
+import { componentPurl, goModulePurl } from '../model/purl.ts';
 import {
   componentProperties,
   forkNote,

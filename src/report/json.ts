@@ -1,4 +1,4 @@
-import type { Inventory } from '../inventory/model.ts';
+import type { Inventory } from '../model/inventory.ts';
 
 /** The `inspect --json` document: the inventory as is, under a versioned schema name. */
 export const INVENTORY_SCHEMA = 'k3sguard/inventory@1';

@@ -14,7 +14,7 @@
 import { createHash } from 'node:crypto';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Component, Finding, Inventory, Severity } from '../inventory/model.ts';
+import type { Component, Finding, Inventory, Severity } from '../model/inventory.ts';
 import { locationText } from './sbomshared.ts';
 
 export const SARIF_SCHEMA =

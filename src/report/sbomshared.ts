@@ -11,9 +11,9 @@ import type {
   K3sIdentity,
   Location,
   SymlinkComponent,
-} from '../inventory/model.ts';
-import { hasChildren, walk } from '../inventory/model.ts';
-import { builtModule } from '../inventory/purl.ts';
+} from '../model/inventory.ts';
+import { hasChildren, walk } from '../model/inventory.ts';
+import { builtModule } from '../model/purl.ts';
 
 /** A name/value pair; names are namespaced `k3sguard:...` and may repeat (e.g. bundle links). */
 export type SbomProperty = readonly [name: string, value: string];

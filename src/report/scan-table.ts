@@ -1,7 +1,7 @@
 // Scan findings for people: grouped by the component they were found in (with its path inside
 // the bundle), each with its ids, installed and fixed version, and whether the vulnerable code
 // is in the binary. Suppressed (VEX) findings are listed apart, with the reason.
-import type { Finding, Inventory, Severity } from '../inventory/model.ts';
+import type { Finding, Inventory, Severity } from '../model/inventory.ts';
 
 const ORDER: Severity[] = ['critical', 'high', 'medium', 'low', 'unknown', 'info'];
 const COLOR: Record<Severity, string> = {

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Enums, Models, Serialize, Spec } from '@cyclonedx/cyclonedx-library';
-import { InputError } from '../errors.ts';
+import { InputError } from '../model/errors.ts';
 
 interface LockPackage {
   name?: string;

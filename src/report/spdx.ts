@@ -6,9 +6,9 @@
 // DEPENDS_ON its modules and stdlib, and a K3s fork is DESCENDANT_OF an extra package standing
 // for the upstream module it was forked from. Findings are not packages and stay out.
 import { randomUUID } from 'node:crypto';
-import type { Component, Inventory } from '../inventory/model.ts';
-import { walk } from '../inventory/model.ts';
-import { componentPurl, goModulePurl } from '../inventory/purl.ts';
+import type { Component, Inventory } from '../model/inventory.ts';
+import { walk } from '../model/inventory.ts';
+import { componentPurl, goModulePurl } from '../model/purl.ts';
 import {
   componentProperties,
   forkNote,

@@ -11,8 +11,8 @@ import type {
   ImageComponent,
   Inventory,
   OsPackageComponent,
-} from '../inventory/model.ts';
-import { walk } from '../inventory/model.ts';
+} from '../model/inventory.ts';
+import { walk } from '../model/inventory.ts';
 
 export interface TableOptions {
   /** List every module (default) or only count them. */

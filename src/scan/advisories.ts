@@ -3,8 +3,8 @@
 // ECOSYSTEM ranges and the Go vulndb's custom_ranges for github.com/k3s-io/k3s (and its old
 // path github.com/rancher/k3s), in K3s order (+k3sN counts; a plain `1.28.1` means
 // v1.28.1+k3s1), placeholders ignored, withdrawn records ignored, aliases merged.
-import { InputError } from '../errors.ts';
-import type { Severity, VulnerabilityInfo } from '../inventory/model.ts';
+import { InputError } from '../model/errors.ts';
+import type { Severity, VulnerabilityInfo } from '../model/inventory.ts';
 import { k3sLine, parseK3sVersion } from '../versions/k3sversion.ts';
 import { groupByAlias } from './aliases.ts';
 import type { RecordLookup } from './lookup.ts';

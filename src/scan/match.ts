@@ -3,7 +3,7 @@
 // which records apply, aliases.ts merges the records of one vulnerability; here one finding is
 // made per vulnerability per component. Reachability is left 'unknown': the function-table
 // reader fills it in afterwards (for OS packages it stays 'unknown': records name no symbols).
-import type { Component, Finding, VulnerabilityInfo } from '../inventory/model.ts';
+import type { Component, Finding, VulnerabilityInfo } from '../model/inventory.ts';
 import { withoutV } from '../versions/gosemver.ts';
 import type { OsvRecord } from '../vulndb/osv.ts';
 import { groupByAlias } from './aliases.ts';

@@ -20,7 +20,7 @@
 // urgency) is matched and the finding says that no fixed version is known.
 // A package whose distribution is unknown (no os-release), or does not go with its manager
 // (a dpkg database in an image that says it is Alpine), is not looked up: not guessed.
-import type { OsPackageComponent } from '../inventory/model.ts';
+import type { OsPackageComponent } from '../model/inventory.ts';
 import type { OsvAffected } from '../vulndb/osv.ts';
 import type { EntryScope, FixedVersion } from './records.ts';
 import type { MatchTarget } from './targets.ts';

@@ -5,7 +5,7 @@
 // A record that lists no imports for the module stays `unknown`, as does a binary whose
 // function table could not be read: absence is only claimed when it was looked for.
 //
-// The binary's names (src/readers/gofunctab.ts) are `path.Func`, `path.(*Type).Method` or
+// The binary's names (src/readers/go/functab.ts) are `path.Func`, `path.(*Type).Method` or
 // `path.Type.Method`, generic ones with their type arguments in brackets (`[...]` or the
 // shapes, `[go.shape.string]`), the last path element escaped (`yaml%2ev2`):
 // each is reduced to (package path, `Func` | `Type.Method`), the record's form. Inlined
@@ -14,9 +14,9 @@
 // A fork matched as its upstream needs no translation: a go.mod `replace` swaps the code but
 // keeps the import paths, so the fork's functions carry the upstream's package paths (the
 // required module's path is the upstream, src/inventory/forks.ts).
-import type { Component, FileComponent, Finding, VulnerabilityInfo } from '../inventory/model.ts';
-import { walk } from '../inventory/model.ts';
-import type { GoFunctionTable as FullTable } from '../readers/gofunctab.ts';
+import type { Component, FileComponent, Finding, VulnerabilityInfo } from '../model/inventory.ts';
+import { walk } from '../model/inventory.ts';
+import type { GoFunctionTable as FullTable } from '../readers/go/functab.ts';
 
 /** What reachability reads of a binary's function table: its names (readGoFunctionNames). */
 export type GoFunctionTable = Pick<FullTable, 'names'>;

@@ -6,7 +6,7 @@
 //    vector, whose score is not computed here (the v4 formula is a lookup over macro-vectors);
 // 3. otherwise `unknown`. The Go vulndb's own records carry neither: their severity comes from
 //    a GHSA record of the same vulnerability when the database holds one (aliases are merged).
-import type { Severity, VulnerabilityInfo } from '../inventory/model.ts';
+import type { Severity, VulnerabilityInfo } from '../model/inventory.ts';
 import type { OsvRecord } from '../vulndb/osv.ts';
 import { cvss3 } from './cvss3.ts';
 

@@ -20,7 +20,7 @@
 //
 // An image's OS packages (dpkg, apk) are looked up by their source package in the release's
 // own ecosystem (`Debian:12`, `Alpine:v3.20`), via 'os-package': ospackages.ts.
-import type { Component, FileComponent, GoModule, GoModuleComponent, Location } from '../inventory/model.ts';
+import type { Component, FileComponent, GoModule, GoModuleComponent, Location } from '../model/inventory.ts';
 import { goToolchainSemver } from '../versions/gotoolchain.ts';
 import { hasK3sBuild } from '../versions/k3sversion.ts';
 import type { OrderKind } from './orders.ts';

@@ -19,9 +19,9 @@
 // else the document's; the later one in the file on a tie) decides, as OpenVEX says later
 // statements supersede earlier ones: `not_affected` suppresses the finding, with its
 // justification and impact statement; `affected`, `fixed` and `under_investigation` do not.
-import type { Component, Finding } from '../inventory/model.ts';
-import { hasChildren } from '../inventory/model.ts';
-import { componentPurl, goModulePurl, isReportableVersion } from '../inventory/purl.ts';
+import type { Component, Finding } from '../model/inventory.ts';
+import { hasChildren } from '../model/inventory.ts';
+import { componentPurl, goModulePurl, isReportableVersion } from '../model/purl.ts';
 import type { LoadedVex, VexProduct, VexStatement } from './vex.ts';
 
 export interface Purl {

@@ -8,7 +8,7 @@
 // that is not what it claims to be is refused whole (VEX_INVALID, naming the file), never
 // half-applied. The tests hold this reader to the schema with ajv.
 import { readFileSync, statSync } from 'node:fs';
-import { InputError } from '../errors.ts';
+import { InputError } from '../model/errors.ts';
 
 export type VexStatus = 'not_affected' | 'affected' | 'fixed' | 'under_investigation';
 export type VexJustification =

@@ -4,8 +4,8 @@
 // digest a file has is refused with the line number rather than skipped.
 import { closeSync, fstatSync, readSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
-import { InputError } from '../errors.ts';
-import { type FileDigest, Hasher, openForRead } from './hashing.ts';
+import { type FileDigest, Hasher, openForRead } from '../io/hashing.ts';
+import { InputError } from '../model/errors.ts';
 import { HINTS } from './hints.ts';
 import type { VerifyCheck, VerifyReport } from './model.ts';
 

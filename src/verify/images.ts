@@ -3,14 +3,15 @@
 // k3s-images.txt, and the image names against a policy. Each problem is one failed check
 // (the same findings inspect reports, in verify's pass/fail terms); a clean image is one
 // passed check saying what was checked.
-import { ImageFindings } from '../images/findings.ts';
-import { checkImagesList, type ImagesListInput } from '../images/imageslist.ts';
-import { readImages } from '../images/read.ts';
-import type { ImageArchiveResult } from '../images/types.ts';
-import type { Finding } from '../inventory/model.ts';
+
+import type { Finding } from '../model/inventory.ts';
 import { evaluateImagePolicy } from '../policy/evaluate.ts';
 import type { ImagePolicy } from '../policy/image-policy.ts';
-import { checkSignaturePolicy, policyImages } from '../policy/signatures.ts';
+import { ImageFindings } from '../readers/images/findings.ts';
+import { checkImagesList, type ImagesListInput } from '../readers/images/imageslist.ts';
+import { readImages } from '../readers/images/read.ts';
+import type { ImageArchiveResult } from '../readers/images/types.ts';
+import { checkSignaturePolicy, policyImages } from './cosign/policy-signatures.ts';
 import type { VerifyCheck, VerifyStatus } from './model.ts';
 
 export interface VerifyImagesOptions {

@@ -5,11 +5,11 @@
 // gets installed) and the airgap tarballs are optional (nobody downloads all compressions).
 import { type Dirent, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InputError } from '../errors.ts';
+import { type BinaryFacts, binaryFacts } from '../inventory/binary-facts.ts';
+import { type FileDigest, Hasher } from '../io/hashing.ts';
+import { InputError } from '../model/errors.ts';
 import { K3S_VERSION } from '../readers/k3sidentity.ts';
-import { type BinaryFacts, binaryFacts } from './binaryfacts.ts';
 import { checksumCheck, readSums, type SumsEntry } from './checksums.ts';
-import { type FileDigest, Hasher } from './hashing.ts';
 import { HINTS } from './hints.ts';
 import type { VerifyCheck, VerifyKind, VerifyReport } from './model.ts';
 import {

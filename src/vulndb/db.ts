@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import { InputError } from '../errors.ts';
+import { InputError } from '../model/errors.ts';
 import type { OsvRecord } from './osv.ts';
 import { readStatus, type VulnDbStatus } from './status.ts';
 

@@ -8,7 +8,7 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { InputError } from '../errors.ts';
+import { InputError } from '../model/errors.ts';
 import { checkSchema, defaultVulnDbPath, SCHEMA_SQL } from './db.ts';
 import { checkOsvRecord, isRealDate, type OsvRecord, osvTime } from './osv.ts';
 import { type ImportSource, type ResolvedSource, readSource, resolveSource } from './sources.ts';

@@ -5,8 +5,8 @@
 // import decides what a bad one costs (a warning).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { InputError } from '../errors.ts';
-import { readFileHead } from '../readers/bytesource.ts';
+import { readFileHead } from '../io/bytesource.ts';
+import { InputError } from '../model/errors.ts';
 import { DEFAULT_ZIP_LIMITS, openZipFile, type ZipLimits } from './zip.ts';
 
 export type SourceKind = 'folder' | 'zip' | 'json';

@@ -2,8 +2,9 @@
 // last one whose comment reaches exactly to the end of the file, so a comment cannot fake
 // one), and, when the counts or offsets overflow 16/32 bits, the ZIP64 end record its
 // locator points at. Also the ZIP64 extra field that carries an entry's 64-bit sizes.
-import { InputError } from '../errors.ts';
-import type { ByteSource } from '../readers/bytesource.ts';
+
+import type { ByteSource } from '../io/bytesource.ts';
+import { InputError } from '../model/errors.ts';
 
 const SIG_END = 0x06054b50;
 const SIG_END64 = 0x06064b50;

@@ -7,8 +7,8 @@
 // Supported: stored and deflate entries, ZIP64 sizes and counts. Refused with a coded error:
 // encryption, multi-disk archives, other compression methods, unsafe names.
 import { crc32, inflateRawSync } from 'node:zlib';
-import { InputError } from '../errors.ts';
-import { type ByteSource, type FileSource, fileSource } from '../readers/bytesource.ts';
+import { type ByteSource, type FileSource, fileSource } from '../io/bytesource.ts';
+import { InputError } from '../model/errors.ts';
 import { applyZip64, type Directory, findDirectory, type RawEntry } from './zip-directory.ts';
 
 const MiB = 1024 * 1024;

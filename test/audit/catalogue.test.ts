@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { allRules, findRule, rulesMarkdown } from '../../src/audit/catalogue.ts';
+import { allRules, findRule, rulesMarkdown } from '../../src/model/rules/catalogue.ts';
 import { k3sguard } from '../cli/run.ts';
 
 const DOC = join(import.meta.dirname, '..', '..', 'docs', 'rules.md');

@@ -8,10 +8,10 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { archiveLayers, imageFileView } from '../../src/images/archive-layers.ts';
-import { buildFileView, type FileView } from '../../src/images/fileview.ts';
-import { readOsPackages } from '../../src/images/packagedb.ts';
-import { readImages } from '../../src/images/read.ts';
+import { archiveLayers, imageFileView } from '../../src/readers/images/archive-layers.ts';
+import { buildFileView, type FileView } from '../../src/readers/images/fileview.ts';
+import { readOsPackages } from '../../src/readers/images/packagedb.ts';
+import { readImages } from '../../src/readers/images/read.ts';
 import { hasTool } from '../fixtures/tools.ts';
 import { fileViewFixture } from './fileview-fixtures.ts';
 import { imageFixtures, makeAirgap, packAirgap, TEST_NAME } from './fixtures.ts';

@@ -11,14 +11,14 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { InputError } from '../../src/errors.ts';
-import { imageFileView } from '../../src/images/archive-layers.ts';
-import type { FileView, LayerFileHook } from '../../src/images/fileview.ts';
-import { readOsPackages } from '../../src/images/packagedb.ts';
-import { readImages } from '../../src/images/read.ts';
-import type { BinaryInfo } from '../../src/inventory/model.ts';
-import { bufferSource } from '../../src/readers/bytesource.ts';
-import { readBinary } from '../../src/readers/gobinary.ts';
+import { bufferSource } from '../../src/io/bytesource.ts';
+import { InputError } from '../../src/model/errors.ts';
+import type { BinaryInfo } from '../../src/model/inventory.ts';
+import { readBinary } from '../../src/readers/go/binary.ts';
+import { imageFileView } from '../../src/readers/images/archive-layers.ts';
+import type { FileView, LayerFileHook } from '../../src/readers/images/fileview.ts';
+import { readOsPackages } from '../../src/readers/images/packagedb.ts';
+import { readImages } from '../../src/readers/images/read.ts';
 import {
   DEBIAN_ADDED,
   DEBIAN_DELETED,

@@ -7,8 +7,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { buildFileView, layerFile } from '../../src/images/fileview.ts';
-import { readOsPackages } from '../../src/images/packagedb.ts';
+import { buildFileView, layerFile } from '../../src/readers/images/fileview.ts';
+import { readOsPackages } from '../../src/readers/images/packagedb.ts';
 import { realBinary } from '../fixtures/realbins.ts';
 import { fileViewFixture, GO_BINARY, runTool, tarList } from './fileview-fixtures.ts';
 

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { parseOsRelease, unquoteOsReleaseValue } from '../../src/images/osrelease.ts';
+import { parseOsRelease, unquoteOsReleaseValue } from '../../src/readers/images/osrelease.ts';
 
 const KEYS = ['ID', 'ID_LIKE', 'VERSION_ID', 'VERSION_CODENAME', 'PRETTY_NAME', 'NAME', 'HOME_URL'];
 

@@ -4,10 +4,10 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { parseOsRelease } from '../../src/images/osrelease.ts';
-import { type ImageFileReader, osPackagePurl, readOsPackages } from '../../src/images/packagedb.ts';
-import { parseApkInstalled } from '../../src/images/packagedb-apk.ts';
-import { parseDeb822, parseDpkgDatabase } from '../../src/images/packagedb-dpkg.ts';
+import { parseOsRelease } from '../../src/readers/images/osrelease.ts';
+import { type ImageFileReader, osPackagePurl, readOsPackages } from '../../src/readers/images/packagedb.ts';
+import { parseApkInstalled } from '../../src/readers/images/packagedb-apk.ts';
+import { parseDeb822, parseDpkgDatabase } from '../../src/readers/images/packagedb-dpkg.ts';
 
 const STATUS = '/var/lib/dpkg/status';
 const noDpkg =

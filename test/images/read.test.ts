@@ -7,8 +7,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { readImages } from '../../src/images/read.ts';
-import type { ImageArchiveResult, ImageInfo } from '../../src/images/types.ts';
+import { readImages } from '../../src/readers/images/read.ts';
+import type { ImageArchiveResult, ImageInfo } from '../../src/readers/images/types.ts';
 import { ctrExport } from './ctr-export.ts';
 import {
   airgapVariant,

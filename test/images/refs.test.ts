@@ -2,7 +2,7 @@
 // k3s-images.txt compare equal; things that are not references are refused.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { normalizeImageRef, parseImagesList, refNameAsImage } from '../../src/images/refs.ts';
+import { normalizeImageRef, parseImagesList, refNameAsImage } from '../../src/readers/images/refs.ts';
 
 test('normalizes like Docker: default registry, library/, latest', () => {
   const digest = `sha256:${'a'.repeat(64)}`;

@@ -5,8 +5,8 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { InputError } from '../../src/errors.ts';
-import { readImages } from '../../src/images/read.ts';
+import { InputError } from '../../src/model/errors.ts';
+import { readImages } from '../../src/readers/images/read.ts';
 import {
   airgapVariant,
   EXTRA_NAME,

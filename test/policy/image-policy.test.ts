@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isInputError } from '../../src/errors.ts';
-import { parseImagesList } from '../../src/images/refs.ts';
+import { isInputError } from '../../src/model/errors.ts';
 import { checkImageReferences, evaluateImagePolicy } from '../../src/policy/evaluate.ts';
 import { compileRepositoryGlob, globMatches } from '../../src/policy/glob.ts';
 import { parseImagePolicy } from '../../src/policy/image-policy.ts';
+import { parseImagesList } from '../../src/readers/images/refs.ts';
 
 const PAUSE_DIGEST = `sha256:${'7'.repeat(64)}`;
 

@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { readImages } from '../../src/images/read.ts';
 import { parseImagePolicy } from '../../src/policy/image-policy.ts';
-import { checkSignaturePolicy, policyImages, signaturePolicy } from '../../src/policy/signatures.ts';
+import { readImages } from '../../src/readers/images/read.ts';
+import { checkSignaturePolicy, policyImages, signaturePolicy } from '../../src/verify/cosign/policy-signatures.ts';
 import { tempDir } from '../cli/run.ts';
 import { layoutWithSignatures, realCosign } from '../verify/cosign-fixtures.ts';
 

@@ -8,9 +8,9 @@ import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { BundleLocation } from '../../src/readers/bundle-locate.ts';
-import { fileSource } from '../../src/readers/bytesource.ts';
-import { walkFrames } from '../../src/readers/zstdframes.ts';
+import { fileSource } from '../../src/io/bytesource.ts';
+import type { BundleLocation } from '../../src/readers/bundle/locate.ts';
+import { walkFrames } from '../../src/readers/bundle/zstd-frames.ts';
 import { CACHE_DIR } from '../fixtures/realbins.ts';
 
 export const ELF_A = '/usr/bin/zstd';

@@ -6,8 +6,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { isInputError } from '../../src/errors.ts';
-import { readEmbeddedBundle } from '../../src/readers/bundle-stream.ts';
+import { isInputError } from '../../src/model/errors.ts';
+import { readEmbeddedBundle } from '../../src/readers/bundle/stream.ts';
 import { CACHE_DIR } from '../fixtures/realbins.ts';
 import {
   craftTar,
@@ -145,7 +145,7 @@ describe('hostile bundles', { skip }, () => {
     // In a child process, so its peak RSS is its own.
     const here = resolve(import.meta.dirname);
     const script = `
-      import { readEmbeddedBundle } from ${JSON.stringify(join(here, '../../src/readers/bundle-stream.ts'))};
+      import { readEmbeddedBundle } from ${JSON.stringify(join(here, '../../src/readers/bundle/stream.ts'))};
       import { locateWhole } from ${JSON.stringify(join(here, 'bundle-fixtures.ts'))};
       const path = process.argv[1];
       let result;

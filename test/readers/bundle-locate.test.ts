@@ -4,8 +4,8 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { type BundleSearch, scanForBundle } from '../../src/readers/bundle-locate.ts';
-import { bufferSource, fileSource } from '../../src/readers/bytesource.ts';
+import { bufferSource, fileSource } from '../../src/io/bytesource.ts';
+import { type BundleSearch, scanForBundle } from '../../src/readers/bundle/locate.ts';
 import { buildEmbedder, goSkip, K3S_LIKE, packBundle, stageBin, tempDir } from './bundle-fixtures.ts';
 
 function scanFile(path: string, chunkSize?: number): BundleSearch {
@@ -111,7 +111,7 @@ describe('searchFile without hashing jumps over a large frame and finds what lie
   skip: goSkip(),
 }, () => {
   test('names and magics after the bundle frame, at every chunk size', async () => {
-    const { searchFile } = await import('../../src/readers/bundle-locate.ts');
+    const { searchFile } = await import('../../src/readers/bundle/locate.ts');
     // A real frame over the 1 MiB jump threshold (2 MiB of incompressible bytes through zstd),
     // then a name and a magic after it.
     const { execFileSync } = await import('node:child_process');

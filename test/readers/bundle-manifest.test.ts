@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { parseLinks, parseSha256sums } from '../../src/readers/bundle-manifest.ts';
+import { parseLinks, parseSha256sums } from '../../src/readers/bundle/manifest.ts';
 import { K3S_LIKE, sh, stageBin, tempDir, toolsSkip } from './bundle-fixtures.ts';
 
 test("manifests written by package-cli's commands parse with no problems", { skip: toolsSkip() }, () => {

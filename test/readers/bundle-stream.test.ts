@@ -7,10 +7,10 @@ import { createHash } from 'node:crypto';
 import { appendFileSync, readFileSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { isInputError } from '../../src/errors.ts';
-import { scanForBundle } from '../../src/readers/bundle-locate.ts';
-import { type BundleScan, readEmbeddedBundle } from '../../src/readers/bundle-stream.ts';
-import { fileSource } from '../../src/readers/bytesource.ts';
+import { fileSource } from '../../src/io/bytesource.ts';
+import { isInputError } from '../../src/model/errors.ts';
+import { scanForBundle } from '../../src/readers/bundle/locate.ts';
+import { type BundleScan, readEmbeddedBundle } from '../../src/readers/bundle/stream.ts';
 import {
   buildEmbedder,
   ELF_A,

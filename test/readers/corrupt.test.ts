@@ -4,10 +4,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { InputError, type InputErrorCode } from '../../src/errors.ts';
-import { bufferSource } from '../../src/readers/bytesource.ts';
-import { addressToOffset, readElf } from '../../src/readers/elf.ts';
-import { readBinary } from '../../src/readers/gobinary.ts';
+import { bufferSource } from '../../src/io/bytesource.ts';
+import { InputError, type InputErrorCode } from '../../src/model/errors.ts';
+import { addressToOffset, readElf } from '../../src/readers/elf/elf.ts';
+import { readBinary } from '../../src/readers/go/binary.ts';
 import { realBinary } from '../fixtures/realbins.ts';
 import { sectionOffset, withHeaderField } from './elfpatch.ts';
 

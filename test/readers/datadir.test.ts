@@ -6,8 +6,8 @@ import { createHash } from 'node:crypto';
 import { appendFileSync, mkdirSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { isInputError } from '../../src/errors.ts';
-import { type BundleMember, readEmbeddedBundle } from '../../src/readers/bundle-stream.ts';
+import { isInputError } from '../../src/model/errors.ts';
+import { type BundleMember, readEmbeddedBundle } from '../../src/readers/bundle/stream.ts';
 import { readDataDir } from '../../src/readers/datadir.ts';
 import { K3S_LIKE, locateWhole, packBundle, sh, sha256File, stageBin, tempDir, toolsSkip } from './bundle-fixtures.ts';
 

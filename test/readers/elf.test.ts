@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
-import { fileSource } from '../../src/readers/bytesource.ts';
-import { addressToOffset, type ElfFile, readElf } from '../../src/readers/elf.ts';
+import { fileSource } from '../../src/io/bytesource.ts';
+import { addressToOffset, type ElfFile, readElf } from '../../src/readers/elf/elf.ts';
 import { realBinary } from '../fixtures/realbins.ts';
 import { probeBinary } from './goprobe.ts';
 

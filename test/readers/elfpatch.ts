@@ -1,7 +1,7 @@
 // Damaged and altered copies of real ELF files, made in memory: the ELF header fields are at
 // fixed offsets (System V ABI), so these edits do not depend on the reader under test.
-import { bufferSource } from '../../src/readers/bytesource.ts';
-import { readElf } from '../../src/readers/elf.ts';
+import { bufferSource } from '../../src/io/bytesource.ts';
+import { readElf } from '../../src/readers/elf/elf.ts';
 
 interface Field {
   at64: number;

@@ -5,9 +5,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import type { BinaryInfo } from '../../src/inventory/model.ts';
-import { bufferSource, fileSource } from '../../src/readers/bytesource.ts';
-import { readBinary } from '../../src/readers/gobinary.ts';
+import { bufferSource, fileSource } from '../../src/io/bytesource.ts';
+import type { BinaryInfo } from '../../src/model/inventory.ts';
+import { readBinary } from '../../src/readers/go/binary.ts';
 import { withoutGoBuildInfo, withoutSectionHeaders } from './elfpatch.ts';
 import { PROBE_ARCHS, probeBinary } from './goprobe.ts';
 import { assertMatchesOracle, goVersionM } from './goversionm.ts';

@@ -5,15 +5,15 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { isInputError } from '../../src/errors.ts';
-import { bufferSource, fileSource } from '../../src/readers/bytesource.ts';
-import { readElf } from '../../src/readers/elf.ts';
+import { bufferSource, fileSource } from '../../src/io/bytesource.ts';
+import { isInputError } from '../../src/model/errors.ts';
+import { readElf } from '../../src/readers/elf/elf.ts';
 import {
   type GoFunctionTable,
   type PclntabVersion,
   readGoFunctionTable,
   readGoFunctionTableFrom,
-} from '../../src/readers/gofunctab.ts';
+} from '../../src/readers/go/functab.ts';
 import { realBinary } from '../fixtures/realbins.ts';
 import { withoutSectionHeaders } from './elfpatch.ts';
 import { PROBE_ARCHS, probeBinary } from './goprobe.ts';
@@ -200,8 +200,8 @@ test('a corrupt table is an ELF_CORRUPT input error naming the file', (t) => {
 });
 
 test('readGoFunctionNames gives exactly the names of readGoFunctionTable, without the function list', async (t) => {
-  const { readGoFunctionNames, readGoFunctionTableFrom } = await import('../../src/readers/gofunctab.ts');
-  const { fileSource } = await import('../../src/readers/bytesource.ts');
+  const { readGoFunctionNames, readGoFunctionTableFrom } = await import('../../src/readers/go/functab.ts');
+  const { fileSource } = await import('../../src/io/bytesource.ts');
   const { realBinary } = await import('../fixtures/realbins.ts');
   let compared = 0;
   for (const name of ['debian-runc', 'esbuild-0.24.2', 'lefthook-2.2.2', 'esbuild-0.13.15', 'esbuild-0.7.22']) {

@@ -7,8 +7,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { InputError } from '../../src/errors.ts';
-import { goUnquote, parseModInfo, quotedPrefixLength } from '../../src/readers/gomodinfo.ts';
+import { InputError } from '../../src/model/errors.ts';
+import { goUnquote, parseModInfo, quotedPrefixLength } from '../../src/readers/go/modinfo.ts';
 import { CACHE_DIR } from '../fixtures/realbins.ts';
 import { goEnv, goUnavailable } from './goversionm.ts';
 

@@ -7,7 +7,7 @@
 // syntax covers the escapes that appear in real output (\" \\ \n \t) and fails loudly otherwise.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import type { GoBuildInfo, GoModule } from '../../src/inventory/model.ts';
+import type { GoBuildInfo, GoModule } from '../../src/model/inventory.ts';
 
 export interface OracleModule {
   path: string;

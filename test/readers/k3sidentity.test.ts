@@ -4,10 +4,10 @@
 // build settings do not record -ldflags (Go <= 1.17, or -trimpath).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { GoBuildInfo } from '../../src/inventory/model.ts';
-import { type FileSource, fileSource } from '../../src/readers/bytesource.ts';
-import { readBinary } from '../../src/readers/gobinary.ts';
-import { parseModInfo } from '../../src/readers/gomodinfo.ts';
+import { type FileSource, fileSource } from '../../src/io/bytesource.ts';
+import type { GoBuildInfo } from '../../src/model/inventory.ts';
+import { readBinary } from '../../src/readers/go/binary.ts';
+import { parseModInfo } from '../../src/readers/go/modinfo.ts';
 import { k3sIdentity, linkerVars } from '../../src/readers/k3sidentity.ts';
 import { realBinary } from '../fixtures/realbins.ts';
 import { PROBE_COMMIT, PROBE_VERSION, probeBinary } from './goprobe.ts';

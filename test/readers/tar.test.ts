@@ -7,8 +7,8 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { isInputError } from '../../src/errors.ts';
-import { TarReader } from '../../src/readers/tar.ts';
+import { TarReader } from '../../src/io/tar.ts';
+import { isInputError } from '../../src/model/errors.ts';
 import { sh, tempDir, toolsSkip } from './bundle-fixtures.ts';
 
 interface Listed {

@@ -5,8 +5,8 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { bufferSource, fileSource } from '../../src/readers/bytesource.ts';
-import { readFrame, walkFrames, type ZstdFrame } from '../../src/readers/zstdframes.ts';
+import { bufferSource, fileSource } from '../../src/io/bytesource.ts';
+import { readFrame, walkFrames, type ZstdFrame } from '../../src/readers/bundle/zstd-frames.ts';
 import { sh, tempDir, toolsSkip, zstdFile } from './bundle-fixtures.ts';
 
 const skip = toolsSkip();

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Component, Inventory } from '../../src/inventory/model.ts';
-import { walk } from '../../src/inventory/model.ts';
+import type { Component, Inventory } from '../../src/model/inventory.ts';
+import { walk } from '../../src/model/inventory.ts';
 import { toCycloneDxJson } from '../../src/report/cyclonedx.ts';
 import { toSpdxJson } from '../../src/report/spdx.ts';
 import { realBinary } from '../fixtures/realbins.ts';

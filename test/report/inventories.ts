@@ -20,7 +20,7 @@ import type {
   Inventory,
   K3sIdentity,
   Location,
-} from '../../src/inventory/model.ts';
+} from '../../src/model/inventory.ts';
 import { SHARED_DATA } from '../fixtures/realbins.ts';
 
 export const K3S_VERSION = 'v1.31.4+k3s1';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Component, FileComponent } from '../../src/inventory/model.ts';
+import type { Component, FileComponent } from '../../src/model/inventory.ts';
 import {
   componentPurl,
   encodePurlSegment,
@@ -9,7 +9,7 @@ import {
   goStdlibPurl,
   goStdlibVersion,
   k3sPurl,
-} from '../../src/inventory/purl.ts';
+} from '../../src/model/purl.ts';
 import { sha } from './inventories.ts';
 
 /**

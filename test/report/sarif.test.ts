@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
-import type { Finding } from '../../src/inventory/model.ts';
+import type { Finding } from '../../src/model/inventory.ts';
 import { toSarif, toSarifJson } from '../../src/report/sarif.ts';
 import { applyVex } from '../../src/scan/vex-apply.ts';
 import { SHARED_DATA } from '../fixtures/realbins.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Component, Inventory } from '../../src/inventory/model.ts';
-import { walk } from '../../src/inventory/model.ts';
+import type { Component, Inventory } from '../../src/model/inventory.ts';
+import { walk } from '../../src/model/inventory.ts';
 import { SpdxIds, toSpdxJson } from '../../src/report/spdx.ts';
 import { dataDirInventory, directoryInventory, K3S_VERSION, k3sInventory, sha } from './inventories.ts';
 import { validateSpdx } from './schemas.ts';

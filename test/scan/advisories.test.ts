@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { isInputError } from '../../src/errors.ts';
+import { isInputError } from '../../src/model/errors.ts';
 import { advisoriesFor, type K3sAdvisory } from '../../src/scan/advisories.ts';
 import { lookupFromRecords } from '../../src/scan/lookup.ts';
 import { mutated, realRecords, record } from './osv-fixture.ts';

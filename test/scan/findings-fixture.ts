@@ -9,9 +9,9 @@
 //   - the inventory's own tampering finding, which is no vulnerability.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Component, Finding, Inventory, Severity, VulnerabilityInfo } from '../../src/inventory/model.ts';
-import { walk } from '../../src/inventory/model.ts';
-import { goModulePurl } from '../../src/inventory/purl.ts';
+import type { Component, Finding, Inventory, Severity, VulnerabilityInfo } from '../../src/model/inventory.ts';
+import { walk } from '../../src/model/inventory.ts';
+import { goModulePurl } from '../../src/model/purl.ts';
 import { SHARED_DATA } from '../fixtures/realbins.ts';
 import { k3sInventory } from '../report/inventories.ts';
 

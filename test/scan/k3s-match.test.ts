@@ -3,7 +3,7 @@
 // `(devel)` and missing versions never guessed.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type Component, type Finding, walk } from '../../src/inventory/model.ts';
+import { type Component, type Finding, walk } from '../../src/model/inventory.ts';
 import { lookupFromRecords } from '../../src/scan/lookup.ts';
 import { matchRecords } from '../../src/scan/match.ts';
 import { GO_ORDER } from '../../src/scan/orders.ts';

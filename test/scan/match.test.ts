@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildInventory } from '../../src/inventory/build.ts';
-import { type Finding, walk } from '../../src/inventory/model.ts';
+import { type Finding, walk } from '../../src/model/inventory.ts';
 import { lookupFromRecords } from '../../src/scan/lookup.ts';
 import { matchRecords } from '../../src/scan/match.ts';
 import { GO_ORDER } from '../../src/scan/orders.ts';

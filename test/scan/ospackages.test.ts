@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
-import type { Finding, ImageArchiveComponent, ImageComponent, OsPackageComponent } from '../../src/inventory/model.ts';
+import type { Finding, ImageArchiveComponent, ImageComponent, OsPackageComponent } from '../../src/model/inventory.ts';
 import { lookupFromRecords } from '../../src/scan/lookup.ts';
 import { matchRecords } from '../../src/scan/match.ts';
 import { APK_ORDER, DPKG_ORDER } from '../../src/scan/orders.ts';

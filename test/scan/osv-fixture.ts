@@ -4,7 +4,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { goComponents } from '../../src/inventory/gocomponents.ts';
-import type { FileComponent, GoBuildInfo, GoModule, K3sIdentity, Location } from '../../src/inventory/model.ts';
+import type { FileComponent, GoBuildInfo, GoModule, K3sIdentity, Location } from '../../src/model/inventory.ts';
 import { lookupFromRecords, type RecordLookup } from '../../src/scan/lookup.ts';
 import { type GoSemver, parseGoSemver } from '../../src/versions/gosemver.ts';
 import { checkOsvRecord, type OsvRecord } from '../../src/vulndb/osv.ts';

@@ -8,9 +8,9 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { describeSource } from '../../src/inventory/file.ts';
-import type { FileComponent, Finding } from '../../src/inventory/model.ts';
-import { fileSource } from '../../src/readers/bytesource.ts';
-import { type GoFunctionTable, readGoFunctionTableFrom } from '../../src/readers/gofunctab.ts';
+import { fileSource } from '../../src/io/bytesource.ts';
+import type { FileComponent, Finding } from '../../src/model/inventory.ts';
+import { type GoFunctionTable, readGoFunctionTableFrom } from '../../src/readers/go/functab.ts';
 import {
   type BinaryFunctions,
   binaryFunctions,

@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { InputError } from '../../src/errors.ts';
+import { InputError } from '../../src/model/errors.ts';
 import { parseSums, parseSumsEntries, verifyChecksums } from '../../src/verify/checksums.ts';
 import { realBinary } from '../fixtures/realbins.ts';
 import { coreutilsSha256, flipMiddleByte, tempDir, writeSums } from './release-fixture.ts';

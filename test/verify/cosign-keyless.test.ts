@@ -4,10 +4,10 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
-import { verifySignatureLayer } from '../../src/verify/cosign.ts';
-import type { SignatureLayer } from '../../src/verify/cosign-layout.ts';
-import type { SigstorePolicy } from '../../src/verify/sigstore.ts';
-import { SHIPPED_TRUSTED_ROOT } from '../../src/verify/trust.ts';
+import type { SignatureLayer } from '../../src/readers/images/cosign-layout.ts';
+import { verifySignatureLayer } from '../../src/verify/cosign/verify.ts';
+import { SHIPPED_TRUSTED_ROOT } from '../../src/verify/sigstore/trust.ts';
+import type { SigstorePolicy } from '../../src/verify/sigstore/verify.ts';
 import { REAL_KEYLESS as K, realKeylessBundleAnnotation } from './cosign-keyless-real.ts';
 
 const POLICY: SigstorePolicy = { identity: K.identity, issuer: K.issuer };

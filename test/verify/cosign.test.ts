@@ -7,8 +7,8 @@ import { sign, X509Certificate } from 'node:crypto';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { readImages } from '../../src/images/read.ts';
-import { verifyImageSignatures } from '../../src/verify/cosign.ts';
+import { readImages } from '../../src/readers/images/read.ts';
+import { verifyImageSignatures } from '../../src/verify/cosign/verify.ts';
 import type { VerifyCheck } from '../../src/verify/model.ts';
 import { tempDir } from '../cli/run.ts';
 import {

@@ -6,8 +6,8 @@ import { createCipheriv } from 'node:crypto';
 import { chmodSync, copyFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { spawnHashWorker } from '../../src/verify/hash-spawn.ts';
-import { Hasher, type HashOutcome, hashFiles, sha256File } from '../../src/verify/hashing.ts';
+import { spawnHashWorker } from '../../src/io/hash-spawn.ts';
+import { Hasher, type HashOutcome, hashFiles, sha256File } from '../../src/io/hashing.ts';
 import { REAL_BINARIES, realBinary } from '../fixtures/realbins.ts';
 import { coreutilsSha256, tempDir } from './release-fixture.ts';
 
@@ -144,7 +144,7 @@ describe('hash workers', () => {
     });
     // The worker alone takes the job, so every digest printed was computed by it.
     const script = [
-      `import { spawnHashWorker } from ${JSON.stringify(new URL('../../src/verify/hash-spawn.ts', import.meta.url).href)};`,
+      `import { spawnHashWorker } from ${JSON.stringify(new URL('../../src/io/hash-spawn.ts', import.meta.url).href)};`,
       `const job = { paths: ${JSON.stringify(files)}, next: new Int32Array(new SharedArrayBuffer(4)) };`,
       'const out = [];',
       'const failure = await spawnHashWorker(job, (i, o) => { out[i] = o.ok?.sha256; });',

@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { LOCK_SCHEMA, type Lockfile } from '../../src/verify/lock-format.ts';
-import { lockAddFiles, lockAddRelease, verifyAgainstLock } from '../../src/verify/lockfile.ts';
+import { LOCK_SCHEMA, type Lockfile } from '../../src/verify/lock/format.ts';
+import { lockAddFiles, lockAddRelease, verifyAgainstLock } from '../../src/verify/lock/lockfile.ts';
 import { k3sShaped } from '../fixtures/k3s-shaped.ts';
 import { realBinary } from '../fixtures/realbins.ts';
 import {

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { SigstorePolicy } from '../../src/verify/sigstore.ts';
+import type { SigstorePolicy } from '../../src/verify/sigstore/verify.ts';
 import { CACHE_DIR, SHARED_DATA } from '../fixtures/realbins.ts';
 
 export const SIGSTORE_DATA = join(SHARED_DATA, 'sigstore');

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { verifySigstore } from '../../src/verify/sigstore.ts';
+import { verifySigstore } from '../../src/verify/sigstore/verify.ts';
 import { casesTsv, conformanceCases, sigstoreDataMissing } from './sigstore-cases.ts';
 
 const missing = sigstoreDataMissing();

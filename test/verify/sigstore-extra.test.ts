@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { verifySigstore } from '../../src/verify/sigstore.ts';
+import { verifySigstore } from '../../src/verify/sigstore/verify.ts';
 import {
   CONFORMANCE_DIR,
   EXTRA_DIR,

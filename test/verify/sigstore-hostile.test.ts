@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { InputError } from '../../src/errors.ts';
-import { type SigstorePolicy, verifySigstore } from '../../src/verify/sigstore.ts';
+import { InputError } from '../../src/model/errors.ts';
+import { type SigstorePolicy, verifySigstore } from '../../src/verify/sigstore/verify.ts';
 import { tempDir } from '../cli/run.ts';
 import { CONFORMANCE_DIR, PRODUCTION_ROOT, sigstoreDataMissing } from './sigstore-cases.ts';
 

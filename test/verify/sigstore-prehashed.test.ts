@@ -1,4 +1,4 @@
-// Signature checks from a digest alone (src/verify/prehashed.ts), against node:crypto's own
+// Signature checks from a digest alone (src/verify/sigstore/prehashed.ts), against node:crypto's own
 // signatures: whatever OpenSSL signs over a message must verify over its digest, and nothing
 // else may. Then keyed bundles for every key type verify --key supports, file and digest.
 import assert from 'node:assert/strict';
@@ -6,9 +6,15 @@ import { createHash, generateKeyPairSync, type KeyObject, randomBytes, sign } fr
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { keyId } from '../../src/verify/keys.ts';
-import { CURVES, canVerifyPrehashed, onCurve, parseDerSignature, verifyPrehashed } from '../../src/verify/prehashed.ts';
-import { verifySigstore } from '../../src/verify/sigstore.ts';
+import { keyId } from '../../src/verify/sigstore/keys.ts';
+import {
+  CURVES,
+  canVerifyPrehashed,
+  onCurve,
+  parseDerSignature,
+  verifyPrehashed,
+} from '../../src/verify/sigstore/prehashed.ts';
+import { verifySigstore } from '../../src/verify/sigstore/verify.ts';
 import { tempDir } from '../cli/run.ts';
 
 test('the curve constants are consistent: each generator is on its curve', () => {

@@ -8,10 +8,10 @@ import { createHash, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { InputError } from '../../src/errors.ts';
-import { keyId, PASSPHRASE_ENV } from '../../src/verify/keys.ts';
-import { generateSigningKey, signFile } from '../../src/verify/sign.ts';
-import { verifySigstore } from '../../src/verify/sigstore.ts';
+import { InputError } from '../../src/model/errors.ts';
+import { keyId, PASSPHRASE_ENV } from '../../src/verify/sigstore/keys.ts';
+import { generateSigningKey, signFile } from '../../src/verify/sigstore/sign.ts';
+import { verifySigstore } from '../../src/verify/sigstore/verify.ts';
 import { tempDir } from '../cli/run.ts';
 
 interface Setup {

@@ -10,10 +10,10 @@ import { test } from 'node:test';
 import { bundleFromJSON } from '@sigstore/bundle';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { toSignedEntity, toTrustMaterial, Verifier } from '@sigstore/verify';
-import { InputError } from '../../src/errors.ts';
-import { verifySigstore } from '../../src/verify/sigstore.ts';
-import { defaultTrustDir, resolveTrustedRoot, SHIPPED_TRUSTED_ROOT } from '../../src/verify/trust.ts';
-import { DEFAULT_MIRROR_URL, trustUpdate } from '../../src/verify/trust-update.ts';
+import { InputError } from '../../src/model/errors.ts';
+import { defaultTrustDir, resolveTrustedRoot, SHIPPED_TRUSTED_ROOT } from '../../src/verify/sigstore/trust.ts';
+import { DEFAULT_MIRROR_URL, trustUpdate } from '../../src/verify/sigstore/trust-update.ts';
+import { verifySigstore } from '../../src/verify/sigstore/verify.ts';
 import { tempDir } from '../cli/run.ts';
 import { CONFORMANCE_DIR, EXTRA_DIR, PRODUCTION_ROOT, sigstoreDataMissing } from './sigstore-cases.ts';
 

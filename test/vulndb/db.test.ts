@@ -6,7 +6,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { before, test } from 'node:test';
-import { isInputError } from '../../src/errors.ts';
+import { isInputError } from '../../src/model/errors.ts';
 import { defaultVulnDbPath, openVulnDb, type VulnDb } from '../../src/vulndb/db.ts';
 import { importOsv } from '../../src/vulndb/import.ts';
 import type { OsvRecord } from '../../src/vulndb/osv.ts';

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { isInputError } from '../../src/errors.ts';
+import { isInputError } from '../../src/model/errors.ts';
 import { openVulnDb } from '../../src/vulndb/db.ts';
 import { type ImportWarning, importOsv } from '../../src/vulndb/import.ts';
 import {

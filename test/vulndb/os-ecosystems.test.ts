@@ -7,7 +7,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { isInputError } from '../../src/errors.ts';
+import { isInputError } from '../../src/model/errors.ts';
 import { matchRecords } from '../../src/scan/match.ts';
 import { openVulnDb } from '../../src/vulndb/db.ts';
 import { importOsv } from '../../src/vulndb/import.ts';

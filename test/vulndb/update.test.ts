@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { isInputError } from '../../src/errors.ts';
+import { isInputError } from '../../src/model/errors.ts';
 import { openVulnDb } from '../../src/vulndb/db.ts';
 import { importOsv } from '../../src/vulndb/import.ts';
 import { type UpdateProgress, updateDb } from '../../src/vulndb/update.ts';

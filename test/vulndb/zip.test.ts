@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { isInputError } from '../../src/errors.ts';
-import { bufferSource } from '../../src/readers/bytesource.ts';
+import { bufferSource } from '../../src/io/bytesource.ts';
+import { isInputError } from '../../src/model/errors.ts';
 import { DEFAULT_ZIP_LIMITS, openZipFile, readZip } from '../../src/vulndb/zip.ts';
 import {
   GOVULNDB,

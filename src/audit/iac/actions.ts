@@ -3,9 +3,9 @@
 // job containers and service images are images, and `run:` steps are shell scripts with the
 // workflow's, job's and step's `env:` exported to them.
 import type { Node } from 'yaml';
-import type { Finding } from '../../inventory/model.ts';
-import { ruleFinding } from '../rule.ts';
-import { ACTION_UNPINNED } from '../rules-iac.ts';
+import type { Finding } from '../../model/inventory.ts';
+import { ACTION_UNPINNED } from '../../model/rules/iac.ts';
+import { ruleFinding } from '../../model/rules/rule.ts';
 import type { CheckOutput, IacFile, IacOptions } from './context.ts';
 import { checkImage } from './images.ts';
 import { auditShell } from './shell.ts';

@@ -4,9 +4,9 @@
 // is known as an installer for later tasks; a `get_url`/`copy` of the k3s binary with a
 // checksum counts as verifying the binary (for INSTALL_K3S_SKIP_DOWNLOAD).
 import type { Node } from 'yaml';
-import type { Finding } from '../../inventory/model.ts';
-import { ruleFinding } from '../rule.ts';
-import { INSTALL_SCRIPT_UNVERIFIED } from '../rules-iac.ts';
+import type { Finding } from '../../model/inventory.ts';
+import { INSTALL_SCRIPT_UNVERIFIED } from '../../model/rules/iac.ts';
+import { ruleFinding } from '../../model/rules/rule.ts';
 import type { CheckOutput, IacFile, IacOptions } from './context.ts';
 import { auditShell, isInstallerUrl } from './shell.ts';
 import { entries, get, items, parseYaml, placeOfNode, scriptOf, str, stringMap } from './yaml-doc.ts';

@@ -2,7 +2,7 @@
 // pick its checker, run it, apply the file's inline waivers and attach snippets. Runs on a
 // worker thread for big trees, so everything in and out is structured-clone data.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import type { Finding } from '../../inventory/model.ts';
+import type { Finding } from '../../model/inventory.ts';
 import type { ImagePolicy } from '../../policy/image-policy.ts';
 import { compareFindings, type FileProblem, type WaivedFinding } from '../result.ts';
 import { applyInlineWaivers, parseInlineWaivers } from '../waivers.ts';

@@ -3,7 +3,7 @@
 // that are scripts (a `.sh` path or a `#!` first line). A list entry is an argv: only
 // `[sh, -c, "..."]` style entries carry a script. Also used for cloud-config embedded in
 // Terraform heredocs, via checkCloudConfigText.
-import type { Finding } from '../../inventory/model.ts';
+import type { Finding } from '../../model/inventory.ts';
 import type { CheckOutput, IacFile, IacOptions } from './context.ts';
 import { auditShell } from './shell.ts';
 import { joinScripts, type PlaceOf } from './text.ts';

@@ -1,6 +1,6 @@
 // What every iac checker gets and gives: one file's text (with its line index) and the
 // options, and back its findings and, when part of it could not be read, problems.
-import type { Finding } from '../../inventory/model.ts';
+import type { Finding } from '../../model/inventory.ts';
 import type { ImagePolicy } from '../../policy/image-policy.ts';
 import type { FileProblem } from '../result.ts';
 import type { LineIndex } from './text.ts';

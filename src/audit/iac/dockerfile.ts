@@ -3,7 +3,7 @@
 // (shell form, `["sh","-c",...]` exec form and `RUN <<EOF` heredocs) is shell, with the
 // file's `ENV` and `ARG` values exported to it. Instructions continue over `\` line ends
 // (or the `# escape=` character).
-import type { Finding } from '../../inventory/model.ts';
+import type { Finding } from '../../model/inventory.ts';
 import type { CheckOutput, IacFile, IacOptions } from './context.ts';
 import { checkImage } from './images.ts';
 import { auditShell } from './shell.ts';

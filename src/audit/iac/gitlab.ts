@@ -2,7 +2,7 @@
 // or `{name:}`) at the top level, in `default:` and in every job; `script`, `before_script`
 // and `after_script` are shell scripts with the global and job `variables:` exported.
 import type { Node } from 'yaml';
-import type { Finding } from '../../inventory/model.ts';
+import type { Finding } from '../../model/inventory.ts';
 import type { CheckOutput, IacFile, IacOptions } from './context.ts';
 import { checkImage } from './images.ts';
 import { auditShell } from './shell.ts';

@@ -2,9 +2,9 @@
 // name an exact version. A chart shipped whole (`chartContent`, or `chart:` as a .tgz URL) pins
 // itself. Ranges (`^1.2`, `~1`, `1.x`, `>=1`) are not versions.
 import type { Node } from 'yaml';
-import type { Finding } from '../../inventory/model.ts';
-import { ruleFinding } from '../rule.ts';
-import { HELMCHART_VERSION } from '../rules-iac.ts';
+import type { Finding } from '../../model/inventory.ts';
+import { HELMCHART_VERSION } from '../../model/rules/iac.ts';
+import { ruleFinding } from '../../model/rules/rule.ts';
 import type { IacFile } from './context.ts';
 import { get, placeOfNode, str } from './yaml-doc.ts';
 

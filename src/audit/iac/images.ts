@@ -2,12 +2,12 @@
 // policy) from an allowed registry and repository. References that are templates
 // (`{{ .Values.image }}`, `${IMAGE}`) name nothing yet and are left alone.
 
-import { parseImageRef } from '../../images/refs.ts';
-import type { Finding } from '../../inventory/model.ts';
+import type { Finding } from '../../model/inventory.ts';
+import { IMAGE_REGISTRY, IMAGE_TAG } from '../../model/rules/iac.ts';
+import { ruleFinding } from '../../model/rules/rule.ts';
 import { globMatches } from '../../policy/glob.ts';
 import type { ImagePolicy } from '../../policy/image-policy.ts';
-import { ruleFinding } from '../rule.ts';
-import { IMAGE_REGISTRY, IMAGE_TAG } from '../rules-iac.ts';
+import { parseImageRef } from '../../readers/images/refs.ts';
 import type { Place } from './text.ts';
 
 const TEMPLATE = /\{\{|\$\{|\$[A-Za-z_(]|%\{|<%/;

@@ -4,8 +4,8 @@
 import { availableParallelism } from 'node:os';
 import { isAbsolute, relative, resolve } from 'node:path';
 import type { Worker } from 'node:worker_threads';
+import { tsWorker } from '../../io/ts-worker.ts';
 import type { ImagePolicy } from '../../policy/image-policy.ts';
-import { tsWorker } from '../../util/ts-worker.ts';
 import { type AuditResult, compareFindings, DEFAULT_MAX_FILE_SIZE } from '../result.ts';
 import { auditIacFile, type FileAudit, type FileJob, type FileJobOptions } from './audit-file.ts';
 import { walkPaths } from './walk.ts';

@@ -2,7 +2,7 @@
 // image of a pod spec, wherever the workload kind nests it, and the K3s-specific CRs:
 // HelmChart (helmchart.ts) and system-upgrade-controller Plans (plan.ts).
 import type { Node } from 'yaml';
-import type { Finding } from '../../inventory/model.ts';
+import type { Finding } from '../../model/inventory.ts';
 import type { CheckOutput, IacFile, IacOptions } from './context.ts';
 import { checkHelmChart } from './helmchart.ts';
 import { checkImage } from './images.ts';

@@ -1,9 +1,9 @@
 // system-upgrade-controller Plans (upgrade.cattle.io/v1): the K3s upgrade a Plan rolls out must
 // be a `version:`, not a `channel:` URL that resolves to whatever is newest when polled.
 import type { Node } from 'yaml';
-import type { Finding } from '../../inventory/model.ts';
-import { ruleFinding } from '../rule.ts';
-import { PLAN_CHANNEL } from '../rules-iac.ts';
+import type { Finding } from '../../model/inventory.ts';
+import { PLAN_CHANNEL } from '../../model/rules/iac.ts';
+import { ruleFinding } from '../../model/rules/rule.ts';
 import type { IacFile, IacOptions } from './context.ts';
 import { checkImage } from './images.ts';
 import { get, placeOfNode, str } from './yaml-doc.ts';

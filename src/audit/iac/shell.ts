@@ -4,14 +4,14 @@
 // install.sh we know the environment it actually gets (a variable assigned on `curl` in
 // `INSTALL_K3S_VERSION=v1 curl .. | sh` is not in sh's environment) and what was checked.
 import { basename } from 'node:path';
-import type { Finding } from '../../inventory/model.ts';
-import { ruleFinding } from '../rule.ts';
+import type { Finding } from '../../model/inventory.ts';
 import {
   INSTALL_CHANNEL,
   INSTALL_SCRIPT_UNVERIFIED,
   INSTALL_UNPINNED,
   SKIP_DOWNLOAD_UNVERIFIED,
-} from '../rules-iac.ts';
+} from '../../model/rules/iac.ts';
+import { ruleFinding } from '../../model/rules/rule.ts';
 import { lexShell, type SimpleCommand, type Word } from './shell-lex.ts';
 import type { Place, PlaceOf } from './text.ts';
 

@@ -3,7 +3,7 @@
 // is shell, or cloud-config when it starts with `#cloud-config` (then parsed as YAML and its
 // positions shifted back into the .tf file). HCL is not parsed in full: only these two
 // shapes are looked for, line by line.
-import type { Finding } from '../../inventory/model.ts';
+import type { Finding } from '../../model/inventory.ts';
 import type { FileProblem } from '../result.ts';
 import { checkCloudInit } from './cloudinit.ts';
 import type { CheckOutput, IacFile, IacOptions } from './context.ts';

@@ -3,12 +3,12 @@
 // One pass over the file gives both its sha256 and the bundle (scanForBundle hashes as it searches).
 import { lstatSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { isInputError } from '../../errors.ts';
-import { scanForBundle } from '../../readers/bundle-locate.ts';
-import { fileSource } from '../../readers/bytesource.ts';
-import { binaryFacts } from '../../verify/binaryfacts.ts';
-import { fileFinding, ruleFinding } from '../rule.ts';
-import { nodeRule } from '../rules-node.ts';
+import { binaryFacts } from '../../inventory/binary-facts.ts';
+import { fileSource } from '../../io/bytesource.ts';
+import { isInputError } from '../../model/errors.ts';
+import { nodeRule } from '../../model/rules/node.ts';
+import { fileFinding, ruleFinding } from '../../model/rules/rule.ts';
+import { scanForBundle } from '../../readers/bundle/locate.ts';
 import type { NodeContext } from './context.ts';
 import { lockStatus } from './locked.ts';
 import { relName } from './rootfs.ts';

@@ -3,9 +3,9 @@
 // later key replaces an earlier one, a key ending in `+` appends to it. K3s then puts the
 // merged flags before the command line's, so the command line overrides (or adds to lists).
 import { isScalar, isSeq, type Node, type Pair } from 'yaml';
-import type { SourceRegion } from '../../inventory/model.ts';
-import { ruleFinding } from '../rule.ts';
-import { nodeRule } from '../rules-node.ts';
+import type { SourceRegion } from '../../model/inventory.ts';
+import { nodeRule } from '../../model/rules/node.ts';
+import { ruleFinding } from '../../model/rules/rule.ts';
 import { type NodeContext, normalizeRegistryHost, parseNodeYaml, readNodeText } from './context.ts';
 import type { K3sFlag, UnitCommand } from './unit.ts';
 import { entriesOf, regionOf, scalarText } from './yamlpos.ts';

@@ -1,8 +1,8 @@
 // What every node check shares: the root, the policy and lock, and where findings, per-file
 // problems and the list of audited files go. Reading a file through here records it.
-import type { Finding } from '../../inventory/model.ts';
+import type { Finding } from '../../model/inventory.ts';
 import type { ImagePolicy } from '../../policy/image-policy.ts';
-import type { Lockfile } from '../../verify/lock-format.ts';
+import type { Lockfile } from '../../verify/lock/format.ts';
 import type { FileProblem } from '../result.ts';
 import type { NodeRoot, TextRead } from './rootfs.ts';
 import { parseYaml, type YamlFile } from './yamlpos.ts';

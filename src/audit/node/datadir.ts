@@ -4,10 +4,10 @@
 // bin/.sha256sums and bin/.links (the inspect code's data dir reader, findings re-filed as
 // node findings so they carry the node audit's rule and region).
 import { basename } from 'node:path';
-import { isInputError } from '../../errors.ts';
+import { isInputError } from '../../model/errors.ts';
+import { nodeRule } from '../../model/rules/node.ts';
+import { fileFinding } from '../../model/rules/rule.ts';
 import { readDataDir } from '../../readers/datadir.ts';
-import { fileFinding } from '../rule.ts';
-import { nodeRule } from '../rules-node.ts';
 import type { InstalledBinary } from './binary.ts';
 import type { NodeContext } from './context.ts';
 import { relName } from './rootfs.ts';

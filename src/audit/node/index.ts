@@ -1,11 +1,11 @@
 // `audit node`: a K3s node's files (K3S-FACTS §6) under a root, `/` or a mounted node image,
-// checked against the rules of src/audit/rules-node.ts. Every file that cannot be read is a
+// checked against the rules of src/model/rules/node.ts. Every file that cannot be read is a
 // per-file problem and the rest of the audit goes on; inline `k3sguard:ignore` waivers in the
 // files read are applied here (policy waivers are the caller's, as for `audit iac`).
 import { statSync } from 'node:fs';
 import { basename } from 'node:path';
-import { InputError } from '../../errors.ts';
-import type { Finding } from '../../inventory/model.ts';
+import { InputError } from '../../model/errors.ts';
+import type { Finding } from '../../model/inventory.ts';
 import {
   type AuditNodeOptions,
   type AuditResult,

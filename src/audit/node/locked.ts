@@ -2,7 +2,7 @@
 // locked under its name (a digest locked under another name is not the reviewed artifact,
 // though the message says so, as it is the likely explanation).
 
-import { describeArtifact, type Lockfile } from '../../verify/lock-format.ts';
+import { describeArtifact, type Lockfile } from '../../verify/lock/format.ts';
 import { RELEASE_ARCHES } from '../../verify/release-layout.ts';
 
 // install.sh installs every arch's binary as `k3s`: an installed k3s may be any of them.

@@ -5,11 +5,11 @@
 // tag and HelmCharts without a pinned version.
 import { createHash } from 'node:crypto';
 import { isMap, isSeq, type Node } from 'yaml';
-import { isInputError } from '../../errors.ts';
-import { parseImageRef } from '../../images/refs.ts';
-import { sha256File } from '../../verify/hashing.ts';
-import { fileFinding, ruleFinding } from '../rule.ts';
-import { type NodeRuleId, nodeRule } from '../rules-node.ts';
+import { sha256File } from '../../io/hashing.ts';
+import { isInputError } from '../../model/errors.ts';
+import { type NodeRuleId, nodeRule } from '../../model/rules/node.ts';
+import { fileFinding, ruleFinding } from '../../model/rules/rule.ts';
+import { parseImageRef } from '../../readers/images/refs.ts';
 import { type NodeContext, parseNodeYaml } from './context.ts';
 import { lockStatus } from './locked.ts';
 import { pairOf, regionOf, scalarText, valueAt, type YamlFile } from './yamlpos.ts';

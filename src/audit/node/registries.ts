@@ -2,8 +2,8 @@
 // rewrites), how it talks to them (TLS) and with which credentials. K3s reads only the first
 // document; `mirrors` and `configs` are maps keyed by registry host, or "*" for every registry.
 import { isScalar, isSeq, type Node } from 'yaml';
-import { ruleFinding } from '../rule.ts';
-import { nodeRule } from '../rules-node.ts';
+import { nodeRule } from '../../model/rules/node.ts';
+import { ruleFinding } from '../../model/rules/rule.ts';
 import { type NodeContext, normalizeRegistryHost, parseNodeYaml, readNodeText } from './context.ts';
 import { entriesOf, pairOf, regionOf, scalarText, valueAt, type YamlFile } from './yamlpos.ts';
 

@@ -3,7 +3,7 @@
 // ExecStart (quotes, backslash continuations), each word with its line and column so findings
 // point at it. Then the words as K3s flags: `--name value`, `--name=value`, or `--name` alone.
 import { basename } from 'node:path';
-import type { SourceRegion } from '../../inventory/model.ts';
+import type { SourceRegion } from '../../model/inventory.ts';
 import { type NodeContext, readNodeText } from './context.ts';
 
 export const UNIT_FILES = ['/etc/systemd/system/k3s.service', '/etc/systemd/system/k3s-agent.service'];

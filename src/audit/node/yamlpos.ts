@@ -10,7 +10,7 @@ import {
   parseAllDocuments,
   type YAMLMap,
 } from 'yaml';
-import type { SourceRegion } from '../../inventory/model.ts';
+import type { SourceRegion } from '../../model/inventory.ts';
 
 export interface YamlFile {
   file: string;

@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { auditIac } from '../../../src/audit/iac/index.ts';
-import { IAC_RULES } from '../../../src/audit/rules-iac.ts';
+import { IAC_RULES } from '../../../src/model/rules/iac.ts';
 import { parseImagePolicy } from '../../../src/policy/image-policy.ts';
 import { tempDir } from '../../cli/run.ts';
 

@@ -8,8 +8,8 @@ import { test } from 'node:test';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { auditIac } from '../../../src/audit/iac/index.ts';
-import { auditSarif } from '../../../src/audit/report-sarif.ts';
 import { parseInlineWaivers } from '../../../src/audit/waivers.ts';
+import { auditSarif } from '../../../src/report/audit-sarif.ts';
 import { k3sguard, tempDir } from '../../cli/run.ts';
 import { SHARED_DATA } from '../../fixtures/realbins.ts';
 

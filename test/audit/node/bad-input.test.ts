@@ -7,7 +7,7 @@ import { mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { auditNode } from '../../../src/audit/node/index.ts';
-import { isInputError } from '../../../src/errors.ts';
+import { isInputError } from '../../../src/model/errors.ts';
 import {
   CONFIG_YAML,
   goodNode,

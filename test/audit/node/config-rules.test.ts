@@ -5,7 +5,7 @@ import { mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { auditNode, type NodeAuditOptions } from '../../../src/audit/node/index.ts';
-import type { Finding } from '../../../src/inventory/model.ts';
+import type { Finding } from '../../../src/model/inventory.ts';
 import {
   AIRGAP,
   CERT_MANAGER_YAML,

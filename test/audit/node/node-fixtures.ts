@@ -18,7 +18,7 @@ import {
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { type ImagePolicy, parseImagePolicy } from '../../../src/policy/image-policy.ts';
-import { LOCK_SCHEMA, type Lockfile } from '../../../src/verify/lock-format.ts';
+import { LOCK_SCHEMA, type Lockfile } from '../../../src/verify/lock/format.ts';
 import { type K3sShaped, type K3sShapedVariant, k3sShaped } from '../../fixtures/k3s-shaped.ts';
 
 export const DIGEST = `sha256:${'4f'.repeat(32)}`;

@@ -5,7 +5,7 @@ import { chmodSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { auditNode } from '../../../src/audit/node/index.ts';
-import { NODE_RULES } from '../../../src/audit/rules-node.ts';
+import { NODE_RULES } from '../../../src/model/rules/node.ts';
 import {
   CONFIG_YAML,
   extractBundle,

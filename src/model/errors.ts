@@ -1,0 +1,65 @@
+// Coded errors, in the style of sigstore-js: every failure the user can cause carries a
+// stable code and the file it concerns, so the CLI can print one line and exit 2.
+
+export type InputErrorCode =
+  | 'USAGE'
+  | 'NOT_FOUND'
+  | 'UNREADABLE'
+  | 'NOT_ELF'
+  | 'ELF_TRUNCATED'
+  | 'ELF_CORRUPT'
+  | 'BUILDINFO_CORRUPT'
+  | 'ZSTD_CORRUPT'
+  | 'ZSTD_LIMIT'
+  | 'TAR_CORRUPT'
+  | 'TAR_LIMIT'
+  | 'SYMLINK_LOOP'
+  | 'UNSAFE_PATH'
+  | 'OUTPUT'
+  // Sigstore verification and signing inputs (src/verify/sigstore/).
+  | 'BAD_JSON'
+  | 'BAD_KEY'
+  | 'BAD_TRUSTED_ROOT'
+  // Checksum files and k3sguard.lock (src/verify/checksums.ts, lock*.ts).
+  | 'SUMS_INVALID' // a sums file that is malformed or contradicts itself
+  | 'LOCK_INVALID' // k3sguard.lock that is not JSON or not the documented schema
+  | 'LOCK_CONFLICT' // a second source gives another digest for an artifact in the lock
+  // The vulnerability database and its inputs (src/vulndb/*.ts).
+  | 'NO_DB' // no database at the path: the message says how to get one
+  | 'DB_INVALID' // a file at the database path that is not a k3sguard vulnerability database
+  | 'NO_RECORDS' // an import or update that found no valid OSV record at all
+  | 'ZIP_CORRUPT' // truncated or inconsistent zip structure, bad CRC, bad deflate data
+  | 'ZIP_LIMIT' // an entry or the whole archive past the uncompressed-size limits (a zip bomb)
+  | 'ZIP_UNSUPPORTED' // encryption, multi-disk archives, compression other than stored/deflate
+  | 'DOWNLOAD_FAILED' // HTTP error status, dropped connection, timeout, oversized download
+  // Scan inputs (src/scan/*.ts).
+  | 'VEX_INVALID' // an OpenVEX file that is not JSON or not a valid OpenVEX 0.2.0 document
+  // Image archives and OCI layouts (src/readers/images/*.ts).
+  | 'IMAGE_CORRUPT' // corrupt outer compression, unparsable index/manifest/config, bad layout
+  | 'IMAGE_LIMIT' // a blob or layer past the size limits (a zip bomb, a huge manifest)
+  // Policy files (src/policy/*.ts).
+  | 'POLICY_INVALID'; // a policy that is not YAML or not the documented schema: file:line:col says where
+
+/** Input the tool cannot read, or a usage mistake: exit code 2. */
+export class InputError extends Error {
+  readonly code: InputErrorCode;
+  /** The file (or target) the problem concerns, as the user named it. */
+  readonly file: string | undefined;
+
+  constructor(code: InputErrorCode, file: string | undefined, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'InputError';
+    this.code = code;
+    this.file = file;
+  }
+
+  /** One line for the terminal: `FILE: problem`. */
+  oneLine(): string {
+    const text = this.message.replace(/\s*\n\s*/g, ' ');
+    return this.file ? `${this.file}: ${text}` : text;
+  }
+}
+
+export function isInputError(e: unknown): e is InputError {
+  return e instanceof InputError;
+}

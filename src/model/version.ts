@@ -1,0 +1,5 @@
+import { readFileSync } from 'node:fs';
+
+// Read once from package.json so the SBOM's tool version can never drift from the package.
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+export const TOOL_VERSION: string = pkg.version;

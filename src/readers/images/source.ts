@@ -1,0 +1,261 @@
+// Where an image comes from: a tar archive (plain, gzip or zstd; sniffed by magic) read in
+// one streaming pass, or an OCI layout directory. Either way every regular file goes through
+// a MemberHasher and nothing is written to disk. Archive member names follow the bundle's
+// hostile-path rules: an absolute name or a `..` component is an error, and links between
+// members are resolved inside the archive's own tree.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { lstat, open, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type Readable, pipeline as streamPipeline } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { constants, createGunzip, createZstdDecompress } from 'node:zlib';
+import { normalizeMemberPath, resolveInRoot } from '../../io/member-paths.ts';
+import { TarReader } from '../../io/tar.ts';
+import { InputError } from '../../model/errors.ts';
+import {
+  type HashedMember,
+  type JsonBudget,
+  MemberHasher,
+  type RecorderFactory,
+  sniffCompression,
+} from './blobhash.ts';
+import type { Compression, ImageLimits } from './types.ts';
+
+const READ_CHUNK = 1024 * 1024;
+/** Outer zstd window cap: 2^27 covers `zstd --long=27` and below (K3s uses --long=25). */
+const OUTER_ZSTD_WINDOW_LOG_MAX = 27;
+
+export interface CollectedMembers {
+  kind: 'archive' | 'directory';
+  compression: Compression;
+  /** sha256 of the archive file as read (archives only): one read gives its digest too. */
+  sha256?: string;
+  /** Regular files by clean path. */
+  files: Map<string, HashedMember>;
+  /** Symlinks and hard links by clean path -> target as stored (archives only). */
+  links: Map<string, { target: string; hard: boolean }>;
+}
+
+/** The member a path names, following the archive's links; undefined if none. */
+export function lookupMember(c: CollectedMembers, file: string, path: string): HashedMember | undefined {
+  const clean = normalizeMemberPath(path);
+  if (!clean.ok) throw new InputError('UNSAFE_PATH', file, `image: reference ${JSON.stringify(path)} ${clean.reason}`);
+  let at = clean.path;
+  for (let hops = 0; hops <= 40; hops++) {
+    const found = c.files.get(at);
+    if (found) return found;
+    const link = c.links.get(at);
+    if (!link) return undefined;
+    if (link.hard) {
+      const t = normalizeMemberPath(link.target);
+      if (!t.ok) throw new InputError('UNSAFE_PATH', file, `image: hard link ${at} ${t.reason}`);
+      at = t.path;
+      continue;
+    }
+    const soft = new Map<string, string>();
+    for (const [k, v] of c.links) if (!v.hard) soft.set(k, v.target);
+    const r = resolveInRoot(at, soft);
+    if (r.kind === 'escape') throw new InputError('UNSAFE_PATH', file, `image: link ${at} ${r.reason}`);
+    if (r.kind === 'loop') throw new InputError('SYMLINK_LOOP', file, `image: link ${at} loops`);
+    if (r.path === at) return undefined;
+    at = r.path;
+  }
+  throw new InputError('SYMLINK_LOOP', file, `image: link ${path} loops`);
+}
+
+/** Every member hashed; with `recorders`, every possible layer also recorded in the same pass. */
+export type ProgressCallback = (read: number, total: number) => void;
+
+const PROGRESS_STEP = 64 * 1024 * 1024;
+
+/** Calls `cb` as bytes go by, at most once per PROGRESS_STEP. */
+function progressCounter(total: number, cb: ProgressCallback | undefined): (n: number) => void {
+  if (!cb) return () => {};
+  let read = 0;
+  let next = PROGRESS_STEP;
+  return (n) => {
+    read += n;
+    if (read >= next) {
+      next = read + PROGRESS_STEP;
+      cb(read, total);
+    }
+  };
+}
+
+export async function collectMembers(
+  file: string,
+  limits: ImageLimits,
+  recorders?: RecorderFactory,
+  onProgress?: ProgressCallback,
+): Promise<CollectedMembers> {
+  let st: Awaited<ReturnType<typeof lstat>>;
+  try {
+    st = await lstat(file);
+  } catch (e) {
+    throw new InputError('NOT_FOUND', file, `image: ${(e as Error).message}`, { cause: e });
+  }
+  if (st.isDirectory()) return collectDirectory(file, limits, recorders, onProgress);
+  return collectArchive(file, limits, recorders, progressCounter(st.size, onProgress));
+}
+
+export async function sniffFile(file: string): Promise<Compression> {
+  const fh = await open(file, 'r');
+  try {
+    const head = Buffer.alloc(4);
+    const { bytesRead } = await fh.read(head, 0, 4, 0);
+    return sniffCompression(head.subarray(0, bytesRead));
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Decompression and read errors as coded InputErrors. */
+export function streamError(file: string, compression: Compression, e: unknown): unknown {
+  if (e instanceof InputError || !(e instanceof Error)) return e;
+  const code = (e as NodeJS.ErrnoException).code ?? '';
+  if (code.startsWith('Z_') || code.startsWith('ZSTD_') || code.startsWith('ERR_ZLIB')) {
+    const why = code === 'Z_BUF_ERROR' ? 'truncated' : e.message;
+    return new InputError('IMAGE_CORRUPT', file, `image: corrupt ${compression} compression: ${why}`, { cause: e });
+  }
+  return new InputError('UNREADABLE', file, `image: ${e.message}`, { cause: e });
+}
+
+async function collectArchive(
+  file: string,
+  limits: ImageLimits,
+  recorders: RecorderFactory | undefined,
+  onBytes: (n: number) => void,
+): Promise<CollectedMembers> {
+  const compression = await sniffFile(file);
+  const out: CollectedMembers = { kind: 'archive', compression, files: new Map(), links: new Map() };
+  const budget: JsonBudget = { left: limits.maxJsonTotal };
+  const tar = new TarReader(file, undefined, 'image archive tar');
+  let current: { path: string; hasher: MemberHasher } | undefined;
+  const seen = new Set<string>();
+  const consume = async (source: AsyncIterable<Buffer>): Promise<void> => {
+    for await (const chunk of source) {
+      for (const ev of tar.feed(chunk)) {
+        if (ev.type === 'entry') {
+          const e = ev.entry;
+          const clean = normalizeMemberPath(e.name);
+          if (!clean.ok) {
+            throw new InputError(
+              'UNSAFE_PATH',
+              file,
+              `image archive: member ${JSON.stringify(e.name)} ${clean.reason}`,
+            );
+          }
+          if (clean.path !== '' && seen.has(clean.path) && e.type !== 'dir') {
+            throw new InputError('IMAGE_CORRUPT', file, `image archive: member ${clean.path} appears twice`);
+          }
+          seen.add(clean.path);
+          if (e.type === 'file') {
+            current = { path: clean.path, hasher: new MemberHasher(file, clean.path, limits, budget, recorders) };
+            if (e.size === 0) await finishMember();
+          } else if (e.type === 'symlink' || e.type === 'hardlink') {
+            out.links.set(clean.path, { target: e.linkname, hard: e.type === 'hardlink' });
+          } else if (e.type !== 'dir') {
+            throw new InputError('IMAGE_CORRUPT', file, `image archive: unexpected ${e.type} member ${clean.path}`);
+          }
+        } else if (ev.type === 'data') {
+          await current?.hasher.write(ev.data);
+        } else {
+          await finishMember();
+        }
+      }
+    }
+    tar.finish();
+  };
+  const finishMember = async (): Promise<void> => {
+    if (!current) return;
+    const { path, hasher } = current;
+    current = undefined;
+    out.files.set(path, await hasher.end());
+  };
+  try {
+    const fileHash = createHash('sha256');
+    await pipeline(
+      openTarStream(file, compression, (chunk) => {
+        fileHash.update(chunk);
+        onBytes(chunk.length);
+      }),
+      consume,
+    );
+    out.sha256 = fileHash.digest('hex');
+  } catch (e) {
+    throw streamError(file, compression, e);
+  }
+  return out;
+}
+
+/**
+ * The archive's tar bytes, decompressed as they are read. Destroying the returned stream (an
+ * early `return` from `for await`) stops the read; read errors surface on it.
+ */
+export function openTarStream(file: string, compression: Compression, onBytes?: (chunk: Buffer) => void): Readable {
+  const src = createReadStream(file, { highWaterMark: READ_CHUNK });
+  if (onBytes) src.on('data', (chunk) => onBytes(chunk as Buffer));
+  if (compression === 'none') return src;
+  const inflate =
+    compression === 'gzip'
+      ? createGunzip({ chunkSize: READ_CHUNK })
+      : createZstdDecompress({
+          chunkSize: READ_CHUNK,
+          params: { [constants.ZSTD_d_windowLogMax]: OUTER_ZSTD_WINDOW_LOG_MAX },
+        });
+  // The callback form: errors of either stage destroy both, and reach the caller on `inflate`.
+  return streamPipeline(src, inflate, () => {});
+}
+
+/** The files of an OCI layout: index.json, oci-layout, manifest.json and blobs/<alg>/<hex>. */
+async function collectDirectory(
+  dir: string,
+  limits: ImageLimits,
+  recorders: RecorderFactory | undefined,
+  onProgress: ProgressCallback | undefined,
+): Promise<CollectedMembers> {
+  const out: CollectedMembers = { kind: 'directory', compression: 'none', files: new Map(), links: new Map() };
+  const budget: JsonBudget = { left: limits.maxJsonTotal };
+  const paths: string[] = [];
+  for (const top of ['oci-layout', 'index.json', 'manifest.json']) {
+    if (await isRegular(dir, top)) paths.push(top);
+  }
+  if (await isDir(dir, 'blobs')) {
+    for (const alg of (await readdir(join(dir, 'blobs'))).sort()) {
+      if (!(await isDir(dir, `blobs/${alg}`))) continue;
+      for (const name of (await readdir(join(dir, 'blobs', alg))).sort()) {
+        if (await isRegular(dir, `blobs/${alg}/${name}`)) paths.push(`blobs/${alg}/${name}`);
+      }
+    }
+  }
+  let total = 0;
+  for (const path of paths) total += (await lstat(join(dir, path))).size;
+  const onBytes = progressCounter(total, onProgress);
+  for (const path of paths) {
+    const hasher = new MemberHasher(dir, path, limits, budget, path.startsWith('blobs/') ? recorders : undefined);
+    try {
+      for await (const chunk of createReadStream(join(dir, path), { highWaterMark: READ_CHUNK }) as Readable) {
+        onBytes((chunk as Buffer).length);
+        await hasher.write(chunk as Buffer);
+      }
+    } catch (e) {
+      throw streamError(dir, 'none', e);
+    }
+    out.files.set(path, await hasher.end());
+  }
+  return out;
+}
+
+/** A regular file, not a symlink: a layout's links could point anywhere on the machine. */
+async function isRegular(dir: string, rel: string): Promise<boolean> {
+  const st = await lstat(join(dir, rel)).catch(() => undefined);
+  if (st?.isSymbolicLink()) throw new InputError('UNSAFE_PATH', dir, `image layout: ${rel} is a symbolic link`);
+  return st?.isFile() ?? false;
+}
+
+async function isDir(dir: string, rel: string): Promise<boolean> {
+  const st = await lstat(join(dir, rel)).catch(() => undefined);
+  if (st?.isSymbolicLink()) throw new InputError('UNSAFE_PATH', dir, `image layout: ${rel} is a symbolic link`);
+  return st?.isDirectory() ?? false;
+}
