@@ -8,7 +8,7 @@
 import { LineCounter, parseDocument } from 'yaml';
 import { InputError } from '../model/errors.ts';
 import type { Finding } from '../model/inventory.ts';
-import { findRule } from '../model/rules/catalogue.ts';
+import { AUDIT_AREAS, findRule } from '../model/rules/catalogue.ts';
 import { PolicyReader } from '../policy/image-policy.ts';
 import type { AuditResult, WaivedFinding, Waiver } from './result.ts';
 
@@ -107,7 +107,11 @@ export function parsePolicyWaivers(file: string, text: string): PolicyWaiver[] {
       r.fail(item as never, 'a waiver needs "rule:" (a rule id, see k3sguard audit --list-rules)');
     if (reasonNode === undefined) r.fail(item as never, 'a waiver needs "reason:" (why the finding is accepted)');
     const rule = r.string(ruleNode, 'rule');
-    if (!findRule(rule)) r.fail(ruleNode, `unknown rule "${rule}"; see k3sguard audit --list-rules`);
+    const known = findRule(rule);
+    // A bundle, image or policy rule is never raised by an audit: waiving it would waive nothing.
+    if (!known) r.fail(ruleNode, `unknown rule "${rule}"; see k3sguard audit --list-rules`);
+    else if (!AUDIT_AREAS.includes(known.area))
+      r.fail(ruleNode, `"${rule}" is a ${known.area} rule, not an audit rule; see k3sguard audit --list-rules`);
     const pathNode = entry.get('path');
     const path = pathNode === undefined ? undefined : r.string(pathNode, 'path');
     const re = path === undefined ? undefined : pathGlob(path);

@@ -6,7 +6,7 @@ import { auditIac } from '../audit/iac/index.ts';
 import type { AuditResult } from '../audit/result.ts';
 import { applyPolicyWaivers, type PolicyWaiver, parsePolicyWaivers } from '../audit/waivers.ts';
 import { InputError } from '../model/errors.ts';
-import { allRules, rulesText } from '../model/rules/catalogue.ts';
+import { auditRules, rulesText } from '../model/rules/catalogue.ts';
 import { TOOL_VERSION } from '../model/version.ts';
 import { type ImagePolicy, parseImagePolicy } from '../policy/image-policy.ts';
 import { auditFails, auditJson, auditTable, type FailOn, nothingAudited } from '../report/audit.ts';
@@ -35,7 +35,7 @@ export interface AuditNodeCliOptions extends AuditOutputOptions {
 }
 
 export function runListRules(opts: { json?: boolean; output?: string }): number {
-  writeOutput(opts.json ? `${JSON.stringify(allRules(), null, 2)}\n` : rulesText(), opts.output);
+  writeOutput(opts.json ? `${JSON.stringify(auditRules(), null, 2)}\n` : rulesText(), opts.output);
   return EXIT_CLEAN;
 }
 

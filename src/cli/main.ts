@@ -3,6 +3,7 @@
 // CLI prints or exits; commands return their exit code.
 import { Command, CommanderError, Option } from 'commander';
 import { isInputError } from '../model/errors.ts';
+import { SEVERITIES } from '../model/severity.ts';
 import { TOOL_VERSION } from '../model/version.ts';
 import { EXIT_CLEAN, EXIT_INPUT } from './exit.ts';
 import { parseSize } from './options.ts';
@@ -20,6 +21,9 @@ const maxLayer = () =>
 /** For image archives: k3s-images.txt, the images the archive must hold exactly. */
 const imagesList = () =>
   new Option('--images-list <file>', 'image archives: a k3s-images.txt the archive must match exactly');
+
+/** `--fail-on` values, least severe first (as help lists them): every severity but those left out. */
+const failOnChoices = (leftOut: readonly string[]) => SEVERITIES.filter((s) => !leftOut.includes(s)).reverse();
 
 function program(setExit: (code: number) => void): Command {
   const cmd = new Command('k3sguard')
@@ -144,12 +148,9 @@ function program(setExit: (code: number) => void): Command {
     )
     .option('-o, --output <file>', 'write to FILE instead of stdout')
     .addOption(
-      new Option('--fail-on <severity>', 'exit 1 only for findings at or above this severity').choices([
-        'low',
-        'medium',
-        'high',
-        'critical',
-      ]),
+      new Option('--fail-on <severity>', 'exit 1 only for findings at or above this severity').choices(
+        failOnChoices(['unknown', 'info']),
+      ),
     )
     .option('--only-reachable', 'hide findings whose vulnerable symbols are absent from the binary')
     .option('--vex <file>', 'OpenVEX document: not_affected statements suppress findings (shown, with why)')
@@ -184,13 +185,9 @@ function program(setExit: (code: number) => void): Command {
       .option('-o, --output <file>', 'write to FILE instead of stdout')
       .option('--policy <file>', 'image policy: allowed registries, and audit.waivers (docs/policy.md)')
       .addOption(
-        new Option('--fail-on <severity>', 'exit 1 only for findings at or above this severity').choices([
-          'info',
-          'low',
-          'medium',
-          'high',
-          'critical',
-        ]),
+        new Option('--fail-on <severity>', 'exit 1 only for findings at or above this severity').choices(
+          failOnChoices(['unknown']),
+        ),
       )
       .addOption(new Option('--max-file-size <size>', 'skip (and report) files larger than this').argParser(parseSize));
   auditOutput(audit.command('iac'))

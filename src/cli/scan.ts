@@ -5,6 +5,7 @@
 import { buildInventory } from '../inventory/build.ts';
 import { InputError, isInputError } from '../model/errors.ts';
 import { type BinaryInfo, type Component, type Finding, type Severity, walk } from '../model/inventory.ts';
+import { atLeast } from '../model/severity.ts';
 import { readGoFunctionNames } from '../readers/go/functab.ts';
 import { renderScanTable } from '../report/scan-table.ts';
 import { renderFindings } from '../report/table.ts';
@@ -30,8 +31,6 @@ export interface ScanOptions extends ImageCliOptions {
   maxBundleSize: number;
 }
 
-const RANK: Record<Severity, number> = { critical: 4, high: 3, medium: 2, low: 1, unknown: 0, info: -1 };
-
 /**
  * Does this finding fail the run? Without --fail-on, every (unsuppressed) finding does. With it,
  * those at or above the level; `unknown` severity (no CVSS in the record) fails only
@@ -41,7 +40,7 @@ function fails(f: Finding, failOn: ScanOptions['failOn']): boolean {
   if (f.vulnerability?.suppressed) return false;
   if (!failOn) return true;
   if (f.severity === 'unknown') return failOn === 'low';
-  return RANK[f.severity] >= RANK[failOn];
+  return atLeast(f.severity, failOn);
 }
 
 /**
@@ -115,7 +114,7 @@ export async function runScan(target: string, opts: ScanOptions): Promise<number
     if (opts.format === 'json') {
       text = `${JSON.stringify({ schema: 'k3sguard/scan@1', ...inv, findings: all }, null, 2)}\n`;
     } else if (opts.format === 'sarif') {
-      text = (await import('../report/sarif.ts')).toSarifJson(inv, all);
+      text = (await import('../report/scan-sarif.ts')).toSarifJson(inv, all);
     } else if (opts.format === 'cyclonedx') {
       text = (await import('../report/cyclonedx-vuln.ts')).toCycloneDxVulnerabilityJson(inv, all);
     } else {

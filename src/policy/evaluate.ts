@@ -4,26 +4,11 @@
 // the images themselves, by checkSignaturePolicy (verify/cosign/policy-signatures.ts).
 
 import type { Finding } from '../model/inventory.ts';
-import { type RuleTable, ruleFinding } from '../model/rules/table.ts';
+import { POLICY_RULES } from '../model/rules/policy.ts';
+import { ruleFinding } from '../model/rules/rule.ts';
 import { formatImageRef, type ImageRef, parseImageRef } from '../readers/images/refs.ts';
 import { globMatches } from './glob.ts';
 import type { ImagePolicy } from './image-policy.ts';
-
-export const POLICY_RULES = {
-  'K3SG-POLICY-REGISTRY': { severity: 'high', title: 'Image comes from a registry the policy does not allow' },
-  'K3SG-POLICY-REPOSITORY': { severity: 'high', title: 'Image repository is not allowed by the policy' },
-  'K3SG-POLICY-DIGEST': { severity: 'medium', title: 'Image is referenced by tag where the policy requires a digest' },
-  'K3SG-POLICY-SIGNATURE': {
-    severity: 'high',
-    title: 'Image lacks a valid signature by the signer the policy requires',
-  },
-  'K3SG-POLICY-REFERENCE': {
-    severity: 'medium',
-    title: 'Image reference cannot be parsed, so the policy cannot be checked',
-  },
-} as const satisfies RuleTable;
-
-export type PolicyRuleId = keyof typeof POLICY_RULES;
 
 export interface PolicyEvaluationOptions {
   /** What the references were read from (an archive, k3s-images.txt), the findings' location root. */
@@ -48,7 +33,7 @@ export function evaluateImagePolicy(
       const ref = parseImageRef(name);
       if (ref === undefined) {
         findings.push(
-          ruleFinding(POLICY_RULES, 'K3SG-POLICY-REFERENCE', `"${name}" is not an image reference`, [
+          ruleFinding(POLICY_RULES['K3SG-POLICY-REFERENCE'], `"${name}" is not an image reference`, [
             opts.target,
             name,
           ]),
@@ -76,7 +61,7 @@ export function checkImageReferences(
     const location = [opts.target, where ?? text];
     if (ref === undefined) {
       findings.push(
-        ruleFinding(POLICY_RULES, 'K3SG-POLICY-REFERENCE', `"${text}" is not an image reference`, location),
+        ruleFinding(POLICY_RULES['K3SG-POLICY-REFERENCE'], `"${text}" is not an image reference`, location),
       );
       continue;
     }
@@ -92,8 +77,7 @@ function checkRef(policy: ImagePolicy, ref: ImageRef, knownDigest: string | unde
   if (policy.allowedRegistries && !policy.allowedRegistries.includes(registry)) {
     findings.push(
       ruleFinding(
-        POLICY_RULES,
-        'K3SG-POLICY-REGISTRY',
+        POLICY_RULES['K3SG-POLICY-REGISTRY'],
         `${name} comes from ${registry}; ${policy.file} allows ${list(policy.allowedRegistries)}`,
         location,
       ),
@@ -103,8 +87,7 @@ function checkRef(policy: ImagePolicy, ref: ImageRef, knownDigest: string | unde
   if (globs && !globs.some((g) => globMatches(g, ref.repository))) {
     findings.push(
       ruleFinding(
-        POLICY_RULES,
-        'K3SG-POLICY-REPOSITORY',
+        POLICY_RULES['K3SG-POLICY-REPOSITORY'],
         `${ref.repository} matches none of ${policy.file}'s allowedRepositories (${list(globs.map((g) => g.pattern))})`,
         location,
       ),
@@ -114,8 +97,7 @@ function checkRef(policy: ImagePolicy, ref: ImageRef, knownDigest: string | unde
     const pin = knownDigest ? `; pin it as ${ref.repository}@${knownDigest}` : '';
     findings.push(
       ruleFinding(
-        POLICY_RULES,
-        'K3SG-POLICY-DIGEST',
+        POLICY_RULES['K3SG-POLICY-DIGEST'],
         `${name} is referenced by tag, which the registry can repoint; ${policy.file} requires @sha256:${pin}`,
         location,
       ),

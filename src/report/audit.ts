@@ -3,7 +3,7 @@
 
 import type { AuditResult } from '../audit/result.ts';
 import type { Finding, Severity } from '../model/inventory.ts';
-import { severityRank } from '../model/rules/catalogue.ts';
+import { atLeast, compareSeverity } from '../model/severity.ts';
 
 export type FailOn = Exclude<Severity, 'unknown'>;
 
@@ -11,7 +11,7 @@ export const AUDIT_JSON_SCHEMA = 'k3sguard/audit@1';
 
 /** Exit 1 when a finding not waived is at or above `failOn` (default: any finding). */
 export function auditFails(result: AuditResult, failOn: FailOn = 'info'): boolean {
-  return result.findings.some((f) => severityRank(f.severity) <= severityRank(failOn));
+  return result.findings.some((f) => atLeast(f.severity, failOn));
 }
 
 /** Nothing could be audited at all (every path missing, unreadable, ...): exit 2. */
@@ -26,7 +26,7 @@ function where(f: Finding): string {
 
 export function auditTable(result: AuditResult): string {
   const lines: string[] = [];
-  const counts = new Map<string, number>();
+  const counts = new Map<Severity, number>();
   for (const f of result.findings) counts.set(f.severity, (counts.get(f.severity) ?? 0) + 1);
   for (const f of result.findings) {
     lines.push(`${where(f)}  ${f.severity.toUpperCase()}  ${f.id}  ${f.message}`);
@@ -44,7 +44,7 @@ export function auditTable(result: AuditResult): string {
     lines.push('', `Not audited (${result.problems.length}):`);
     for (const p of result.problems) lines.push(`${p.file}  ${p.kind}: ${p.message}`);
   }
-  const bySeverity = [...counts].sort((a, b) => severityRank(a[0] as Severity) - severityRank(b[0] as Severity));
+  const bySeverity = [...counts].sort((a, b) => compareSeverity(a[0], b[0]));
   const summary = bySeverity.map(([s, n]) => `${n} ${s}`).join(', ') || 'no findings';
   lines.push(
     '',

@@ -1,17 +1,10 @@
 // Scan findings for people: grouped by the component they were found in (with its path inside
 // the bundle), each with its ids, installed and fixed version, and whether the vulnerable code
 // is in the binary. Suppressed (VEX) findings are listed apart, with the reason.
-import type { Finding, Inventory, Severity } from '../model/inventory.ts';
+import type { Finding, Inventory } from '../model/inventory.ts';
+import { compareSeverity, SEVERITIES } from '../model/severity.ts';
+import { SEVERITY_COLOR } from './table.ts';
 
-const ORDER: Severity[] = ['critical', 'high', 'medium', 'low', 'unknown', 'info'];
-const COLOR: Record<Severity, string> = {
-  critical: '1;31',
-  high: '31',
-  medium: '33',
-  low: '36',
-  unknown: '35',
-  info: '2',
-};
 const REACH: Record<string, string> = { present: 'symbol present', absent: 'symbol absent', unknown: 'not known' };
 
 /** Findings by where they were found (a file, maybe inside the bundle), then by module. */
@@ -40,7 +33,7 @@ export function renderScanTable(inv: Inventory, findings: readonly Finding[], co
     out.push('', paint('1', where));
     for (const [module, group] of modules) {
       out.push(`  ${paint('36', module)}`);
-      group.sort((a, b) => ORDER.indexOf(a.severity) - ORDER.indexOf(b.severity));
+      group.sort((a, b) => compareSeverity(a.severity, b.severity));
       for (const f of group) {
         const v = f.vulnerability;
         const ids = v?.ids.join(', ') ?? f.id;
@@ -52,7 +45,7 @@ export function renderScanTable(inv: Inventory, findings: readonly Finding[], co
             ? ''
             : ` · ${REACH[v?.reachability ?? 'unknown']}${v?.symbols?.length ? ` (${v.symbols.slice(0, 3).join(', ')}${v.symbols.length > 3 ? ', …' : ''})` : ''}`;
         out.push(
-          `  ${paint(COLOR[f.severity], f.severity.toUpperCase().padEnd(8))} ${ids}`,
+          `  ${paint(SEVERITY_COLOR[f.severity], f.severity.toUpperCase().padEnd(8))} ${ids}`,
           `           ${f.title}`,
           `           ${fixed}${via}${reach}`,
         );
@@ -68,7 +61,9 @@ export function renderScanTable(inv: Inventory, findings: readonly Finding[], co
       );
     }
   }
-  const counts = ORDER.map((s) => [s, active.filter((f) => f.severity === s).length] as const).filter(([, n]) => n > 0);
+  const counts = SEVERITIES.map((s) => [s, active.filter((f) => f.severity === s).length] as const).filter(
+    ([, n]) => n > 0,
+  );
   out.push(
     '',
     `Summary: ${active.length} vulnerabilit${active.length === 1 ? 'y' : 'ies'}${counts.length ? ` (${counts.map(([s, n]) => `${n} ${s}`).join(', ')})` : ''}${suppressed.length ? `, ${suppressed.length} suppressed` : ''}`,

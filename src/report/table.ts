@@ -165,7 +165,8 @@ function renderDirectory(d: DirectoryComponent, depth: number, opts: TableOption
   renderChildren(d.children, depth + 1, opts, paint, out);
 }
 
-const SEVERITY_COLOR: Record<Finding['severity'], string> = {
+/** ANSI colour of each severity, in every table. */
+export const SEVERITY_COLOR: Record<Finding['severity'], string> = {
   critical: '1;31',
   high: '31',
   medium: '33',

@@ -219,9 +219,9 @@ export function k3sInventory(): Inventory {
     root: outer,
     findings: [
       {
-        id: 'K3SG-BUNDLE-MEMBER-HASH',
+        id: 'K3SG-BUNDLE-MEMBER-MODIFIED',
         severity: 'critical',
-        title: 'bundled file differs from its manifest',
+        title: 'Bundled file differs from its manifest hash',
         message: 'bin/runc does not match bin/.sha256sums',
         location: [...bundleLocation, 'bin/runc'],
         component: `${bundleLocation.join('!')}!bin/runc`,

@@ -9,7 +9,8 @@ import { pathToFileURL } from 'node:url';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { Finding } from '../../src/model/inventory.ts';
-import { toSarif, toSarifJson } from '../../src/report/sarif.ts';
+import { findRule } from '../../src/model/rules/catalogue.ts';
+import { toSarif, toSarifJson } from '../../src/report/scan-sarif.ts';
 import { applyVex } from '../../src/scan/vex-apply.ts';
 import { SHARED_DATA } from '../fixtures/realbins.ts';
 import { scanFixture } from '../scan/findings-fixture.ts';
@@ -31,7 +32,16 @@ function schemaErrors(json: string): string[] | { skip: string } {
 interface Log {
   runs: Array<{
     tool: {
-      driver: { name: string; rules: Array<{ id: string; helpUri?: string; properties: Record<string, unknown> }> };
+      driver: {
+        name: string;
+        rules: Array<{
+          id: string;
+          helpUri?: string;
+          fullDescription?: { text: string };
+          help?: { markdown: string };
+          properties: Record<string, unknown>;
+        }>;
+      };
     };
     results: Array<{
       ruleId: string;
@@ -50,7 +60,7 @@ interface Log {
 
 const log = (json: string) => JSON.parse(json) as Log;
 
-test('scan findings as SARIF: valid, one rule per vulnerability, GitHub security-severity from CVSS only', (t) => {
+test('scan findings as SARIF: valid, one rule per vulnerability, security-severity from CVSS for vulnerabilities, from the catalogue for k3sguard rules', (t) => {
   const fx = scanFixture();
   if ('skip' in fx) return t.skip(fx.skip);
   const json = toSarifJson(fx.inventory, fx.findings, { baseDir: process.cwd() });
@@ -65,13 +75,19 @@ test('scan findings as SARIF: valid, one rule per vulnerability, GitHub security
   const rules = run.tool.driver.rules;
   assert.deepEqual(
     rules.map((r) => r.id),
-    ['GO-2025-3646', 'GO-2026-5973', 'GO-2025-3528', 'GO-2025-3956', 'K3SG-BUNDLE-MEMBER-HASH'],
+    ['GO-2025-3646', 'GO-2026-5973', 'GO-2025-3528', 'GO-2025-3956', 'K3SG-BUNDLE-MEMBER-MODIFIED'],
   );
   assert.equal(rules[0]?.properties['security-severity'], '6.8');
   assert.equal(rules[0]?.helpUri, 'https://osv.dev/vulnerability/GO-2025-3646');
   assert.ok((rules[0]?.properties.tags as string[] | undefined)?.includes('security'));
-  // No CVSS, no number: `unknown` is not given a score.
-  assert.ok(rules.slice(1).every((r) => !('security-severity' in r.properties)));
+  // No CVSS, no number: a vulnerability of `unknown` severity is not given a score.
+  assert.ok(rules.slice(1, 4).every((r) => !('security-severity' in r.properties)));
+  // A k3sguard rule is the catalogue's, as in an audit: its texts, and the number of its severity.
+  const member = findRule('K3SG-BUNDLE-MEMBER-MODIFIED');
+  assert.deepEqual(rules[4]?.fullDescription, { text: member?.explanation });
+  assert.match(rules[4]?.help?.markdown ?? '', /\*\*Fix:\*\* /);
+  assert.equal(rules[4]?.properties['security-severity'], '9.5');
+  assert.deepEqual(rules[4]?.properties.tags, ['security', 'supply-chain', 'k3sguard-bundle']);
   assert.equal(run.results.length, fx.findings.length);
   for (const r of run.results) assert.equal(rules[r.ruleIndex]?.id, r.ruleId);
   assert.deepEqual(

@@ -1,54 +1,92 @@
-// The rule catalogue: every audit rule (iac and node) in one list, looked up by id, and
-// docs/rules.md generated from it (`npm run docs:rules`; a test fails when the file is stale).
-import type { Severity } from '../inventory.ts';
+// The rule catalogue: every rule of every area in one list, looked up by id, and docs/rules.md
+// generated from it (`npm run docs:rules`; a test fails when the file is stale, and another
+// when an id written anywhere in src/ is not here). `audit --list-rules` and audit waivers
+// deal in the audit areas only: the other areas' findings never reach an audit.
+import { BUNDLE_RULES } from './bundle.ts';
 import { IAC_RULES } from './iac.ts';
+import { IMAGE_RULES } from './image.ts';
 import { NODE_RULES } from './node.ts';
-import type { AuditRule } from './rule.ts';
+import { POLICY_RULES } from './policy.ts';
+import type { Rule, RuleArea } from './rule.ts';
 
-const SEVERITY_ORDER: readonly Severity[] = ['critical', 'high', 'medium', 'low', 'info', 'unknown'];
+/** Each area, in the order docs/rules.md lists them, with what raises its findings. */
+const AREAS: ReadonlyArray<{ area: RuleArea; heading: string; raisedBy: string }> = [
+  {
+    area: 'bundle',
+    heading: 'Bundle (k3s binaries and data dirs)',
+    raisedBy: '`k3sguard inspect`, `scan` and `verify` of a k3s binary (its embedded bundle) or an extracted data dir',
+  },
+  {
+    area: 'image',
+    heading: 'Image archives',
+    raisedBy: '`k3sguard inspect`, `scan` and `verify` of an image archive or OCI layout (and `--images-list`)',
+  },
+  { area: 'policy', heading: 'Image policy', raisedBy: '`k3sguard verify --policy` of an image archive' },
+  { area: 'iac', heading: 'audit iac', raisedBy: '`k3sguard audit iac`' },
+  { area: 'node', heading: 'audit node', raisedBy: '`k3sguard audit node`' },
+];
 
-/** Every rule, iac first, each area in the order its table lists. */
-export function allRules(): readonly AuditRule[] {
-  return [...IAC_RULES, ...NODE_RULES];
-}
+/** The areas whose findings an audit raises (and its waivers may name). */
+export const AUDIT_AREAS: readonly RuleArea[] = ['iac', 'node'];
 
-let byId: Map<string, AuditRule> | undefined;
+const ALL: readonly Rule[] = [
+  ...Object.values(BUNDLE_RULES),
+  ...Object.values(IMAGE_RULES),
+  ...Object.values(POLICY_RULES),
+  ...IAC_RULES,
+  ...NODE_RULES,
+];
 
-export function findRule(id: string): AuditRule | undefined {
+let byId: Map<string, Rule> | undefined;
+
+/** The catalogue by id; throws on an id listed twice (two checks must never share one). */
+function index(): Map<string, Rule> {
   if (!byId) {
-    byId = new Map();
-    for (const rule of allRules()) {
-      if (byId.has(rule.id)) throw new Error(`duplicate audit rule id ${rule.id}`);
-      byId.set(rule.id, rule);
+    const map = new Map<string, Rule>();
+    for (const rule of ALL) {
+      if (map.has(rule.id)) throw new Error(`duplicate rule id ${rule.id}`);
+      map.set(rule.id, rule);
     }
+    byId = map;
   }
-  return byId.get(id);
+  return byId;
 }
 
-/** Severities from most to least severe (for `--fail-on` and sorting). */
-export function severityRank(s: Severity): number {
-  return SEVERITY_ORDER.indexOf(s);
+/** Every rule, area by area (the order of docs/rules.md), each area in its table's order. */
+export function allRules(): readonly Rule[] {
+  index();
+  return ALL;
+}
+
+/** The rules `audit --list-rules` prints and audit waivers may name: iac, then node. */
+export function auditRules(): readonly Rule[] {
+  return allRules().filter((r) => AUDIT_AREAS.includes(r.area));
+}
+
+export function findRule(id: string): Rule | undefined {
+  return index().get(id);
 }
 
 function cell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
 
-/** docs/rules.md: an index table, then one section per rule. Deterministic (no dates). */
-export function rulesMarkdown(rules: readonly AuditRule[] = allRules()): string {
+/** docs/rules.md: per area an index table, then one section per rule. Deterministic (no dates). */
+export function rulesMarkdown(rules: readonly Rule[] = allRules()): string {
   const out: string[] = [
-    '# Audit rules',
+    '# Rules',
     '',
-    '<!-- Generated from src/model/rules/iac.ts and src/model/rules/node.ts by `npm run docs:rules`; do not edit. -->',
+    '<!-- Generated from src/model/rules/ (bundle.ts, image.ts, policy.ts, iac.ts, node.ts) by `npm run docs:rules`; do not edit. -->',
     '',
-    'Every finding of `k3sguard audit iac` and `k3sguard audit node` carries one of these ids.',
-    '`k3sguard audit --list-rules` prints the same list; waive a finding with',
-    '`# k3sguard:ignore <ID> <reason>` or in the policy file (docs/audit.md).',
+    'Every finding k3sguard reports carries one of these ids (vulnerabilities found by `scan` carry',
+    'their advisory ids instead). Reports, SARIF rules and waivers key on them; an id is never reused',
+    'for another check. `k3sguard audit --list-rules` prints the audit rules; waive an audit finding',
+    'with `# k3sguard:ignore <ID> <reason>` or in the policy file (docs/audit.md).',
     '',
   ];
-  for (const area of ['iac', 'node'] as const) {
+  for (const { area, heading, raisedBy } of AREAS) {
     const list = rules.filter((r) => r.area === area);
-    out.push(`## audit ${area}`, '');
+    out.push(`## ${heading}`, '', `Raised by ${raisedBy}.`, '');
     if (list.length === 0) {
       out.push('(no rules yet)', '');
       continue;
@@ -75,7 +113,7 @@ export function rulesMarkdown(rules: readonly AuditRule[] = allRules()): string 
 }
 
 /** `audit --list-rules`: one line a rule. */
-export function rulesText(rules: readonly AuditRule[] = allRules()): string {
+export function rulesText(rules: readonly Rule[] = auditRules()): string {
   const width = Math.max(...rules.map((r) => r.id.length));
   return `${rules.map((r) => `${r.id.padEnd(width)}  ${r.severity.padEnd(8)}  ${r.title}`).join('\n')}\n`;
 }

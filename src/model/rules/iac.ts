@@ -1,6 +1,6 @@
 // The rules of `audit iac`: infrastructure code that installs K3s or deploys onto it without
 // pinning what it installs. Shape: src/model/rules/rule.ts; docs/rules.md is generated from these.
-import type { AuditRule } from './rule.ts';
+import type { Rule } from './rule.ts';
 
 const SCRIPTS = [
   'shell script',
@@ -12,7 +12,7 @@ const SCRIPTS = [
   'Ansible shell/command tasks',
 ];
 
-export const INSTALL_UNPINNED: AuditRule = {
+export const INSTALL_UNPINNED: Rule = {
   id: 'K3SG-IAC-INSTALL-UNPINNED',
   area: 'iac',
   severity: 'high',
@@ -26,7 +26,7 @@ export const INSTALL_UNPINNED: AuditRule = {
   appliesTo: SCRIPTS,
 };
 
-export const INSTALL_CHANNEL: AuditRule = {
+export const INSTALL_CHANNEL: Rule = {
   id: 'K3SG-IAC-INSTALL-CHANNEL',
   area: 'iac',
   severity: 'high',
@@ -38,7 +38,7 @@ export const INSTALL_CHANNEL: AuditRule = {
   appliesTo: SCRIPTS,
 };
 
-export const INSTALL_SCRIPT_UNVERIFIED: AuditRule = {
+export const INSTALL_SCRIPT_UNVERIFIED: Rule = {
   id: 'K3SG-IAC-INSTALL-SCRIPT-UNVERIFIED',
   area: 'iac',
   severity: 'high',
@@ -54,7 +54,7 @@ export const INSTALL_SCRIPT_UNVERIFIED: AuditRule = {
   appliesTo: [...SCRIPTS, 'Ansible get_url'],
 };
 
-export const SKIP_DOWNLOAD_UNVERIFIED: AuditRule = {
+export const SKIP_DOWNLOAD_UNVERIFIED: Rule = {
   id: 'K3SG-IAC-SKIP-DOWNLOAD-UNVERIFIED',
   area: 'iac',
   severity: 'high',
@@ -70,7 +70,7 @@ export const SKIP_DOWNLOAD_UNVERIFIED: AuditRule = {
   appliesTo: SCRIPTS,
 };
 
-export const IMAGE_TAG: AuditRule = {
+export const IMAGE_TAG: Rule = {
   id: 'K3SG-IAC-IMAGE-TAG',
   area: 'iac',
   severity: 'medium',
@@ -88,7 +88,7 @@ export const IMAGE_TAG: AuditRule = {
   ],
 };
 
-export const IMAGE_REGISTRY: AuditRule = {
+export const IMAGE_REGISTRY: Rule = {
   id: 'K3SG-IAC-IMAGE-REGISTRY',
   area: 'iac',
   severity: 'high',
@@ -100,7 +100,7 @@ export const IMAGE_REGISTRY: AuditRule = {
   appliesTo: IMAGE_TAG.appliesTo,
 };
 
-export const HELMCHART_VERSION: AuditRule = {
+export const HELMCHART_VERSION: Rule = {
   id: 'K3SG-IAC-HELMCHART-VERSION',
   area: 'iac',
   severity: 'high',
@@ -112,7 +112,7 @@ export const HELMCHART_VERSION: AuditRule = {
   appliesTo: ['HelmChart (helm.cattle.io/v1)'],
 };
 
-export const PLAN_CHANNEL: AuditRule = {
+export const PLAN_CHANNEL: Rule = {
   id: 'K3SG-IAC-PLAN-CHANNEL',
   area: 'iac',
   severity: 'high',
@@ -124,7 +124,7 @@ export const PLAN_CHANNEL: AuditRule = {
   appliesTo: ['system-upgrade-controller Plan (upgrade.cattle.io/v1)'],
 };
 
-export const ACTION_UNPINNED: AuditRule = {
+export const ACTION_UNPINNED: Rule = {
   id: 'K3SG-IAC-ACTION-UNPINNED',
   area: 'iac',
   severity: 'high',
@@ -137,7 +137,7 @@ export const ACTION_UNPINNED: AuditRule = {
   appliesTo: ['GitHub Actions workflows and composite actions (uses:)'],
 };
 
-export const IAC_RULES: readonly AuditRule[] = [
+export const IAC_RULES: readonly Rule[] = [
   INSTALL_UNPINNED,
   INSTALL_CHANNEL,
   INSTALL_SCRIPT_UNVERIFIED,

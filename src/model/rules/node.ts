@@ -1,10 +1,8 @@
 // The rules of `audit node`: one record per check, the single source of its id, severity and
 // texts (see src/model/rules/rule.ts). The checks themselves are in src/audit/node/.
-import type { AuditRule } from './rule.ts';
+import { type Rule, type RuleText, ruleTable } from './rule.ts';
 
-type NodeRuleText = Omit<AuditRule, 'id' | 'area'>;
-
-const RULES = {
+const texts = {
   'K3SG-NODE-REGISTRY-INSECURE-TLS': {
     severity: 'high',
     title: 'registries.yaml turns off TLS verification for a registry',
@@ -86,7 +84,9 @@ const RULES = {
     appliesTo: ['server/manifests'],
   },
   'K3SG-NODE-HELMCHART-VERSION': {
-    severity: 'medium',
+    // The same check as K3SG-IAC-HELMCHART-VERSION (on the node instead of in the repository),
+    // so the same severity: an unpinned chart is an unreviewed upgrade path.
+    severity: 'high',
     title: 'HelmChart without a pinned chart version',
     explanation:
       'Without `spec.version` the Helm controller installs whatever version the repository offers at the time, ' +
@@ -167,23 +167,15 @@ const RULES = {
     fix: 'Stop K3s, delete the data dir, start K3s from a verified binary; treat the host as possibly compromised.',
     appliesTo: ['/var/lib/rancher/k3s/data'],
   },
-} as const satisfies Record<string, NodeRuleText>;
+} as const satisfies Record<string, RuleText>;
 
-export type NodeRuleId = keyof typeof RULES;
+const NODE = ruleTable('node', texts);
 
-export const NODE_RULES: readonly AuditRule[] = Object.entries(RULES).map(([id, r]) => ({
-  id,
-  area: 'node',
-  severity: r.severity,
-  title: r.title,
-  explanation: r.explanation,
-  fix: r.fix,
-  appliesTo: [...r.appliesTo],
-}));
+export type NodeRuleId = keyof typeof NODE;
 
-const BY_ID = new Map(NODE_RULES.map((r) => [r.id, r]));
+export const NODE_RULES: readonly Rule[] = Object.values(NODE);
 
 /** The rule record of a node check. */
-export function nodeRule(id: NodeRuleId): AuditRule {
-  return BY_ID.get(id) as AuditRule;
+export function nodeRule(id: NodeRuleId): Rule {
+  return NODE[id];
 }

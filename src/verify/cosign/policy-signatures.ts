@@ -5,8 +5,8 @@
 // image that fails (for policy reports).
 import { dirname, isAbsolute, join } from 'node:path';
 import type { Finding } from '../../model/inventory.ts';
-import { ruleFinding } from '../../model/rules/table.ts';
-import { POLICY_RULES } from '../../policy/evaluate.ts';
+import { POLICY_RULES } from '../../model/rules/policy.ts';
+import { ruleFinding } from '../../model/rules/rule.ts';
 import type { ImagePolicy, SignatureRequirement } from '../../policy/image-policy.ts';
 import { isSignatureImage, signatureManifests } from '../../readers/images/cosign-layout.ts';
 import type { ImageArchiveResult } from '../../readers/images/types.ts';
@@ -55,8 +55,7 @@ export async function checkSignaturePolicy(
     .filter((c) => c.status !== 'ok')
     .map((c) =>
       ruleFinding(
-        POLICY_RULES,
-        'K3SG-POLICY-SIGNATURE',
+        POLICY_RULES['K3SG-POLICY-SIGNATURE'],
         `${c.subject}: ${c.detail}; ${policy.file} requires a signature by ${c.expected ?? 'its signer'}. ${c.hint ?? ''}`.trim(),
         [archive.target, c.subject],
       ),
