@@ -6,13 +6,12 @@
 //   and hashes the file in its idle time while the bundle decompresses.
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import type { Worker } from 'node:worker_threads';
 import type { ByteSource } from '../io/bytesource.ts';
-import { tsWorker } from '../io/ts-worker.ts';
+import { defaultPoolSize, WorkerPool } from '../io/worker-pool.ts';
 import { InputError } from '../model/errors.ts';
 import { type FileSearch, searchFile } from '../readers/bundle/locate.ts';
+import type { ScanReply, ScanRequest } from './scan-worker.ts';
 
 export interface Scan {
   /** Bundle names and zstd magics in the file. */
@@ -32,72 +31,24 @@ function unreadable(file: string, why: string): InputError {
 
 /** For many files: worker threads, each scanning one file at a time from a shared queue. */
 export class ScanPool implements FileScanner {
-  private readonly idle: Worker[] = [];
-  private readonly running = new Map<Worker, Job>();
-  private readonly queue: Job[] = [];
-  private readonly all: Worker[] = [];
-  private readonly size: number;
+  private readonly pool: WorkerPool<ScanRequest, ScanReply>;
 
-  constructor(size = Math.max(1, Math.min(4, availableParallelism()))) {
-    this.size = size;
+  constructor(size = defaultPoolSize()) {
+    this.pool = new WorkerPool(new URL('./scan-worker.ts', import.meta.url), size);
   }
 
   scan(path: string, _src: ByteSource, file: string): Scan {
-    const result = new Promise<FileSearch>((resolve, reject) => {
-      this.queue.push({ path, file, resolve, reject });
-      this.dispatch();
+    const result = this.pool.run({ path }).then((m) => {
+      if ('ok' in m) return m.ok;
+      throw unreadable(file, m.error);
     });
     return { search: result, sha256: result.then((r) => r.sha256 as string) };
   }
 
-  private spawn(): Worker {
-    const w = tsWorker(new URL('./scan-worker.ts', import.meta.url));
-    w.on('message', (m: Reply) => this.done(w, m));
-    w.on('error', (e) => {
-      const job = this.running.get(w);
-      this.running.delete(w);
-      job?.reject(e);
-    });
-    this.all.push(w);
-    return w;
-  }
-
-  private dispatch(): void {
-    while (this.queue.length > 0) {
-      const w = this.idle.pop() ?? (this.all.length < this.size ? this.spawn() : undefined);
-      if (!w) return;
-      const job = this.queue.shift() as Job;
-      this.running.set(w, job);
-      w.postMessage({ path: job.path });
-    }
-  }
-
-  private done(w: Worker, m: Reply): void {
-    const job = this.running.get(w);
-    this.running.delete(w);
-    this.idle.push(w);
-    if (job) {
-      if ('ok' in m) job.resolve(m.ok);
-      else job.reject(unreadable(job.file, m.error));
-    }
-    this.dispatch();
-  }
-
-  async close(): Promise<void> {
-    await Promise.all(this.all.map((w) => w.terminate()));
-    this.all.length = 0;
-    this.idle.length = 0;
+  close(): Promise<void> {
+    return this.pool.close();
   }
 }
-
-interface Job {
-  path: string;
-  file: string;
-  resolve: (r: FileSearch) => void;
-  reject: (e: Error) => void;
-}
-
-type Reply = { ok: FileSearch } | { error: string };
 
 const SLICE = 256 * 1024;
 

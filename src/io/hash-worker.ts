@@ -1,5 +1,10 @@
-// Worker thread: hash files of the shared job until none is left (see hashing.ts).
-import { parentPort, workerData } from 'node:worker_threads';
-import { type HashJob, takeJobs } from './hashing.ts';
+// Worker thread: hash files of the shared job until none is left, then answer with what this
+// worker hashed (see hashing.ts).
+import { type HashJob, type HashJobReply, takeJobs } from './hashing.ts';
+import { serveRequests } from './worker-serve.ts';
 
-takeJobs(workerData as HashJob, (index, outcome) => parentPort?.postMessage({ index, outcome }));
+serveRequests((job: HashJob): HashJobReply => {
+  const done: HashJobReply = [];
+  takeJobs(job, (index, outcome) => done.push([index, outcome]));
+  return done;
+});

@@ -6,16 +6,18 @@
 //   loop); 1 MiB stays in the caches, so the hash reads what read() has just written;
 // - several files: this thread and availableParallelism() - 1 workers take the files, largest
 //   first, from one shared counter, so no core waits for a dispatcher and the run ends with
-//   small files. This thread hashes too because each worker costs ~15 MB of memory and
-//   ~30 ms to start. (The inventory's ScanPool keeps its main thread free for other work and
-//   loads the bundle readers in each worker, ~42 MB each, measured: right for inspect, but
-//   two of them would break the 100 MB budget of verify.)
+//   small files; each worker answers once, with every file it took. This thread hashes too
+//   because each worker costs ~15 MB of memory and ~30 ms to start; a Hasher keeps its
+//   workers for its next run (idle ones do not hold up the exit). (The inventory's ScanPool
+//   keeps its main thread free for other work and loads the bundle readers in each worker,
+//   ~42 MB each, measured: right for inspect, but two of them would break the 100 MB budget
+//   of verify.)
 import { createHash } from 'node:crypto';
 import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { InputError, type InputErrorCode } from '../model/errors.ts';
-import { spawnHashWorker } from './hash-spawn.ts';
+import { WorkerPool } from './worker-pool.ts';
 
 export interface FileDigest {
   /** Lowercase hex. */
@@ -95,18 +97,32 @@ export function takeJobs(job: HashJob, report: (index: number, outcome: HashOutc
 // started (~30 ms, in which one core hashes about 60 MB).
 const PARALLEL_MIN_BYTES = 32 * 1024 * 1024;
 
-/** Outcomes in the order of `paths`, hashed by this thread and `helpers` workers. */
-async function hashParallel(paths: string[], helpers: number): Promise<HashOutcome[]> {
+/** The hash workers' entry: each request is a HashJob, each reply what that worker hashed. */
+export const HASH_WORKER = new URL('./hash-worker.ts', import.meta.url);
+
+/** What one worker hashed of a job: [index in job.paths, outcome]. */
+export type HashJobReply = Array<[number, HashOutcome]>;
+
+/** Outcomes in the order of `paths`, hashed by this thread and `helpers` workers of `pool`. */
+async function hashParallel(
+  paths: string[],
+  pool: WorkerPool<HashJob, HashJobReply> | undefined,
+  helpers: number,
+): Promise<HashOutcome[]> {
   const job: HashJob = { paths, next: new Int32Array(new SharedArrayBuffer(4)) };
   const outcomes: (HashOutcome | undefined)[] = new Array(paths.length);
   const record = (i: number, o: HashOutcome) => {
     outcomes[i] = o;
   };
-  const done = Array.from({ length: helpers }, () => spawnHashWorker(job, record));
+  // Posted before this thread starts hashing, so the workers start meanwhile.
+  const done = pool ? Array.from({ length: helpers }, () => pool.run(job)) : [];
   takeJobs(job, record);
-  const failures = await Promise.all(done);
-  const why = failures.find((f) => f !== undefined) ?? 'stopped early';
-  // A worker that died leaves the file it had taken without an outcome.
+  let why = 'stopped early';
+  for (const d of await Promise.allSettled(done)) {
+    if (d.status === 'fulfilled') for (const [i, o] of d.value) record(i, o);
+    else why = d.reason instanceof Error ? d.reason.message : String(d.reason);
+  }
+  // A worker that died leaves the files it had taken without an outcome.
   return outcomes.map((o) => o ?? { code: 'UNREADABLE', message: `cannot read (hash worker: ${why})` });
 }
 
@@ -117,11 +133,16 @@ async function hashParallel(paths: string[], helpers: number): Promise<HashOutco
 export class Hasher {
   private readonly memo = new Map<string, Promise<FileDigest>>();
   private readonly threads: number;
-  /** Worker threads started so far (for tests and diagnostics). */
-  workersStarted = 0;
+  /** Started at the first run that needs a helper, and kept for the runs after. */
+  private pool: WorkerPool<HashJob, HashJobReply> | undefined;
 
   constructor(threads: number = availableParallelism()) {
     this.threads = Math.max(1, threads);
+  }
+
+  /** Worker threads started so far (for tests and diagnostics). */
+  get workersStarted(): number {
+    return this.pool?.started ?? 0;
   }
 
   /** Digests in the order of `targets`; rejects with the InputError of the first unreadable one. */
@@ -136,9 +157,10 @@ export class Hasher {
     const order = [...fresh].sort((a, b) => b[1].size - a[1].size);
     const total = order.reduce((sum, [, t]) => sum + t.size, 0);
     const helpers = total < PARALLEL_MIN_BYTES ? 0 : Math.max(0, Math.min(this.threads, order.length) - 1);
-    this.workersStarted += helpers;
+    if (helpers > 0) this.pool ??= new WorkerPool(HASH_WORKER, this.threads - 1);
     const run = hashParallel(
       order.map(([, t]) => t.path),
+      this.pool,
       helpers,
     );
     order.forEach(([key, t], i) => {

@@ -3,10 +3,9 @@
 // bundle's symlinks the way the kernel would once the bundle is extracted, so a chain of
 // links that ends outside the bundle root is caught even when each link looks harmless.
 
-export type PathCheck = { ok: true; path: string } | { ok: false; reason: string };
+import { type RootedEscape, resolveRooted } from './rooted-path.ts';
 
-/** Linux gives up after 40 symlinks (MAXSYMLINKS); so do we. */
-const MAX_LINK_HOPS = 40;
+export type PathCheck = { ok: true; path: string } | { ok: false; reason: string };
 
 /**
  * A member name as a clean relative path (`./bin/k3s` and `bin//k3s` -> `bin/k3s`, `bin/` ->
@@ -31,32 +30,35 @@ export function ancestors(path: string): string[] {
   return out;
 }
 
+/** Only a bundle's links are known: every other path passes as a directory. */
+type BundleNode = { kind: 'dir' } | { kind: 'symlink'; target: string };
+
 export type Resolution = { kind: 'inside'; path: string } | { kind: 'escape'; reason: string } | { kind: 'loop' };
 
 /**
  * Resolve a clean root-relative path, following every symlink in `links` (clean path ->
- * target as stored), including the last component. Components that do not exist are kept
- * as they are (a dangling link stays inside the root: it points at nothing).
+ * target as stored), including the last component. Components that do not exist are kept as they are (a dangling
+ * link stays inside the root: it points at nothing).
  */
 export function resolveInRoot(path: string, links: ReadonlyMap<string, string>): Resolution {
-  const resolved: string[] = [];
-  const queue = path.split('/');
-  let hops = 0;
-  while (queue.length > 0) {
-    const part = queue.shift() as string;
-    if (part === '' || part === '.') continue;
-    if (part === '..') {
-      if (resolved.length === 0) return { kind: 'escape', reason: 'climbs above the bundle root' };
-      resolved.pop();
-      continue;
-    }
-    resolved.push(part);
-    const target = links.get(resolved.join('/'));
-    if (target === undefined) continue;
-    if (++hops > MAX_LINK_HOPS) return { kind: 'loop' };
-    if (target.startsWith('/')) return { kind: 'escape', reason: `reaches the absolute path ${target}` };
-    resolved.pop();
-    queue.unshift(...target.split('/'));
+  const where = resolveRooted(path, {
+    lookup: (p): BundleNode => {
+      const target = links.get(p);
+      return target === undefined ? { kind: 'dir' } : { kind: 'symlink', target };
+    },
+    leaving: 'escape',
+  });
+  switch (where.kind) {
+    case 'escape':
+      return { kind: 'escape', reason: escapeReason(where) };
+    case 'loop':
+      return { kind: 'loop' };
+    default:
+      return { kind: 'inside', path: where.path };
   }
-  return { kind: 'inside', path: resolved.join('/') };
+}
+
+/** Why a link chain leaves the root, in the words of a finding. */
+export function escapeReason(e: RootedEscape): string {
+  return e.how === 'above' ? 'climbs above the bundle root' : `reaches the absolute path ${e.target}`;
 }

@@ -6,8 +6,8 @@ import { createCipheriv } from 'node:crypto';
 import { chmodSync, copyFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { spawnHashWorker } from '../../src/io/hash-spawn.ts';
-import { Hasher, type HashOutcome, hashFiles, sha256File } from '../../src/io/hashing.ts';
+import { HASH_WORKER, Hasher, type HashJob, type HashJobReply, hashFiles, sha256File } from '../../src/io/hashing.ts';
+import { WorkerPool } from '../../src/io/worker-pool.ts';
 import { REAL_BINARIES, realBinary } from '../fixtures/realbins.ts';
 import { coreutilsSha256, tempDir } from './release-fixture.ts';
 
@@ -120,14 +120,13 @@ describe('hash workers', () => {
       writeFileSync(p, pattern(n * MiB + 3, n));
       return p;
     });
-    const outcomes: HashOutcome[] = [];
-    const failure = await spawnHashWorker(
-      { paths: [...paths, join(dir, 'gone')], next: new Int32Array(new SharedArrayBuffer(4)) },
-      (i, o) => {
-        outcomes[i] = o;
-      },
-    );
-    assert.equal(failure, undefined);
+    const pool = new WorkerPool<HashJob, HashJobReply>(HASH_WORKER, 1);
+    t.after(() => pool.close());
+    const reply = await pool.run({
+      paths: [...paths, join(dir, 'gone')],
+      next: new Int32Array(new SharedArrayBuffer(4)),
+    });
+    const outcomes = reply.sort((a, b) => a[0] - b[0]).map(([, o]) => o);
     assert.deepEqual(
       outcomes.slice(0, 3).map((o) => ('ok' in o ? o.ok.sha256 : o.message)),
       paths.map(coreutilsSha256),
@@ -144,15 +143,17 @@ describe('hash workers', () => {
     });
     // The worker alone takes the job, so every digest printed was computed by it.
     const script = [
-      `import { spawnHashWorker } from ${JSON.stringify(new URL('../../src/io/hash-spawn.ts', import.meta.url).href)};`,
+      `import { HASH_WORKER } from ${JSON.stringify(new URL('../../src/io/hashing.ts', import.meta.url).href)};`,
+      `import { WorkerPool } from ${JSON.stringify(new URL('../../src/io/worker-pool.ts', import.meta.url).href)};`,
       `const job = { paths: ${JSON.stringify(files)}, next: new Int32Array(new SharedArrayBuffer(4)) };`,
       'const out = [];',
-      'const failure = await spawnHashWorker(job, (i, o) => { out[i] = o.ok?.sha256; });',
-      'console.log(JSON.stringify({ failure, out }));',
+      'for (const [i, o] of await new WorkerPool(HASH_WORKER, 1).run(job)) out[i] = o.ok?.sha256;',
+      'console.log(JSON.stringify({ out }));',
     ].join('\n');
     writeFileSync(join(dir, 'run.mjs'), script);
     for (let run = 0; run < 2; run++) {
       // The first run fills the cache; the second is served from it, as a CLI run usually is.
+      // The pool is not closed: an idle worker must not keep the process from exiting.
       const out = execFileSync(process.execPath, [join(dir, 'run.mjs')], {
         encoding: 'utf8',
         env: { ...process.env, NODE_COMPILE_CACHE: join(dir, 'cache') },

@@ -1,14 +1,13 @@
 // `audit iac`: walk the paths, audit every candidate file (on worker threads when there are
 // many: parsing YAML and lexing shell is CPU-bound, so the cores are the limit), and gather
 // one AuditResult in a stable order whatever the scheduling.
-import { availableParallelism } from 'node:os';
 import { isAbsolute, relative, resolve } from 'node:path';
-import type { Worker } from 'node:worker_threads';
-import { tsWorker } from '../../io/ts-worker.ts';
+import { defaultPoolSize, WorkerPool } from '../../io/worker-pool.ts';
 import type { ImagePolicy } from '../../policy/image-policy.ts';
 import { type AuditResult, compareFindings, DEFAULT_MAX_FILE_SIZE } from '../result.ts';
 import { auditIacFile, type FileAudit, type FileJob, type FileJobOptions } from './audit-file.ts';
 import { walkPaths } from './walk.ts';
+import type { IacBatch } from './worker.ts';
 
 export interface AuditIacOptions {
   policy?: ImagePolicy;
@@ -28,7 +27,7 @@ export async function auditIac(paths: readonly string[], opts: AuditIacOptions =
   const walk = walkPaths(paths, root);
   const jobOpts: FileJobOptions = { maxFileSize: opts.maxFileSize ?? DEFAULT_MAX_FILE_SIZE };
   if (opts.policy) jobOpts.policy = opts.policy;
-  const workers = opts.workers ?? Math.max(1, Math.min(4, availableParallelism()));
+  const workers = opts.workers ?? defaultPoolSize();
   const audits =
     workers === 0 || walk.jobs.length < INLINE_LIMIT
       ? walk.jobs.map((job) => auditIacFile(job, jobOpts))
@@ -64,34 +63,12 @@ function defaultRoot(paths: readonly string[]): string {
 }
 
 async function inWorkers(jobs: FileJob[], opts: FileJobOptions, size: number): Promise<FileAudit[]> {
-  const batches: FileJob[][] = [];
-  for (let i = 0; i < jobs.length; i += BATCH) batches.push(jobs.slice(i, i + BATCH));
-  const results: FileAudit[][] = new Array(batches.length);
-  let next = 0;
-  const pool: Worker[] = [];
+  const pool = new WorkerPool<IacBatch, FileAudit[]>(new URL('./worker.ts', import.meta.url), size);
   try {
-    await Promise.all(
-      Array.from({ length: Math.min(size, batches.length) }, () => {
-        const w = tsWorker(new URL('./worker.ts', import.meta.url));
-        pool.push(w);
-        return new Promise<void>((resolveAll, reject) => {
-          let current = -1;
-          const send = () => {
-            if (next >= batches.length) return resolveAll();
-            current = next++;
-            w.postMessage({ jobs: batches[current], opts });
-          };
-          w.on('message', (m: FileAudit[]) => {
-            results[current] = m;
-            send();
-          });
-          w.on('error', reject);
-          send();
-        });
-      }),
-    );
+    const batches: Promise<FileAudit[]>[] = [];
+    for (let i = 0; i < jobs.length; i += BATCH) batches.push(pool.run({ jobs: jobs.slice(i, i + BATCH), opts }));
+    return (await Promise.all(batches)).flat();
   } finally {
-    await Promise.all(pool.map((w) => w.terminate()));
+    await pool.close();
   }
-  return results.flat();
 }

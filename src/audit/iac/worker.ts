@@ -1,8 +1,11 @@
 // Worker thread of `audit iac`: audits batches of files (reading, parsing and checking are
-// all CPU work on this thread) and posts the per-file results back.
-import { parentPort } from 'node:worker_threads';
-import { auditIacFile, type FileJob, type FileJobOptions } from './audit-file.ts';
+// all CPU work on this thread) and answers with the per-file results.
+import { serveRequests } from '../../io/worker-serve.ts';
+import { auditIacFile, type FileAudit, type FileJob, type FileJobOptions } from './audit-file.ts';
 
-parentPort?.on('message', (msg: { jobs: FileJob[]; opts: FileJobOptions }) => {
-  parentPort?.postMessage(msg.jobs.map((job) => auditIacFile(job, msg.opts)));
-});
+export interface IacBatch {
+  jobs: FileJob[];
+  opts: FileJobOptions;
+}
+
+serveRequests((batch: IacBatch): FileAudit[] => batch.jobs.map((job) => auditIacFile(job, batch.opts)));

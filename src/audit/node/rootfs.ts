@@ -15,10 +15,15 @@ import {
   type Stats,
 } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { MAX_SYMLINK_HOPS, resolveRooted } from '../../io/rooted-path.ts';
 import type { FileProblem } from '../result.ts';
 
-/** Linux gives up after 40 symlinks (MAXSYMLINKS); so do we. */
-const MAX_LINK_HOPS = 40;
+/** A path here as the walk sees it; what exists carries its lstat. */
+type FsNode =
+  | { kind: 'dir' | 'other'; st: Stats }
+  | { kind: 'symlink'; target: string; st: Stats }
+  | { kind: 'missing' }
+  | { kind: 'unreadable'; why: string };
 
 export type Resolution =
   /** `rel`: the real path relative to the root, no symlink left in it; `host`: where it is here. */
@@ -55,55 +60,39 @@ export class NodeRoot {
   /** Resolve a node path inside the root, following every symlink, the last component included. */
   resolve(path: string): Resolution {
     const file = relName(path);
-    const resolved: string[] = [];
-    const queue = file.split('/');
-    let hops = 0;
-    let st: Stats;
-    try {
-      st = lstatSync(this.dir);
-    } catch (e) {
-      return { kind: 'problem', problem: { file, kind: 'unreadable', message: `cannot read the root (${errno(e)})` } };
-    }
-    while (queue.length > 0) {
-      const part = queue.shift() as string;
-      if (part === '' || part === '.') continue;
-      if (part === '..') {
-        resolved.pop(); // `..` of the root is the root, as in a chroot
-        continue;
-      }
-      if (!st.isDirectory()) return { kind: 'absent' };
-      resolved.push(part);
-      try {
-        st = lstatSync(this.host(resolved.join('/')));
-      } catch (e) {
-        const code = errno(e);
-        if (code === 'ENOENT' || code === 'ENOTDIR') return { kind: 'absent' };
-        return { kind: 'problem', problem: { file, kind: 'unreadable', message: `cannot read (${code})` } };
-      }
-      if (!st.isSymbolicLink()) continue;
-      if (++hops > MAX_LINK_HOPS) {
+    const where = resolveRooted(file, { lookup: (rel) => this.node(rel), leaving: 'clamp' });
+    switch (where.kind) {
+      case 'found':
+        return { kind: 'found', rel: where.path, host: this.host(where.path), st: where.node.st };
+      case 'missing':
+      case 'not-a-directory':
+        return { kind: 'absent' };
+      case 'loop':
         return {
           kind: 'problem',
-          problem: { file, kind: 'symlink-loop', message: `more than ${MAX_LINK_HOPS} symlinks: a symlink loop` },
+          problem: { file, kind: 'symlink-loop', message: `more than ${MAX_SYMLINK_HOPS} symlinks: a symlink loop` },
         };
-      }
-      let target: string;
-      try {
-        target = readlinkSync(this.host(resolved.join('/')));
-      } catch (e) {
-        return { kind: 'problem', problem: { file, kind: 'unreadable', message: `cannot read symlink (${errno(e)})` } };
-      }
-      resolved.pop();
-      if (target.startsWith('/')) resolved.length = 0;
-      queue.unshift(...target.split('/'));
-      try {
-        st = lstatSync(this.host(resolved.join('/'))); // the directory the link is in (or the root)
-      } catch (e) {
-        return { kind: 'problem', problem: { file, kind: 'unreadable', message: `cannot read (${errno(e)})` } };
-      }
+      case 'unreadable':
+        return { kind: 'problem', problem: { file, kind: 'unreadable', message: where.why } };
     }
-    const rel = resolved.join('/');
-    return { kind: 'found', rel, host: this.host(rel), st };
+  }
+
+  /** What a root-relative path is here, by lstat (and readlink for a symlink). */
+  private node(rel: string): FsNode {
+    let st: Stats;
+    try {
+      st = lstatSync(this.host(rel));
+    } catch (e) {
+      const code = errno(e);
+      if (rel !== '' && (code === 'ENOENT' || code === 'ENOTDIR')) return { kind: 'missing' };
+      return { kind: 'unreadable', why: rel === '' ? `cannot read the root (${code})` : `cannot read (${code})` };
+    }
+    if (!st.isSymbolicLink()) return { kind: st.isDirectory() ? 'dir' : 'other', st };
+    try {
+      return { kind: 'symlink', target: readlinkSync(this.host(rel)), st };
+    } catch (e) {
+      return { kind: 'unreadable', why: `cannot read symlink (${errno(e)})` };
+    }
   }
 
   /**

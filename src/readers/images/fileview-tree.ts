@@ -3,6 +3,7 @@
 // clean and relative to the image root (`etc/os-release`; the root is ''). Symlinks are
 // resolved the way the kernel resolves them inside a chroot: an absolute target starts again
 // at the image root and `..` at the root stays at the root, so no path ever leaves the image.
+import { resolveRooted } from '../../io/rooted-path.ts';
 import type { TarEntryType } from '../../io/tar.ts';
 
 export type ViewEntryType = TarEntryType;
@@ -22,10 +23,10 @@ export interface ViewEntry {
   facts?: unknown;
 }
 
-/** Linux gives up after 40 symlinks (MAXSYMLINKS); so do we. */
-export const MAX_LINK_HOPS = 40;
+export type Resolved = { kind: 'ok'; path: string } | { kind: 'loop'; at: string };
 
-export type Resolved = { kind: 'ok'; path: string } | { kind: 'loop' };
+/** A view never fails to say what a path is, and a chroot has no escape. */
+type ViewNode = { kind: 'dir' | 'other' | 'missing' } | { kind: 'symlink'; target: string };
 
 export class ViewTree {
   readonly entries = new Map<string, ViewEntry>();
@@ -51,28 +52,19 @@ export class ViewTree {
   /**
    * Resolve a path (components separated by `/`, absolute or not: both start at the root),
    * following symlinks in every component, and in the last one only when `followLast`.
+   * Missing components and components under a file pass as empty directories: the path is
+   * where a layer's member would go (its parents created), or where nothing is found.
    */
   resolve(path: string, followLast: boolean): Resolved {
-    const resolved: string[] = [];
-    const queue = path.split('/');
-    let hops = 0;
-    while (queue.length > 0) {
-      const part = queue.shift() as string;
-      if (part === '' || part === '.') continue;
-      if (part === '..') {
-        resolved.pop(); // at the root, `..` is the root
-        continue;
-      }
-      resolved.push(part);
-      const entry = this.entries.get(resolved.join('/'));
-      if (entry?.type !== 'symlink' || (queue.every((p) => p === '' || p === '.') && !followLast)) continue;
-      if (++hops > MAX_LINK_HOPS) return { kind: 'loop' };
-      resolved.pop();
-      const target = entry.linkname ?? '';
-      if (target.startsWith('/')) resolved.length = 0;
-      queue.unshift(...target.split('/'));
-    }
-    return { kind: 'ok', path: resolved.join('/') };
+    const r = resolveRooted(path, { lookup: (p) => this.node(p), leaving: 'clamp', followLast });
+    return r.kind === 'loop' ? r : { kind: 'ok', path: r.path };
+  }
+
+  private node(path: string): ViewNode {
+    const entry = this.entries.get(path);
+    if (entry === undefined) return { kind: 'missing' };
+    if (entry.type === 'symlink') return { kind: 'symlink', target: entry.linkname ?? '' };
+    return { kind: entry.type === 'dir' ? 'dir' : 'other' };
   }
 
   /**

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { type Readable, pipeline as streamPipeline } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { constants, createGunzip, createZstdDecompress } from 'node:zlib';
-import { normalizeMemberPath, resolveInRoot } from '../../io/member-paths.ts';
+import { escapeReason, normalizeMemberPath } from '../../io/member-paths.ts';
+import { type RootedSymlink, resolveRooted } from '../../io/rooted-path.ts';
 import { TarReader } from '../../io/tar.ts';
 import { InputError } from '../../model/errors.ts';
 import {
@@ -41,27 +42,27 @@ export interface CollectedMembers {
 export function lookupMember(c: CollectedMembers, file: string, path: string): HashedMember | undefined {
   const clean = normalizeMemberPath(path);
   if (!clean.ok) throw new InputError('UNSAFE_PATH', file, `image: reference ${JSON.stringify(path)} ${clean.reason}`);
-  let at = clean.path;
-  for (let hops = 0; hops <= 40; hops++) {
-    const found = c.files.get(at);
-    if (found) return found;
-    const link = c.links.get(at);
-    if (!link) return undefined;
-    if (link.hard) {
-      const t = normalizeMemberPath(link.target);
-      if (!t.ok) throw new InputError('UNSAFE_PATH', file, `image: hard link ${at} ${t.reason}`);
-      at = t.path;
-      continue;
-    }
-    const soft = new Map<string, string>();
-    for (const [k, v] of c.links) if (!v.hard) soft.set(k, v.target);
-    const r = resolveInRoot(at, soft);
-    if (r.kind === 'escape') throw new InputError('UNSAFE_PATH', file, `image: link ${at} ${r.reason}`);
-    if (r.kind === 'loop') throw new InputError('SYMLINK_LOOP', file, `image: link ${at} loops`);
-    if (r.path === at) return undefined;
-    at = r.path;
-  }
-  throw new InputError('SYMLINK_LOOP', file, `image: link ${path} loops`);
+  const where = resolveRooted(clean.path, { lookup: (at) => archiveNode(c, file, at), leaving: 'escape' });
+  if (where.kind === 'escape')
+    throw new InputError('UNSAFE_PATH', file, `image: link ${where.at || path} ${escapeReason(where)}`);
+  if (where.kind === 'loop') throw new InputError('SYMLINK_LOOP', file, `image: link ${where.at} loops`);
+  return c.files.get(where.path);
+}
+
+/**
+ * A member as the walk sees it. Only files and links are recorded, so any other path passes
+ * as a directory. A hard link names its target from the archive root: as a symlink, that is
+ * the target climbed to from the link's own directory.
+ */
+function archiveNode(c: CollectedMembers, file: string, at: string): { kind: 'dir' | 'other' } | RootedSymlink {
+  if (c.files.has(at)) return { kind: 'other' };
+  const link = c.links.get(at);
+  if (!link) return { kind: 'dir' };
+  if (!link.hard) return { kind: 'symlink', target: link.target };
+  const t = normalizeMemberPath(link.target);
+  if (!t.ok) throw new InputError('UNSAFE_PATH', file, `image: hard link ${at} ${t.reason}`);
+  const depth = at.split('/').length - 1;
+  return { kind: 'symlink', target: '../'.repeat(depth) + t.path };
 }
 
 /** Every member hashed; with `recorders`, every possible layer also recorded in the same pass. */

@@ -2,7 +2,7 @@
 // k3s-ansible style role, cloud-init, Terraform user_data, SUC Plans, Actions workflows...) at
 // the exact line and column, and stays silent on the "good" one that does the same jobs pinned.
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { auditIac } from '../../../src/audit/iac/index.ts';
@@ -161,3 +161,14 @@ for (const c of CASES) {
     }
   });
 }
+
+test('on worker threads: the same result as on this thread', async (t) => {
+  // Eight copies of the bad repository: past the inline limit, so the files go in batches to
+  // the worker pool.
+  const dir = tempDir(t);
+  for (let i = 0; i < 8; i++) cpSync(BAD, join(dir, `copy${i}`), { recursive: true });
+  const here = await auditIac([dir], { root: dir, policy: POLICY, workers: 0 });
+  const pooled = await auditIac([dir], { root: dir, policy: POLICY, workers: 2 });
+  assert.equal(here.filesAudited.length, 80);
+  assert.deepEqual(pooled, here);
+});
