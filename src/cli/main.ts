@@ -7,6 +7,7 @@ import { SEVERITIES } from '../model/severity.ts';
 import { TOOL_VERSION } from '../model/version.ts';
 import { EXIT_CLEAN, EXIT_INPUT } from './exit.ts';
 import { parseSize } from './options.ts';
+import { rerunForImages } from './relaunch.ts';
 
 /** For image targets: which platform of a multi-platform image. */
 const platform = () =>
@@ -30,7 +31,13 @@ function program(setExit: (code: number) => void): Command {
     .description('Supply-chain defence for K3s: see and prove what a K3s binary is made of')
     .version(TOOL_VERSION, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
-    .exitOverride();
+    .exitOverride()
+    // Decided on the parsed targets, so an option's value (`--db vulndb.sqlite`) is never one.
+    .hook('preAction', (root, action) => {
+      const name = action.parent && action.parent !== root ? `${action.parent.name()} ${action.name()}` : action.name();
+      const code = rerunForImages(name, action.processedArgs.flat());
+      if (code !== undefined) process.exit(code);
+    });
 
   const maxBundle = new Option(
     '--max-bundle-size <size>',

@@ -1,10 +1,10 @@
 // `k3sguard verify`: every verification the user asked for in one run (a sums file, a release
 // dir, the lock file, a Sigstore bundle), one report, one exit code: 0 all verified, 1 any
 // check failed, 2 usage or unreadable input.
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { isImageTarget } from '../inventory/image.ts';
 import { Hasher } from '../io/hashing.ts';
+import { detectTarget, isImageTarget } from '../io/target.ts';
 import { InputError } from '../model/errors.ts';
 import { type ImagePolicy, parseImagePolicy } from '../policy/image-policy.ts';
 import { verifyJson, verifyTable } from '../report/verify.ts';
@@ -66,7 +66,7 @@ function imageTargets(files: string[]): string[] {
   return files.filter((f) => {
     if (/^sha256:/.test(f)) return false;
     try {
-      return isImageTarget(f, statSync(f));
+      return isImageTarget(detectTarget(f));
     } catch {
       return false; // a missing file is reported by the check that needs it
     }

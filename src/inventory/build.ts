@@ -1,15 +1,16 @@
-// target -> readers -> inventory. Decides what the target is (a file, a K3s data dir, a folder
-// of binaries) and fills the one component model from the readers.
-import { lstatSync, realpathSync, type Stats } from 'node:fs';
+// target -> readers -> inventory. Asks io/target.ts what the target is (a file, a K3s data dir,
+// a folder of binaries, an image archive or layout) and fills the one component model from the
+// readers.
 import { basename, resolve } from 'node:path';
+import { detectTarget, isImageTarget, type Target } from '../io/target.ts';
 import { InputError } from '../model/errors.ts';
 import { type FileComponent, type Inventory, walk } from '../model/inventory.ts';
 import { TOOL_VERSION } from '../model/version.ts';
 import type { ImagesListInput } from '../readers/images/imageslist.ts';
-import { inspectDataDir, isDataDir } from './datadir.ts';
+import { inspectDataDir } from './datadir.ts';
 import { walkDirectory } from './directory.ts';
 import { type GoBinaryHook, type InspectContext, inspectFile } from './file.ts';
-import { inspectImageTarget, isImageTarget } from './image.ts';
+import { inspectImageTarget } from './image.ts';
 import { InterleavedScanner, ScanPool } from './scanners.ts';
 
 export interface BuildOptions {
@@ -27,28 +28,6 @@ export interface BuildOptions {
 }
 
 export const DEFAULT_MAX_BUNDLE_BYTES = 2 * 1024 ** 3;
-
-function statTarget(target: string): Stats {
-  try {
-    return lstatSync(target);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new InputError('NOT_FOUND', target, 'no such file or directory');
-    throw new InputError('UNREADABLE', target, `cannot read (${code ?? (e as Error).message})`);
-  }
-}
-
-function followTargetLink(target: string): string {
-  try {
-    return realpathSync(target);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ELOOP')
-      throw new InputError('SYMLINK_LOOP', target, 'symlink loop: the link resolves back to itself');
-    if (code === 'ENOENT') throw new InputError('NOT_FOUND', target, 'dangling symlink: its target does not exist');
-    throw new InputError('UNREADABLE', target, `cannot resolve symlink (${code ?? (e as Error).message})`);
-  }
-}
 
 /**
  * A single file named as the target must be a Go binary: saying "0 components" for a PE, a
@@ -68,22 +47,20 @@ function refuseNonGo(target: string, file: FileComponent): void {
 }
 
 export async function buildInventory(target: string, opts: BuildOptions = {}): Promise<Inventory> {
-  let st = statTarget(target);
-  // A symlink named on the command line is followed: the user asked for what it points at.
-  if (st.isSymbolicLink()) st = statTarget(followTargetLink(target));
-  if (isImageTarget(target, st)) return buildImageInventory(target, opts);
+  const t = detectTarget(target);
+  if (isImageTarget(t)) return buildImageInventory(target, opts);
   const ctx: InspectContext = {
     maxBundleBytes: opts.maxBundleBytes ?? DEFAULT_MAX_BUNDLE_BYTES,
     progress: opts.progress ?? (() => {}),
     findings: [],
     notes: [],
-    scanner: st.isFile() ? new InterleavedScanner() : new ScanPool(),
+    scanner: t.stats.isFile() ? new InterleavedScanner() : new ScanPool(),
     pending: [],
     bundles: Promise.resolve(),
     ...(opts.onGoBinary ? { onGoBinary: opts.onGoBinary } : {}),
   };
   try {
-    const root = await inspectTarget(target, st, ctx);
+    const root = await inspectTarget(t, ctx);
     // Tasks add tasks (a scan adds its bundle read): wait until no new ones appear.
     for (let seen = 0; seen < ctx.pending.length; ) {
       const batch = ctx.pending.slice(seen);
@@ -135,27 +112,21 @@ function strippedNotes(root: Inventory['root']): Inventory['notes'] {
 }
 
 async function inspectTarget(
-  target: string,
-  st: Stats,
+  t: Exclude<Target, { kind: 'image-archive' | 'oci-layout' }>,
   ctx: InspectContext,
 ): Promise<{ kind: Inventory['targetKind']; component: Inventory['root'] }> {
+  const target = t.path;
   const name = basename(resolve(target));
-  let root: Inventory['root'];
-  let targetKind: Inventory['targetKind'];
-  if (st.isFile()) {
-    targetKind = 'file';
-    root = await inspectFile(target, target, [name], ctx, st.mode & 0o7777);
-    refuseNonGo(target, root);
-  } else if (st.isDirectory()) {
-    if (isDataDir(target)) {
-      targetKind = 'k3s-data-dir';
-      root = await inspectDataDir(target, target, [name], ctx);
-    } else {
-      targetKind = 'directory';
-      root = await walkDirectory(target, ctx);
+  switch (t.kind) {
+    case 'elf':
+    case 'file': {
+      const root = await inspectFile(target, target, [name], ctx, t.stats.mode & 0o7777);
+      refuseNonGo(target, root);
+      return { kind: 'file', component: root };
     }
-  } else {
-    throw new InputError('UNREADABLE', target, 'not a regular file or directory (device, fifo or socket)');
+    case 'k3s-data-dir':
+      return { kind: 'k3s-data-dir', component: await inspectDataDir(target, target, [name], ctx) };
+    case 'directory':
+      return { kind: 'directory', component: await walkDirectory(target, ctx) };
   }
-  return { kind: targetKind, component: root };
 }

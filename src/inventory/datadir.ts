@@ -1,20 +1,9 @@
 // An extracted K3s bundle (`/var/lib/rancher/k3s/data/<hash>/`): the same member checks as
 // the embedded bundle, on the files as they are on disk now. K3s checks them only once, at
 // extraction; this is how later tampering shows.
-import { lstatSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type { BundleComponent, FileComponent, Location } from '../model/inventory.ts';
 import { readDataDir } from '../readers/datadir.ts';
 import { bundleComponent, type InspectContext, inspectSource, memberComponents } from './file.ts';
-
-/** An extracted K3s bundle: `data/<hash>/` holding `bin/.sha256sums`. */
-export function isDataDir(dir: string): boolean {
-  try {
-    return lstatSync(resolve(dir, 'bin', '.sha256sums')).isFile();
-  } catch {
-    return false;
-  }
-}
 
 export async function inspectDataDir(
   dir: string,

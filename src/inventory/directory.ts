@@ -3,9 +3,10 @@
 // outside the folder), and a symlink that loops (a -> b -> a) reported as unreadable input.
 import { lstatSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
+import { isK3sDataDir } from '../io/target.ts';
 import { InputError } from '../model/errors.ts';
 import type { Component, DirectoryComponent, Location } from '../model/inventory.ts';
-import { inspectDataDir, isDataDir } from './datadir.ts';
+import { inspectDataDir } from './datadir.ts';
 import { type InspectContext, inspectFile } from './file.ts';
 
 const MAX_DEPTH = 64;
@@ -54,7 +55,7 @@ async function walk(
     if (st.isFile()) {
       out.push(await inspectFile(childAbs, childRel, location, ctx, st.mode & 0o7777));
     } else if (st.isDirectory()) {
-      if (isDataDir(childAbs)) out.push(await inspectDataDir(childAbs, childRel, location, ctx));
+      if (isK3sDataDir(childAbs)) out.push(await inspectDataDir(childAbs, childRel, location, ctx));
       else {
         const children = await walk(childAbs, childRel, rootLocation, ctx, depth + 1);
         out.push({ type: 'directory', ref: location.join('!'), name, path: childRel, location, children });

@@ -5,21 +5,14 @@
 import { createHash, type Hash } from 'node:crypto';
 import { once } from 'node:events';
 import { constants, createGunzip, createZstdDecompress, type Gunzip, type ZstdDecompress } from 'node:zlib';
+import { sniffCompression } from '../../io/target.ts';
 import { InputError } from '../../model/errors.ts';
 import type { LayerRecord, LayerRecorder } from './layer-record.ts';
 import type { BlobRecord, Compression, ImageLimits } from './types.ts';
 
-const GZIP_MAGIC = Buffer.from([0x1f, 0x8b]);
-const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
 const SNIFF = 4;
 /** zstd window cap for layers: 2^27 (zstd --long=27), as containerd's decoder allows. */
 const ZSTD_WINDOW_LOG_MAX = 27;
-
-export function sniffCompression(head: Buffer): Compression {
-  if (head.subarray(0, 2).equals(GZIP_MAGIC)) return 'gzip';
-  if (head.subarray(0, 4).equals(ZSTD_MAGIC)) return 'zstd';
-  return 'none';
-}
 
 /** The bytes of a member that may be JSON, while they still fit the limits. */
 interface JsonKeep {

@@ -11,8 +11,8 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { constants, createGunzip, createZstdDecompress } from 'node:zlib';
 import { normalizeMemberPath } from '../../io/member-paths.ts';
+import { sniffCompression } from '../../io/target.ts';
 import { InputError } from '../../model/errors.ts';
-import { sniffCompression } from './blobhash.ts';
 import { baseOf, joinPath, parentOf, type ViewEntry, type ViewTree } from './fileview-tree.ts';
 import type { ImageFindings } from './findings.ts';
 import {

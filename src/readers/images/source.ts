@@ -5,7 +5,7 @@
 // members are resolved inside the archive's own tree.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { lstat, open, readdir } from 'node:fs/promises';
+import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Readable, pipeline as streamPipeline } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -13,14 +13,9 @@ import { constants, createGunzip, createZstdDecompress } from 'node:zlib';
 import { escapeReason, normalizeMemberPath } from '../../io/member-paths.ts';
 import { type RootedSymlink, resolveRooted } from '../../io/rooted-path.ts';
 import { TarReader } from '../../io/tar.ts';
+import { detectTarget } from '../../io/target.ts';
 import { InputError } from '../../model/errors.ts';
-import {
-  type HashedMember,
-  type JsonBudget,
-  MemberHasher,
-  type RecorderFactory,
-  sniffCompression,
-} from './blobhash.ts';
+import { type HashedMember, type JsonBudget, MemberHasher, type RecorderFactory } from './blobhash.ts';
 import type { Compression, ImageLimits } from './types.ts';
 
 const READ_CHUNK = 1024 * 1024;
@@ -90,25 +85,12 @@ export async function collectMembers(
   recorders?: RecorderFactory,
   onProgress?: ProgressCallback,
 ): Promise<CollectedMembers> {
-  let st: Awaited<ReturnType<typeof lstat>>;
-  try {
-    st = await lstat(file);
-  } catch (e) {
-    throw new InputError('NOT_FOUND', file, `image: ${(e as Error).message}`, { cause: e });
-  }
-  if (st.isDirectory()) return collectDirectory(file, limits, recorders, onProgress);
-  return collectArchive(file, limits, recorders, progressCounter(st.size, onProgress));
-}
-
-export async function sniffFile(file: string): Promise<Compression> {
-  const fh = await open(file, 'r');
-  try {
-    const head = Buffer.alloc(4);
-    const { bytesRead } = await fh.read(head, 0, 4, 0);
-    return sniffCompression(head.subarray(0, bytesRead));
-  } finally {
-    await fh.close();
-  }
+  // Any folder is read as a layout and any file as an archive: what is missing from one (no
+  // index.json, not a tar) is then reported as the image problem it is.
+  const target = detectTarget(file);
+  if (target.stats.isDirectory()) return collectDirectory(file, limits, recorders, onProgress);
+  const compression = target.kind === 'image-archive' ? target.compression : 'none';
+  return collectArchive(file, compression, limits, recorders, progressCounter(target.stats.size, onProgress));
 }
 
 /** Decompression and read errors as coded InputErrors. */
@@ -124,11 +106,11 @@ export function streamError(file: string, compression: Compression, e: unknown):
 
 async function collectArchive(
   file: string,
+  compression: Compression,
   limits: ImageLimits,
   recorders: RecorderFactory | undefined,
   onBytes: (n: number) => void,
 ): Promise<CollectedMembers> {
-  const compression = await sniffFile(file);
   const out: CollectedMembers = { kind: 'archive', compression, files: new Map(), links: new Map() };
   const budget: JsonBudget = { left: limits.maxJsonTotal };
   const tar = new TarReader(file, undefined, 'image archive tar');

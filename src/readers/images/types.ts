@@ -1,13 +1,14 @@
 // What the image readers return: the images an archive or OCI layout holds (resolved for one
 // platform), every blob it holds with the digests computed while it streamed, and findings.
+import type { Compression } from '../../io/target.ts';
 import type { Finding } from '../../model/inventory.ts';
 import type { LayerRecord } from './layer-record.ts';
+
+export type { Compression };
 
 export type ImageSourceFormat =
   /** OCI layout in a tar plus Docker manifest.json: `ctr images export`, K3s airgap tarballs. */
   'oci+docker-archive' | 'oci-archive' | 'docker-archive' | 'oci-layout';
-
-export type Compression = 'none' | 'gzip' | 'zstd';
 
 export interface Platform {
   os: string;

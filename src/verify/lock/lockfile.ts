@@ -4,12 +4,11 @@
 // gives another digest for a locked artifact stops the add, since two independent channels
 // must agree. `verify --lock` (verify.ts) then accepts a file only if its digest is
 // locked under its name.
-import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { type BinaryFacts, binaryFacts } from '../../inventory/binary-facts.ts';
-import { isImageTarget } from '../../inventory/image.ts';
 import { fileSource } from '../../io/bytesource.ts';
 import { type FileDigest, Hasher } from '../../io/hashing.ts';
+import { detectTarget, isImageTarget } from '../../io/target.ts';
 import { InputError } from '../../model/errors.ts';
 import { scanForBundle } from '../../readers/bundle/locate.ts';
 import { platformText } from '../../readers/images/resolve-oci.ts';
@@ -104,7 +103,7 @@ export async function lockAddFiles(
   });
   // An image archive is locked with its images, and only when it passes its own checks.
   for (const [i, f] of files.entries()) {
-    if (!isImageTarget(f, statSync(f))) continue;
+    if (!isImageTarget(detectTarget(f))) continue;
     const r = await verifyImageArchive(f);
     checks.push(...r.checks);
     // The image read hashed the file too: the bytes checked must be the bytes locked.
