@@ -2,8 +2,10 @@
 // of binaries) and fills the one component model from the readers.
 import { lstatSync, realpathSync, type Stats } from 'node:fs';
 import { basename, resolve } from 'node:path';
+import { errnoOf, fsError } from '../io/fs-error.ts';
 import { InputError } from '../model/errors.ts';
 import { type FileComponent, type Inventory, walk } from '../model/inventory.ts';
+import { LIMITS } from '../model/limits.ts';
 import { TOOL_VERSION } from '../model/version.ts';
 import type { ImagesListInput } from '../readers/images/imageslist.ts';
 import { inspectDataDir, isDataDir } from './datadir.ts';
@@ -26,15 +28,11 @@ export interface BuildOptions {
   maxLayerBytes?: number;
 }
 
-export const DEFAULT_MAX_BUNDLE_BYTES = 2 * 1024 ** 3;
-
 function statTarget(target: string): Stats {
   try {
     return lstatSync(target);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new InputError('NOT_FOUND', target, 'no such file or directory');
-    throw new InputError('UNREADABLE', target, `cannot read (${code ?? (e as Error).message})`);
+    throw fsError(e, target, { missing: 'no such file or directory' });
   }
 }
 
@@ -42,11 +40,12 @@ function followTargetLink(target: string): string {
   try {
     return realpathSync(target);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ELOOP')
+    if (errnoOf(e) === 'ELOOP')
       throw new InputError('SYMLINK_LOOP', target, 'symlink loop: the link resolves back to itself');
-    if (code === 'ENOENT') throw new InputError('NOT_FOUND', target, 'dangling symlink: its target does not exist');
-    throw new InputError('UNREADABLE', target, `cannot resolve symlink (${code ?? (e as Error).message})`);
+    throw fsError(e, target, {
+      missing: 'dangling symlink: its target does not exist',
+      doing: 'cannot resolve symlink',
+    });
   }
 }
 
@@ -73,7 +72,7 @@ export async function buildInventory(target: string, opts: BuildOptions = {}): P
   if (st.isSymbolicLink()) st = statTarget(followTargetLink(target));
   if (isImageTarget(target, st)) return buildImageInventory(target, opts);
   const ctx: InspectContext = {
-    maxBundleBytes: opts.maxBundleBytes ?? DEFAULT_MAX_BUNDLE_BYTES,
+    maxBundleBytes: opts.maxBundleBytes ?? LIMITS.bundleBytes,
     progress: opts.progress ?? (() => {}),
     findings: [],
     notes: [],

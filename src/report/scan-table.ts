@@ -2,16 +2,9 @@
 // the bundle), each with its ids, installed and fixed version, and whether the vulnerable code
 // is in the binary. Suppressed (VEX) findings are listed apart, with the reason.
 import type { Finding, Inventory, Severity } from '../model/inventory.ts';
+import { painter, SEVERITY_STYLE } from './paint.ts';
 
 const ORDER: Severity[] = ['critical', 'high', 'medium', 'low', 'unknown', 'info'];
-const COLOR: Record<Severity, string> = {
-  critical: '1;31',
-  high: '31',
-  medium: '33',
-  low: '36',
-  unknown: '35',
-  info: '2',
-};
 const REACH: Record<string, string> = { present: 'symbol present', absent: 'symbol absent', unknown: 'not known' };
 
 /** Findings by where they were found (a file, maybe inside the bundle), then by module. */
@@ -31,15 +24,15 @@ function byComponent(findings: readonly Finding[]): Map<string, Map<string, Find
 }
 
 export function renderScanTable(inv: Inventory, findings: readonly Finding[], color: boolean): string {
-  const paint = (code: string, s: string) => (color ? `\x1b[${code}m${s}\x1b[0m` : s);
+  const paint = painter(color);
   const active = findings.filter((f) => !f.vulnerability?.suppressed);
   const suppressed = findings.filter((f) => f.vulnerability?.suppressed);
-  const out: string[] = [`${paint('1', 'TARGET')} ${inv.target}`];
+  const out: string[] = [`${paint('bold', 'TARGET')} ${inv.target}`];
   if (active.length === 0) out.push('', 'No vulnerabilities found.');
   for (const [where, modules] of byComponent(active)) {
-    out.push('', paint('1', where));
+    out.push('', paint('bold', where));
     for (const [module, group] of modules) {
-      out.push(`  ${paint('36', module)}`);
+      out.push(`  ${paint('cyan', module)}`);
       group.sort((a, b) => ORDER.indexOf(a.severity) - ORDER.indexOf(b.severity));
       for (const f of group) {
         const v = f.vulnerability;
@@ -52,7 +45,7 @@ export function renderScanTable(inv: Inventory, findings: readonly Finding[], co
             ? ''
             : ` · ${REACH[v?.reachability ?? 'unknown']}${v?.symbols?.length ? ` (${v.symbols.slice(0, 3).join(', ')}${v.symbols.length > 3 ? ', …' : ''})` : ''}`;
         out.push(
-          `  ${paint(COLOR[f.severity], f.severity.toUpperCase().padEnd(8))} ${ids}`,
+          `  ${paint(SEVERITY_STYLE[f.severity], f.severity.toUpperCase().padEnd(8))} ${ids}`,
           `           ${f.title}`,
           `           ${fixed}${via}${reach}`,
         );
@@ -60,7 +53,7 @@ export function renderScanTable(inv: Inventory, findings: readonly Finding[], co
     }
   }
   if (suppressed.length > 0) {
-    out.push('', paint('1', `SUPPRESSED BY VEX (${suppressed.length})`));
+    out.push('', paint('bold', `SUPPRESSED BY VEX (${suppressed.length})`));
     for (const f of suppressed) {
       const s = f.vulnerability?.suppressed;
       out.push(
