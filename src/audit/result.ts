@@ -56,12 +56,9 @@ export interface AuditNodeOptions {
   lock?: Lockfile;
   /** The lock file's path as the user named it, for messages. */
   lockFile?: string;
-  /** Largest text file read, in bytes (default: DEFAULT_MAX_FILE_SIZE). */
+  /** Largest text file read, in bytes (default: LIMITS.auditFileBytes). */
   maxFileSize?: number;
 }
-
-/** 4 MiB: far above any real config, registries.yaml, manifest or script. */
-export const DEFAULT_MAX_FILE_SIZE = 4 * 1024 * 1024;
 
 /** Stable order so outputs and fingerprints do not depend on worker scheduling. */
 export function compareFindings(a: Finding, b: Finding): number {

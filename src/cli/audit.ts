@@ -1,11 +1,10 @@
 // `k3sguard audit iac PATH...`, `audit node [--root DIR]` and `audit --list-rules`: run one
 // audit, apply the policy's waivers, write the report, and map the result to the exit code:
 // 0 nothing at or above --fail-on, 1 findings, 2 nothing could be audited at all (or usage).
-import { readFileSync } from 'node:fs';
 import { auditIac } from '../audit/iac/index.ts';
 import type { AuditResult } from '../audit/result.ts';
 import { applyPolicyWaivers, type PolicyWaiver, parsePolicyWaivers } from '../audit/waivers.ts';
-import { InputError } from '../model/errors.ts';
+import { readOptionText } from '../io/option-file.ts';
 import { auditRules, rulesText } from '../model/rules/catalogue.ts';
 import { TOOL_VERSION } from '../model/version.ts';
 import { type ImagePolicy, parseImagePolicy } from '../policy/image-policy.ts';
@@ -34,8 +33,14 @@ export interface AuditNodeCliOptions extends AuditOutputOptions {
   maxFileSize?: number;
 }
 
-export function runListRules(opts: { json?: boolean; output?: string }): number {
-  writeOutput(opts.json ? `${JSON.stringify(auditRules(), null, 2)}\n` : rulesText(), opts.output);
+export interface ListRulesOptions {
+  listRules?: boolean;
+  json?: boolean;
+  output?: string;
+}
+
+export function runListRules(opts: ListRulesOptions): number {
+  writeOutput(opts.json ? `${JSON.stringify(auditRules(), null, 2)}\n` : rulesText(), opts.output, []);
   return EXIT_CLEAN;
 }
 
@@ -46,7 +51,7 @@ export async function runAuditIac(paths: string[], opts: AuditIacCliOptions): Pr
     ...(opts.maxFileSize !== undefined ? { maxFileSize: opts.maxFileSize } : {}),
     ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
   });
-  return report(result, policy?.waivers ?? [], opts);
+  return report(result, policy?.waivers ?? [], opts, [...paths, opts.policy]);
 }
 
 export async function runAuditNode(opts: AuditNodeCliOptions): Promise<number> {
@@ -57,10 +62,15 @@ export async function runAuditNode(opts: AuditNodeCliOptions): Promise<number> {
     ...(opts.lock ? { lock: readLock(opts.lock, { create: false }), lockFile: opts.lock } : {}),
     ...(opts.maxFileSize !== undefined ? { maxFileSize: opts.maxFileSize } : {}),
   });
-  return report(result, policy?.waivers ?? [], opts);
+  return report(result, policy?.waivers ?? [], opts, [opts.root, opts.policy, opts.lock]);
 }
 
-function report(raw: AuditResult, waivers: PolicyWaiver[], opts: AuditOutputOptions): number {
+function report(
+  raw: AuditResult,
+  waivers: PolicyWaiver[],
+  opts: AuditOutputOptions,
+  inputs: readonly (string | undefined)[],
+): number {
   const result = applyPolicyWaivers(raw, waivers);
   const format = opts.json ? 'json' : (opts.format ?? 'table');
   const text =
@@ -69,7 +79,7 @@ function report(raw: AuditResult, waivers: PolicyWaiver[], opts: AuditOutputOpti
       : format === 'sarif'
         ? auditSarifJson(result, TOOL_VERSION)
         : auditTable(result);
-  writeOutput(text, opts.output);
+  writeOutput(text, opts.output, inputs);
   if (nothingAudited(result)) {
     process.stderr.write(
       `k3sguard: audit ${result.area}: nothing could be audited (${result.problems.length} problem(s))\n`,
@@ -80,12 +90,6 @@ function report(raw: AuditResult, waivers: PolicyWaiver[], opts: AuditOutputOpti
 }
 
 function readPolicy(file: string): { policy: ImagePolicy; waivers: PolicyWaiver[] } {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(code === 'ENOENT' ? 'NOT_FOUND' : 'UNREADABLE', file, `--policy: cannot read (${code})`);
-  }
+  const text = readOptionText(file, 'policy');
   return { policy: parseImagePolicy(file, text), waivers: parsePolicyWaivers(file, text) };
 }

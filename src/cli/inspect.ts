@@ -5,6 +5,7 @@ import { EXIT_CLEAN, EXIT_FINDINGS } from './exit.ts';
 import { type ImageCliOptions, imageBuildOptions } from './options.ts';
 import { writeOutput } from './output.ts';
 import { terminalProgress } from './progress.ts';
+import { colorWanted } from './terminal.ts';
 
 export interface InspectOptions extends ImageCliOptions {
   json?: boolean;
@@ -22,10 +23,11 @@ export async function runInspect(target: string, opts: InspectOptions): Promise<
     ...imageBuildOptions(opts),
   });
   progress.done();
-  const color = !opts.json && opts.output === undefined && process.stdout.isTTY === true && !process.env.NO_COLOR;
+  const color = !opts.json && colorWanted(opts.output);
   writeOutput(
     opts.json ? inventoryJson(inv) : renderInventoryTable(inv, { modules: opts.modules, color }),
     opts.output,
+    [target, opts.imagesList],
   );
   return inv.findings.length > 0 ? EXIT_FINDINGS : EXIT_CLEAN;
 }

@@ -3,11 +3,22 @@
 // CLI prints or exits; commands return their exit code.
 import { Command, CommanderError, Option } from 'commander';
 import { isInputError } from '../model/errors.ts';
+import { formatLimit, LIMITS } from '../model/limits.ts';
 import { SEVERITIES } from '../model/severity.ts';
 import { TOOL_VERSION } from '../model/version.ts';
+// Type-only: each command's module (and its dependencies) still loads only when it runs.
+import type { AuditIacCliOptions, AuditNodeCliOptions, ListRulesOptions } from './audit.ts';
+import type { DbOptions } from './db.ts';
 import { EXIT_CLEAN, EXIT_INPUT } from './exit.ts';
+import type { InspectOptions } from './inspect.ts';
+import type { LockAddCliOptions } from './lock.ts';
 import { parseSize } from './options.ts';
 import { rerunForImages } from './relaunch.ts';
+import type { SbomOptions } from './sbom.ts';
+import type { AdvisoriesOptions, ScanOptions } from './scan.ts';
+import type { SignCliOptions } from './sign.ts';
+import type { TrustUpdateOptions } from './trust.ts';
+import type { VerifyOptions } from './verify.ts';
 
 /** For image targets: which platform of a multi-platform image. */
 const platform = () =>
@@ -18,7 +29,7 @@ const platform = () =>
 const maxLayer = () =>
   new Option('--max-layer-size <size>', 'image targets: stop when a layer decompresses past this (bomb guard)')
     .argParser(parseSize)
-    .default(16 * 1024 ** 3, '16GiB');
+    .default(LIMITS.layerBytes, formatLimit(LIMITS.layerBytes));
 /** For image archives: k3s-images.txt, the images the archive must hold exactly. */
 const imagesList = () =>
   new Option('--images-list <file>', 'image archives: a k3s-images.txt the archive must match exactly');
@@ -44,7 +55,7 @@ function program(setExit: (code: number) => void): Command {
     'stop decompressing a bundle past this many bytes (bomb guard)',
   )
     .argParser(parseSize)
-    .default(2 * 1024 ** 3, '2GiB');
+    .default(LIMITS.bundleBytes, formatLimit(LIMITS.bundleBytes));
 
   cmd
     .command('inspect')
@@ -59,7 +70,9 @@ function program(setExit: (code: number) => void): Command {
     .addOption(imagesList())
     .addOption(maxLayer())
     // Commands load on use: the SBOM libraries cost start-up time that inspect need not pay.
-    .action(async (target: string, opts) => setExit(await (await import('./inspect.ts')).runInspect(target, opts)));
+    .action(async (target: string, opts: InspectOptions) =>
+      setExit(await (await import('./inspect.ts')).runInspect(target, opts)),
+    );
 
   cmd
     .command('sbom')
@@ -75,7 +88,7 @@ function program(setExit: (code: number) => void): Command {
     .addOption(platform())
     .addOption(imagesList())
     .addOption(maxLayer())
-    .action(async (target: string | undefined, opts) =>
+    .action(async (target: string | undefined, opts: SbomOptions) =>
       setExit(await (await import('./sbom.ts')).runSbom(target, opts)),
     );
 
@@ -110,7 +123,9 @@ function program(setExit: (code: number) => void): Command {
     .addOption(platform())
     .option('--json', 'machine-readable result (docs/verify-json.md)')
     .option('-o, --output <file>', 'write to FILE instead of stdout')
-    .action(async (files: string[], opts) => setExit(await (await import('./verify.ts')).runVerify(files, opts)));
+    .action(async (files: string[], opts: VerifyOptions) =>
+      setExit(await (await import('./verify.ts')).runVerify(files, opts)),
+    );
 
   cmd
     .command('lock')
@@ -124,7 +139,9 @@ function program(setExit: (code: number) => void): Command {
     .option('--checksums <sums>', 'with files: check them against this sums file first')
     .option('--expect-version <version>', 'the K3s version to record (and require of binaries)')
     .option('--json', 'machine-readable result')
-    .action(async (files: string[], opts) => setExit(await (await import('./lock.ts')).runLockAdd(files, opts)));
+    .action(async (files: string[], opts: LockAddCliOptions) =>
+      setExit(await (await import('./lock.ts')).runLockAdd(files, opts)),
+    );
 
   cmd
     .command('sign')
@@ -133,7 +150,9 @@ function program(setExit: (code: number) => void): Command {
     .option('--key <key>', 'private key (PEM; encrypted keys read K3SGUARD_KEY_PASSPHRASE)')
     .option('-o, --output <bundle>', 'where to write the bundle (default FILE.sigstore.json)')
     .option('--generate-key <key>', 'create a new key pair: KEY (mode 0600) and its .pub')
-    .action(async (file: string | undefined, opts) => setExit(await (await import('./sign.ts')).runSign(file, opts)));
+    .action(async (file: string | undefined, opts: SignCliOptions) =>
+      setExit(await (await import('./sign.ts')).runSign(file, opts)),
+    );
 
   cmd
     .command('trust')
@@ -141,7 +160,7 @@ function program(setExit: (code: number) => void): Command {
     .command('update')
     .description('refresh the public-good trusted root over TUF (keeps the current one if it fails)')
     .option('--mirror <url>', 'TUF mirror (default: the Sigstore public-good mirror)')
-    .action(async (opts) => setExit(await (await import('./trust.ts')).runTrustUpdate(opts)));
+    .action(async (opts: TrustUpdateOptions) => setExit(await (await import('./trust.ts')).runTrustUpdate(opts)));
 
   cmd
     .command('scan')
@@ -166,7 +185,9 @@ function program(setExit: (code: number) => void): Command {
     .addOption(platform())
     .addOption(imagesList())
     .addOption(maxLayer())
-    .action(async (target: string, opts) => setExit(await (await import('./scan.ts')).runScan(target, opts)));
+    .action(async (target: string, opts: ScanOptions) =>
+      setExit(await (await import('./scan.ts')).runScan(target, opts)),
+    );
 
   cmd
     .command('advisories')
@@ -174,14 +195,14 @@ function program(setExit: (code: number) => void): Command {
     .option('--k3s-version <version>', 'e.g. v1.28.0+k3s1')
     .option('--db <file>', 'vulnerability database')
     .option('--json', 'as JSON')
-    .action(async (opts) => setExit(await (await import('./scan.ts')).runAdvisories(opts)));
+    .action(async (opts: AdvisoriesOptions) => setExit(await (await import('./scan.ts')).runAdvisories(opts)));
 
   const audit = cmd
     .command('audit')
     .description('audit a K3s node or infrastructure code for unpinned installs and images (docs/audit.md)')
     .option('--list-rules', 'print the rule catalogue (docs/rules.md)')
     .option('--json', 'with --list-rules: as JSON')
-    .action(async (opts) => {
+    .action(async (opts: ListRulesOptions) => {
       if (!opts.listRules) return void audit.help({ error: true });
       setExit((await import('./audit.ts')).runListRules(opts));
     });
@@ -204,13 +225,15 @@ function program(setExit: (code: number) => void): Command {
     .argument('<paths...>', 'files or directories (a repository checkout)')
     .action(async (paths: string[], _opts, c: Command) =>
       // optsWithGlobals: `--json` is also an option of `audit` itself (for --list-rules).
-      setExit(await (await import('./audit.ts')).runAuditIac(paths, c.optsWithGlobals())),
+      setExit(await (await import('./audit.ts')).runAuditIac(paths, c.optsWithGlobals<AuditIacCliOptions>())),
     );
   auditOutput(audit.command('node'))
     .description("check a K3s node's files: registries.yaml, config.yaml, manifests, binary, data dir, unit")
     .option('--root <dir>', "the node's root directory (a mounted image, or / for this machine)", '/')
     .option('--lock <file>', 'k3sguard.lock with the binary, charts, manifests and airgap tarballs allowed')
-    .action(async (_opts, c: Command) => setExit(await (await import('./audit.ts')).runAuditNode(c.optsWithGlobals())));
+    .action(async (_opts, c: Command) =>
+      setExit(await (await import('./audit.ts')).runAuditNode(c.optsWithGlobals<AuditNodeCliOptions>())),
+    );
 
   const db = cmd.command('db').description('the offline OSV vulnerability database (docs/vulndb.md)');
   const dbOption = () => new Option('--db <file>', 'database file (default ~/.cache/k3sguard/vulndb.sqlite)');
@@ -219,7 +242,9 @@ function program(setExit: (code: number) => void): Command {
     .argument('<paths...>', 'folders, .zip files or .json files')
     .addOption(dbOption())
     .option('--no-progress', 'no progress line on stderr')
-    .action(async (paths: string[], opts) => setExit(await (await import('./db.ts')).runDbImport(paths, opts)));
+    .action(async (paths: string[], opts: DbOptions) =>
+      setExit(await (await import('./db.ts')).runDbImport(paths, opts)),
+    );
   db.command('update')
     .description(
       'download OSV ecosystem exports (default Go) and swap them in atomically (a failure keeps the old one)',
@@ -231,12 +256,12 @@ function program(setExit: (code: number) => void): Command {
     )
     .addOption(dbOption())
     .option('--no-progress', 'no progress bar on stderr')
-    .action(async (opts) => setExit(await (await import('./db.ts')).runDbUpdate(opts)));
+    .action(async (opts: DbOptions) => setExit(await (await import('./db.ts')).runDbUpdate(opts)));
   db.command('status')
     .description('age, counts and imports of the database; warns when older than 7 days')
     .addOption(dbOption())
     .option('--json', 'as JSON')
-    .action(async (opts) => setExit(await (await import('./db.ts')).runDbStatus(opts)));
+    .action(async (opts: DbOptions) => setExit(await (await import('./db.ts')).runDbStatus(opts)));
 
   return cmd;
 }

@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { InvalidArgumentError } from 'commander';
-import { InputError } from '../model/errors.ts';
+import { readOptionText } from '../io/option-file.ts';
 import { parsePlatform } from '../readers/images/read.ts';
 
 const UNITS: Record<string, number> = {
@@ -48,18 +47,7 @@ export function imageBuildOptions(opts: ImageCliOptions): {
     out.platform = opts.platform;
   }
   if (opts.imagesList !== undefined) {
-    let text: string;
-    try {
-      text = readFileSync(opts.imagesList, 'utf8');
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      throw new InputError(
-        code === 'ENOENT' ? 'NOT_FOUND' : 'UNREADABLE',
-        opts.imagesList,
-        `--images-list: cannot read (${code ?? (e as Error).message})`,
-      );
-    }
-    out.imagesList = { file: opts.imagesList, text };
+    out.imagesList = { file: opts.imagesList, text: readOptionText(opts.imagesList, 'images-list') };
   }
   return out;
 }

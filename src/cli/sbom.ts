@@ -20,7 +20,7 @@ export async function runSbom(target: string | undefined, opts: SbomOptions): Pr
   if (opts.self) {
     if (target !== undefined) throw new InputError('USAGE', target, 'give a target or --self, not both');
     const { selfCycloneDxJson, selfSpdxJson } = await import('../report/self-sbom.ts');
-    writeOutput(opts.format === 'spdx-json' ? selfSpdxJson() : selfCycloneDxJson(), opts.output);
+    writeOutput(opts.format === 'spdx-json' ? selfSpdxJson() : selfCycloneDxJson(), opts.output, []);
     return EXIT_CLEAN;
   }
   if (target === undefined)
@@ -32,7 +32,10 @@ export async function runSbom(target: string | undefined, opts: SbomOptions): Pr
     ...imageBuildOptions(opts),
   });
   progress.done();
-  writeOutput(opts.format === 'spdx-json' ? toSpdxJson(inv) : toCycloneDxJson(inv), opts.output);
+  writeOutput(opts.format === 'spdx-json' ? toSpdxJson(inv) : toCycloneDxJson(inv), opts.output, [
+    target,
+    opts.imagesList,
+  ]);
   // The SBOM lists components; tampering findings are not components, so say them on stderr
   // and let the exit code carry them to the pipeline.
   if (inv.findings.length > 0) {

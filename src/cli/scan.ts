@@ -19,6 +19,7 @@ import { EXIT_CLEAN, EXIT_FINDINGS } from './exit.ts';
 import { type ImageCliOptions, imageBuildOptions } from './options.ts';
 import { writeOutput } from './output.ts';
 import { terminalProgress } from './progress.ts';
+import { colorWanted } from './terminal.ts';
 
 export interface ScanOptions extends ImageCliOptions {
   db?: string;
@@ -108,8 +109,7 @@ export async function runScan(target: string, opts: ScanOptions): Promise<number
     progress.done();
 
     const all = [...inv.findings, ...vulns];
-    const color =
-      opts.format === 'table' && opts.output === undefined && process.stdout.isTTY === true && !process.env.NO_COLOR;
+    const color = opts.format === 'table' && colorWanted(opts.output);
     let text: string;
     if (opts.format === 'json') {
       text = `${JSON.stringify({ schema: 'k3sguard/scan@1', ...inv, findings: all }, null, 2)}\n`;
@@ -121,7 +121,7 @@ export async function runScan(target: string, opts: ScanOptions): Promise<number
       text =
         renderScanTable(inv, vulns, color) + (inv.findings.length ? `\n${renderFindings(inv.findings, color)}` : '');
     }
-    writeOutput(text, opts.output);
+    writeOutput(text, opts.output, [target, opts.vex, opts.imagesList, db.path]);
     const status = db.status();
     if (status.stale) process.stderr.write(`k3sguard: warning: ${status.warnings.join('; ')}\n`);
     return inv.findings.length > 0 || vulns.some((f) => fails(f, opts.failOn)) ? EXIT_FINDINGS : EXIT_CLEAN;
@@ -130,7 +130,13 @@ export async function runScan(target: string, opts: ScanOptions): Promise<number
   }
 }
 
-export async function runAdvisories(opts: { k3sVersion?: string; db?: string; json?: boolean }): Promise<number> {
+export interface AdvisoriesOptions {
+  k3sVersion?: string;
+  db?: string;
+  json?: boolean;
+}
+
+export async function runAdvisories(opts: AdvisoriesOptions): Promise<number> {
   if (!opts.k3sVersion) throw new InputError('USAGE', undefined, 'advisories needs --k3s-version vX.Y.Z+k3sN');
   const { advisoriesFor } = await import('../scan/advisories.ts');
   const db = openVulnDb(opts.db, { readonly: true });

@@ -2,6 +2,7 @@
 import { InputError } from '../model/errors.ts';
 import { generateSigningKey, signFile } from '../verify/sigstore/sign.ts';
 import { EXIT_CLEAN } from './exit.ts';
+import { writeOutput } from './output.ts';
 
 export interface SignCliOptions {
   key?: string;
@@ -21,7 +22,11 @@ export async function runSign(file: string | undefined, opts: SignCliOptions): P
   }
   if (file === undefined || !opts.key)
     throw new InputError('USAGE', undefined, 'sign needs FILE and --key KEY.pem (or --generate-key KEY.pem)');
-  const r = await signFile(file, opts.key, opts.output);
-  process.stdout.write(`${r.bundlePath}: signed sha256:${r.sha256} with key ${r.keyId}\n`);
+  const r = await signFile(file, opts.key);
+  const out = opts.output ?? `${file}.sigstore.json`;
+  writeOutput(r.bundle, out, [file, opts.key]);
+  // With `-o -` the bundle is stdout: the summary goes to stderr, out of its way.
+  const summary = out === '-' ? process.stderr : process.stdout;
+  summary.write(`${out === '-' ? 'bundle' : out}: signed sha256:${r.sha256} with key ${r.keyId}\n`);
   return EXIT_CLEAN;
 }

@@ -3,7 +3,11 @@
 import { trustUpdate } from '../verify/sigstore/trust-update.ts';
 import { EXIT_CLEAN, EXIT_FINDINGS } from './exit.ts';
 
-export async function runTrustUpdate(opts: { mirror?: string }): Promise<number> {
+export interface TrustUpdateOptions {
+  mirror?: string;
+}
+
+export async function runTrustUpdate(opts: TrustUpdateOptions): Promise<number> {
   const r = await trustUpdate(opts.mirror ? { mirrorURL: opts.mirror } : {});
   if (r.outcome === 'failed') {
     process.stderr.write(`k3sguard: trust update failed: ${r.message}; kept ${r.kept}. ${r.hint}\n`);

@@ -1,12 +1,12 @@
 // `k3sguard verify`: every verification the user asked for in one run (a sums file, a release
 // dir, the lock file, a Sigstore bundle), one report, one exit code: 0 all verified, 1 any
 // check failed, 2 usage or unreadable input.
-import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Hasher } from '../io/hashing.ts';
+import { readOptionText } from '../io/option-file.ts';
 import { detectTarget, isImageTarget } from '../io/target.ts';
 import { InputError } from '../model/errors.ts';
-import { type ImagePolicy, parseImagePolicy } from '../policy/image-policy.ts';
+import { parseImagePolicy } from '../policy/image-policy.ts';
 import { verifyJson, verifyTable } from '../report/verify.ts';
 import { verifyChecksums } from '../verify/checksums.ts';
 import { verifyAgainstLock } from '../verify/lock/lockfile.ts';
@@ -17,6 +17,7 @@ import { EXIT_CLEAN, EXIT_FINDINGS } from './exit.ts';
 import { imageBuildOptions } from './options.ts';
 import { writeOutput } from './output.ts';
 import { terminalProgress } from './progress.ts';
+import { colorWanted } from './terminal.ts';
 
 export interface VerifyOptions {
   checksums?: string;
@@ -73,17 +74,6 @@ function imageTargets(files: string[]): string[] {
   });
 }
 
-async function readPolicyFile(file: string): Promise<{ file: string; policy: ImagePolicy }> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(code === 'ENOENT' ? 'NOT_FOUND' : 'UNREADABLE', file, `--policy: cannot read (${code})`);
-  }
-  return { file, policy: parseImagePolicy(file, text) };
-}
-
 export async function runVerify(files: string[], opts: VerifyOptions): Promise<number> {
   const images = imageTargets(files);
   if ((opts.policy || opts.imagesList) && images.length === 0)
@@ -123,7 +113,9 @@ export async function runVerify(files: string[], opts: VerifyOptions): Promise<n
   }
   if (images.length > 0) {
     const { verifyImageArchive } = await import('../verify/images.ts');
-    const policy = opts.policy ? await readPolicyFile(opts.policy) : undefined;
+    const policy = opts.policy
+      ? { file: opts.policy, policy: parseImagePolicy(opts.policy, readOptionText(opts.policy, 'policy')) }
+      : undefined;
     const list = imageBuildOptions(opts);
     const progress = terminalProgress(opts.progress !== false);
     for (const target of images) {
@@ -152,7 +144,16 @@ export async function runVerify(files: string[], opts: VerifyOptions): Promise<n
     warnings.push(...report.trust.warnings);
   }
   for (const w of warnings) process.stderr.write(`k3sguard: warning: ${w}\n`);
-  const color = !opts.json && opts.output === undefined && process.stdout.isTTY === true && !process.env.NO_COLOR;
-  writeOutput(opts.json ? verifyJson({ checks }) : verifyTable({ checks }, color), opts.output);
+  const color = !opts.json && colorWanted(opts.output);
+  writeOutput(opts.json ? verifyJson({ checks }) : verifyTable({ checks }, color), opts.output, [
+    ...onDisk,
+    opts.checksums,
+    opts.lock,
+    opts.bundle,
+    opts.key,
+    opts.trustedRoot,
+    opts.policy,
+    opts.imagesList,
+  ]);
   return checks.every(passed) ? EXIT_CLEAN : EXIT_FINDINGS;
 }

@@ -5,6 +5,7 @@ import { basename, resolve } from 'node:path';
 import { detectTarget, isImageTarget, type Target } from '../io/target.ts';
 import { InputError } from '../model/errors.ts';
 import { type FileComponent, type Inventory, walk } from '../model/inventory.ts';
+import { LIMITS } from '../model/limits.ts';
 import { TOOL_VERSION } from '../model/version.ts';
 import type { ImagesListInput } from '../readers/images/imageslist.ts';
 import { inspectDataDir } from './datadir.ts';
@@ -50,7 +51,7 @@ export async function buildInventory(target: string, opts: BuildOptions = {}): P
   const t = detectTarget(target);
   if (isImageTarget(t)) return buildImageInventory(target, opts);
   const ctx: InspectContext = {
-    maxBundleBytes: opts.maxBundleBytes ?? DEFAULT_MAX_BUNDLE_BYTES,
+    maxBundleBytes: opts.maxBundleBytes ?? LIMITS.bundleBytes,
     progress: opts.progress ?? (() => {}),
     findings: [],
     notes: [],

@@ -3,6 +3,7 @@
 // outside the folder), and a symlink that loops (a -> b -> a) reported as unreadable input.
 import { lstatSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
+import { fsError } from '../io/fs-error.ts';
 import { isK3sDataDir } from '../io/target.ts';
 import { InputError } from '../model/errors.ts';
 import type { Component, DirectoryComponent, Location } from '../model/inventory.ts';
@@ -40,11 +41,7 @@ async function walk(
   try {
     names = readdirSync(abs).sort();
   } catch (e) {
-    throw new InputError(
-      'UNREADABLE',
-      abs,
-      `cannot list directory (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
-    );
+    throw fsError(e, abs, { doing: 'cannot list directory' });
   }
   const out: Component[] = [];
   for (const name of names) {

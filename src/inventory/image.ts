@@ -79,7 +79,7 @@ export async function inspectImageTarget(
   const archive = await readImages(target, {
     ...(opts.platform ? { platform: opts.platform } : {}),
     ...(opts.imagesList ? { imagesList: opts.imagesList } : {}),
-    ...(opts.maxLayerBytes ? { limits: { maxLayerUncompressed: opts.maxLayerBytes } } : {}),
+    ...(opts.maxLayerBytes ? { limits: { maxLayerBytes: opts.maxLayerBytes } } : {}),
     contents: {
       collect: osPackageFiles,
       hook,

@@ -17,6 +17,7 @@ import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'n
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { InputError, type InputErrorCode } from '../model/errors.ts';
+import { fsError } from './fs-error.ts';
 import { WorkerPool } from './worker-pool.ts';
 
 export interface FileDigest {
@@ -43,9 +44,7 @@ export function openForRead(path: string, file: string = path): number {
   try {
     return openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new InputError('NOT_FOUND', file, 'no such file');
-    throw new InputError('UNREADABLE', file, `cannot read (${code ?? (e as Error).message})`);
+    throw fsError(e, file);
   }
 }
 

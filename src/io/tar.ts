@@ -5,6 +5,7 @@
 // base-256 numbers) and pax (`x` per-entry and `g` global records: path, linkpath, size).
 // Anything else that could make two tar readers disagree about the archive is an error.
 import { InputError } from '../model/errors.ts';
+import { LIMITS } from '../model/limits.ts';
 import { type PaxFields, parseHeader, parsePax, type RawHeader } from './tar-header.ts';
 
 export type TarEntryType = 'file' | 'hardlink' | 'symlink' | 'dir' | 'char' | 'block' | 'fifo';
@@ -30,7 +31,10 @@ export interface TarLimits {
   maxPaxHeader: number;
 }
 
-export const DEFAULT_TAR_LIMITS: TarLimits = { maxLongName: 64 * 1024, maxPaxHeader: 1024 * 1024 };
+export const DEFAULT_TAR_LIMITS: TarLimits = {
+  maxLongName: LIMITS.tarLongName,
+  maxPaxHeader: LIMITS.tarPaxHeader,
+};
 
 const BLOCK = 512;
 

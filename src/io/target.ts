@@ -6,6 +6,7 @@ import { lstatSync, readdirSync, realpathSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../model/errors.ts';
 import { readFileHead } from './bytesource.ts';
+import { errnoOf, fsError } from './fs-error.ts';
 
 /** How a stream's bytes are compressed, from its magic. */
 export type Compression = 'none' | 'gzip' | 'zstd';
@@ -91,7 +92,7 @@ function readHead(path: string): Buffer {
   try {
     return readFileHead(path, TAR_BLOCK);
   } catch (e) {
-    throw fsError(path, e, 'cannot read');
+    throw fsError(e, path, { missing: 'no such file or directory' });
   }
 }
 
@@ -99,7 +100,7 @@ function statPath(path: string): Stats {
   try {
     return lstatSync(path);
   } catch (e) {
-    throw fsError(path, e, 'cannot read');
+    throw fsError(e, path, { missing: 'no such file or directory' });
   }
 }
 
@@ -107,15 +108,11 @@ function followLink(path: string): string {
   try {
     return realpathSync(path);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ELOOP') throw new InputError('SYMLINK_LOOP', path, 'symlink loop: the link resolves back to itself');
-    if (code === 'ENOENT') throw new InputError('NOT_FOUND', path, 'dangling symlink: its target does not exist');
-    throw fsError(path, e, 'cannot resolve symlink');
+    if (errnoOf(e) === 'ELOOP')
+      throw new InputError('SYMLINK_LOOP', path, 'symlink loop: the link resolves back to itself');
+    throw fsError(e, path, {
+      missing: 'dangling symlink: its target does not exist',
+      doing: 'cannot resolve symlink',
+    });
   }
-}
-
-function fsError(path: string, e: unknown, what: string): InputError {
-  const code = (e as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return new InputError('NOT_FOUND', path, 'no such file or directory');
-  return new InputError('UNREADABLE', path, `${what} (${code ?? (e as Error).message})`);
 }

@@ -20,19 +20,13 @@ import {
 } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { ByteSource } from '../io/bytesource.ts';
+import { fsError } from '../io/fs-error.ts';
 import { resolveInRoot } from '../io/member-paths.ts';
 import { InputError } from '../model/errors.ts';
+import { LIMITS } from '../model/limits.ts';
 import { BundleFindings } from './bundle/findings.ts';
 import { checkManifests, LINKS_PATH, type ManifestData, SUMS_PATH } from './bundle/manifest.ts';
-import {
-  type BundleMember,
-  type BundleReadOptions,
-  type BundleScan,
-  DEFAULT_MAX_ELF_MEMBER_BYTES,
-  DEFAULT_MAX_MEMBERS,
-  type FileMember,
-  MAX_MANIFEST_BYTES,
-} from './bundle/types.ts';
+import type { BundleMember, BundleReadOptions, BundleScan, FileMember } from './bundle/types.ts';
 
 const ELF_MAGIC = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
 const READ_STEP = 1024 * 1024;
@@ -86,7 +80,7 @@ async function readFile(w: Walk, rel: string, st: Stats): Promise<FileMember> {
     const now = fstatSync(fd);
     if (!now.isFile() || now.ino !== st.ino) throw new InputError('UNREADABLE', full, 'changed while being read');
     const hash = createHash('sha256');
-    const keepManifest = (rel === SUMS_PATH || rel === LINKS_PATH) && now.size <= MAX_MANIFEST_BYTES;
+    const keepManifest = (rel === SUMS_PATH || rel === LINKS_PATH) && now.size <= LIMITS.bundleManifestBytes;
     const manifestParts: Buffer[] = [];
     let head = Buffer.alloc(0);
     let at = 0;
@@ -111,11 +105,11 @@ async function readFile(w: Walk, rel: string, st: Stats): Promise<FileMember> {
     if (rel === SUMS_PATH || rel === LINKS_PATH) {
       const data: ManifestData = keepManifest
         ? { kind: 'present', data: Buffer.concat(manifestParts) }
-        : { kind: 'absent', why: `is larger than ${MAX_MANIFEST_BYTES} bytes and was not read` };
+        : { kind: 'absent', why: `is larger than ${LIMITS.bundleManifestBytes} bytes and was not read` };
       if (rel === SUMS_PATH) w.sums = data;
       else w.links = data;
     }
-    const maxElf = w.options.maxElfMemberBytes ?? DEFAULT_MAX_ELF_MEMBER_BYTES;
+    const maxElf = w.options.maxElfMemberBytes ?? LIMITS.elfMemberBytes;
     if (member.elf && member.size > maxElf) {
       member.notInspected = `larger than the ${maxElf}-byte limit for inspected members`;
     } else if (member.elf && w.options.onElf) {
@@ -142,7 +136,7 @@ async function walkDir(w: Walk, rel: string): Promise<void> {
   } catch (e) {
     throw unreadable(dir, e);
   }
-  const max = w.options.maxMembers ?? DEFAULT_MAX_MEMBERS;
+  const max = w.options.maxMembers ?? LIMITS.bundleMembers;
   for (const name of names) {
     const path = rel === '' ? name : `${rel}/${name}`;
     if (w.members.length >= max) throw new InputError('TAR_LIMIT', w.display, `more than ${max} entries`);
@@ -187,10 +181,7 @@ export async function readDataDir(dir: string, options: BundleReadOptions = {}):
   try {
     root = realpathSync(dir);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new InputError('NOT_FOUND', display, 'no such directory');
-    if (code === 'ELOOP') throw new InputError('SYMLINK_LOOP', display, 'symlink loop');
-    throw unreadable(display, e);
+    throw fsError(e, display, { missing: 'no such directory' });
   }
   if (!lstatSync(root).isDirectory()) throw new InputError('USAGE', display, 'not a directory');
   const name = basename(root);

@@ -3,7 +3,7 @@
 // is in the binary. Suppressed (VEX) findings are listed apart, with the reason.
 import type { Finding, Inventory } from '../model/inventory.ts';
 import { compareSeverity, SEVERITIES } from '../model/severity.ts';
-import { SEVERITY_COLOR } from './table.ts';
+import { painter, SEVERITY_STYLE } from './paint.ts';
 
 const REACH: Record<string, string> = { present: 'symbol present', absent: 'symbol absent', unknown: 'not known' };
 
@@ -24,15 +24,15 @@ function byComponent(findings: readonly Finding[]): Map<string, Map<string, Find
 }
 
 export function renderScanTable(inv: Inventory, findings: readonly Finding[], color: boolean): string {
-  const paint = (code: string, s: string) => (color ? `\x1b[${code}m${s}\x1b[0m` : s);
+  const paint = painter(color);
   const active = findings.filter((f) => !f.vulnerability?.suppressed);
   const suppressed = findings.filter((f) => f.vulnerability?.suppressed);
-  const out: string[] = [`${paint('1', 'TARGET')} ${inv.target}`];
+  const out: string[] = [`${paint('bold', 'TARGET')} ${inv.target}`];
   if (active.length === 0) out.push('', 'No vulnerabilities found.');
   for (const [where, modules] of byComponent(active)) {
-    out.push('', paint('1', where));
+    out.push('', paint('bold', where));
     for (const [module, group] of modules) {
-      out.push(`  ${paint('36', module)}`);
+      out.push(`  ${paint('cyan', module)}`);
       group.sort((a, b) => compareSeverity(a.severity, b.severity));
       for (const f of group) {
         const v = f.vulnerability;
@@ -45,7 +45,7 @@ export function renderScanTable(inv: Inventory, findings: readonly Finding[], co
             ? ''
             : ` · ${REACH[v?.reachability ?? 'unknown']}${v?.symbols?.length ? ` (${v.symbols.slice(0, 3).join(', ')}${v.symbols.length > 3 ? ', …' : ''})` : ''}`;
         out.push(
-          `  ${paint(SEVERITY_COLOR[f.severity], f.severity.toUpperCase().padEnd(8))} ${ids}`,
+          `  ${paint(SEVERITY_STYLE[f.severity], f.severity.toUpperCase().padEnd(8))} ${ids}`,
           `           ${f.title}`,
           `           ${fixed}${via}${reach}`,
         );
@@ -53,7 +53,7 @@ export function renderScanTable(inv: Inventory, findings: readonly Finding[], co
     }
   }
   if (suppressed.length > 0) {
-    out.push('', paint('1', `SUPPRESSED BY VEX (${suppressed.length})`));
+    out.push('', paint('bold', `SUPPRESSED BY VEX (${suppressed.length})`));
     for (const f of suppressed) {
       const s = f.vulnerability?.suppressed;
       out.push(

@@ -13,14 +13,13 @@ import type {
   OsPackageComponent,
 } from '../model/inventory.ts';
 import { walk } from '../model/inventory.ts';
+import { type Paint, painter, SEVERITY_STYLE } from './paint.ts';
 
 export interface TableOptions {
   /** List every module (default) or only count them. */
   modules: boolean;
   color: boolean;
 }
-
-type Paint = (code: string, s: string) => string;
 
 export function humanSize(n: number): string {
   if (n < 1024) return `${n} B`;
@@ -68,13 +67,13 @@ function moduleLine(m: GoModuleComponent): string {
 function renderFile(f: FileComponent, depth: number, opts: TableOptions, paint: Paint, out: string[]): void {
   const pad = '  '.repeat(depth);
   out.push(
-    `${pad}${paint('1', f.path)}  ${describeBinary(f.binary)} · ${humanSize(f.size)} · sha256 ${f.sha256.slice(0, 16)}…`,
+    `${pad}${paint('bold', f.path)}  ${describeBinary(f.binary)} · ${humanSize(f.size)} · sha256 ${f.sha256.slice(0, 16)}…`,
   );
   if (f.k3s) {
     const v = f.k3s.version ?? 'version not recorded';
     const commit = f.k3s.commit ? `, commit ${f.k3s.commit}` : '';
     out.push(
-      `${pad}  ${paint('36', `K3s ${v}`)}${commit} (from ${f.k3s.source === 'ldflags' ? '-ldflags' : 'strings'})`,
+      `${pad}  ${paint('cyan', `K3s ${v}`)}${commit} (from ${f.k3s.source === 'ldflags' ? '-ldflags' : 'strings'})`,
     );
   }
   if (f.binary.format === 'go') {
@@ -104,7 +103,9 @@ function renderBundle(b: BundleComponent, depth: number, opts: TableOptions, pai
       : b.sha256 === b.declaredHash
         ? ', sha256 matches its name'
         : ', SHA256 DIFFERS FROM ITS NAME';
-  out.push(`${pad}${paint('1', `bundle ${b.declaredHash}`)}${where} (${sizes}${humanSize(b.uncompressedSize)}${hash})`);
+  out.push(
+    `${pad}${paint('bold', `bundle ${b.declaredHash}`)}${where} (${sizes}${humanSize(b.uncompressedSize)}${hash})`,
+  );
   renderChildren(b.children, depth + 1, opts, paint, out);
 }
 
@@ -125,7 +126,7 @@ function renderArchive(a: ImageArchiveComponent, depth: number, opts: TableOptio
   const compression = a.compression === 'none' ? '' : `, ${a.compression}`;
   const hash = a.sha256 ? ` · sha256 ${a.sha256.slice(0, 16)}…` : '';
   out.push(
-    `${'  '.repeat(depth)}${paint('1', a.name)} (${a.format}${compression}${size})${hash}: ${count(a.children.length, 'image')}`,
+    `${'  '.repeat(depth)}${paint('bold', a.name)} (${a.format}${compression}${size})${hash}: ${count(a.children.length, 'image')}`,
   );
   renderChildren(a.children, depth + 1, opts, paint, out);
 }
@@ -136,7 +137,7 @@ function renderImage(i: ImageComponent, depth: number, opts: TableOptions, paint
   const platform = p ? `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}` : 'platform not recorded';
   const digest = i.manifestDigest ?? i.configDigest;
   out.push(
-    `${pad}${paint('1', `image ${i.names.join(', ') || '(no name)'}`)}  ${platform} · ${count(i.layers.length, 'layer')}${digest ? ` · ${digest}` : ''}`,
+    `${pad}${paint('bold', `image ${i.names.join(', ') || '(no name)'}`)}  ${platform} · ${count(i.layers.length, 'layer')}${digest ? ` · ${digest}` : ''}`,
   );
   const packages = i.children.filter((c): c is OsPackageComponent => c.type === 'os-package');
   const os = i.os ? (i.os.prettyName ?? [i.os.id, i.os.versionId].filter((x) => x).join(' ')) : 'no os-release';
@@ -161,27 +162,17 @@ function renderImage(i: ImageComponent, depth: number, opts: TableOptions, paint
 }
 
 function renderDirectory(d: DirectoryComponent, depth: number, opts: TableOptions, paint: Paint, out: string[]): void {
-  out.push(`${'  '.repeat(depth)}${paint('1', `${d.path}/`)}`);
+  out.push(`${'  '.repeat(depth)}${paint('bold', `${d.path}/`)}`);
   renderChildren(d.children, depth + 1, opts, paint, out);
 }
 
-/** ANSI colour of each severity, in every table. */
-export const SEVERITY_COLOR: Record<Finding['severity'], string> = {
-  critical: '1;31',
-  high: '31',
-  medium: '33',
-  low: '36',
-  info: '2',
-  unknown: '35',
-};
-
 export function renderFindings(findings: readonly Finding[], color: boolean): string {
   if (findings.length === 0) return '';
-  const paint: Paint = color ? (code, s) => `\x1b[${code}m${s}\x1b[0m` : (_c, s) => s;
-  const lines = [paint('1', `FINDINGS (${findings.length})`)];
+  const paint = painter(color);
+  const lines = [paint('bold', `FINDINGS (${findings.length})`)];
   for (const f of findings) {
     lines.push(
-      `  ${paint(SEVERITY_COLOR[f.severity], f.severity.toUpperCase().padEnd(8))} ${f.id}  ${f.location.join(' › ')}`,
+      `  ${paint(SEVERITY_STYLE[f.severity], f.severity.toUpperCase().padEnd(8))} ${f.id}  ${f.location.join(' › ')}`,
     );
     lines.push(`           ${f.title}: ${f.message}`);
   }
@@ -189,8 +180,8 @@ export function renderFindings(findings: readonly Finding[], color: boolean): st
 }
 
 export function renderInventoryTable(inv: Inventory, opts: TableOptions): string {
-  const paint: Paint = opts.color ? (code, s) => `\x1b[${code}m${s}\x1b[0m` : (_c, s) => s;
-  const out: string[] = [`${paint('1', 'TARGET')} ${inv.target} (${inv.targetKind})`];
+  const paint = painter(opts.color);
+  const out: string[] = [`${paint('bold', 'TARGET')} ${inv.target} (${inv.targetKind})`];
   renderChildren([inv.root], 0, opts, paint, out);
   for (const n of inv.notes) out.push(`note: ${n.location.join(' › ')}: ${n.message}`);
 

@@ -1,5 +1,6 @@
 // VerifyReport as a table for people and JSON for pipelines.
 import { passed, type VerifyReport } from '../verify/model.ts';
+import { painter } from './paint.ts';
 
 export const VERIFY_SCHEMA = 'k3sguard/verify@1';
 
@@ -18,7 +19,8 @@ const STATUS_TEXT: Record<string, string> = {
 };
 
 export function verifyTable(report: VerifyReport, color: boolean): string {
-  const paint = (ok: boolean, s: string) => (color ? `\x1b[${ok ? '32' : '1;31'}m${s}\x1b[0m` : s);
+  const style = painter(color);
+  const paint = (ok: boolean, s: string) => style(ok ? 'green' : 'bold-red', s);
   const rows = report.checks.map((c) => ({ c, status: STATUS_TEXT[c.status] ?? c.status.toUpperCase() }));
   const subjectWidth = Math.min(48, Math.max(7, ...rows.map((r) => r.c.subject.length)));
   const kindWidth = Math.max(4, ...rows.map((r) => r.c.kind.length));

@@ -7,7 +7,7 @@
 // conditions) without a schema library at run time: a VEX file can hide findings, so one
 // that is not what it claims to be is refused whole (VEX_INVALID, naming the file), never
 // half-applied. The tests hold this reader to the schema with ajv.
-import { readFileSync, statSync } from 'node:fs';
+import { readOptionText } from '../io/option-file.ts';
 import { InputError } from '../model/errors.ts';
 
 export type VexStatus = 'not_affected' | 'affected' | 'fixed' | 'under_investigation';
@@ -83,22 +83,9 @@ export interface LoadedVex {
   document: VexDocument;
 }
 
-const MAX_VEX_BYTES = 64 << 20; // a VEX document is text about products, never this large
-
 /** Reads and checks an OpenVEX file; InputError NOT_FOUND / UNREADABLE / VEX_INVALID. */
 export function readVexFile(path: string): LoadedVex {
-  let text: string;
-  try {
-    if (statSync(path).size > MAX_VEX_BYTES) {
-      throw new InputError('VEX_INVALID', path, `OpenVEX file larger than ${MAX_VEX_BYTES} bytes`);
-    }
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    if (e instanceof InputError) throw e;
-    const code = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'NOT_FOUND' : 'UNREADABLE';
-    throw new InputError(code, path, `cannot read the VEX file: ${(e as Error).message}`, { cause: e });
-  }
-  return { source: path, document: parseVex(text, path) };
+  return { source: path, document: parseVex(readOptionText(path, 'vex'), path) };
 }
 
 /** Parses and checks OpenVEX JSON text; `source` names it in errors. */

@@ -2,9 +2,11 @@
 // (`SHA256 (<name>) = <hex>`). Read strictly, unlike `sha256sum -c`: a sums file is the
 // thing an attacker edits, so anything that could make two readers disagree about which
 // digest a file has is refused with the line number rather than skipped.
-import { closeSync, fstatSync, readSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { basename } from 'node:path';
-import { type FileDigest, Hasher, openForRead } from '../io/hashing.ts';
+import { fsError } from '../io/fs-error.ts';
+import { type FileDigest, Hasher } from '../io/hashing.ts';
+import { type OptionFileNaming, readOptionFile } from '../io/option-file.ts';
 import { InputError } from '../model/errors.ts';
 import { HINTS } from './hints.ts';
 import type { VerifyCheck, VerifyReport } from './model.ts';
@@ -16,9 +18,6 @@ export interface SumsEntry {
   /** 1-based line in the sums file. */
   line: number;
 }
-
-/** Larger than any sums file: K3s's have a handful of lines. Bounds what a hostile one costs. */
-export const MAX_SUMS_BYTES = 16 * 1024 * 1024;
 
 const BSD = /^([A-Za-z0-9-]+) \((.*)\) = (\S*)$/;
 const GNU = /^(\S+) ([ *])(.*)$/;
@@ -117,31 +116,20 @@ export function fileNameProblem(name: string): string | undefined {
   return undefined;
 }
 
-/** Read and parse a sums file (at most MAX_SUMS_BYTES, UTF-8). */
-export function readSums(path: string, file: string = path): SumsEntry[] {
-  const fd = openForRead(path, file);
+/**
+ * Read and parse a sums file (UTF-8, at most the `sums` option-file limit). `label` starts
+ * read errors: the option by default (`--checksums`); a release's own sums file passes another.
+ */
+export function readSums(path: string, naming: OptionFileNaming = {}): SumsEntry[] {
+  const file = naming.file ?? path;
+  const bytes = readOptionFile(path, 'sums', naming);
+  let text: string;
   try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) throw new InputError('USAGE', file, 'not a regular file: name a sums file');
-    if (st.size > MAX_SUMS_BYTES)
-      throw new InputError('SUMS_INVALID', file, `larger than ${MAX_SUMS_BYTES / 1024 / 1024} MiB: not a sums file`);
-    const buf = Buffer.alloc(st.size);
-    let got = 0;
-    while (got < buf.length) {
-      const n = readSync(fd, buf, got, buf.length - got, got);
-      if (n === 0) break;
-      got += n;
-    }
-    let text: string;
-    try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(buf.subarray(0, got));
-    } catch {
-      throw new InputError('SUMS_INVALID', file, 'not UTF-8 text: not a sums file');
-    }
-    return parseSumsEntries(text, file);
-  } finally {
-    closeSync(fd);
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new InputError('SUMS_INVALID', file, 'not UTF-8 text: not a sums file');
   }
+  return parseSumsEntries(text, file);
 }
 
 /** The check of one file's digest against a sums file's entry (or its absence). */
@@ -199,9 +187,7 @@ export function requireFile(file: string): void {
   try {
     isFile = statSync(file).isFile();
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new InputError('NOT_FOUND', file, 'no such file');
-    throw new InputError('UNREADABLE', file, `cannot read (${code ?? (e as Error).message})`);
+    throw fsError(e, file);
   }
   if (!isFile) throw new InputError('USAGE', file, 'not a regular file: name the files to verify');
 }

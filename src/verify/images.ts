@@ -66,7 +66,7 @@ export async function verifyImageArchive(target: string, opts: VerifyImagesOptio
   const archive = await readImages(target, {
     ...(opts.platform ? { platform: opts.platform } : {}),
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
-    ...(opts.maxLayerBytes ? { limits: { maxLayerUncompressed: opts.maxLayerBytes } } : {}),
+    ...(opts.maxLayerBytes ? { limits: { maxLayerBytes: opts.maxLayerBytes } } : {}),
   });
   const findings = [...archive.findings];
   // Signature manifests (`sha256-<hex>.sig` tags) sit beside the images: not images to list or judge.

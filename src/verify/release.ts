@@ -6,8 +6,10 @@
 import { type Dirent, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type BinaryFacts, binaryFacts } from '../inventory/binary-facts.ts';
+import { errnoOf, fsError } from '../io/fs-error.ts';
 import { type FileDigest, Hasher } from '../io/hashing.ts';
 import { InputError } from '../model/errors.ts';
+import { LIMITS } from '../model/limits.ts';
 import { K3S_VERSION } from '../readers/k3sidentity.ts';
 import { checksumCheck, readSums, type SumsEntry } from './checksums.ts';
 import { HINTS } from './hints.ts';
@@ -76,7 +78,11 @@ export async function examineRelease(dir: string, opts: ReleaseOptions = {}): Pr
   const sums = new Map<string, Sums>();
   for (const a of present.filter((p) => p.kind === 'sums')) {
     const arch = a.arch as string;
-    sums.set(arch, { arch, file: a.name, entries: new Map(readSums(a.path).map((e) => [e.name, e])) });
+    sums.set(arch, {
+      arch,
+      file: a.name,
+      entries: new Map(readSums(a.path, { label: 'release sums file' }).map((e) => [e.name, e])),
+    });
   }
   if (sums.size === 0)
     throw new InputError(
@@ -145,11 +151,9 @@ export function listFolder(dir: string): Dirent[] {
   try {
     return readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new InputError('NOT_FOUND', dir, 'no such folder');
-    if (code === 'ENOTDIR')
+    if (errnoOf(e) === 'ENOTDIR')
       throw new InputError('USAGE', dir, 'not a folder: name the folder the release was downloaded into');
-    throw new InputError('UNREADABLE', dir, `cannot read (${code ?? (e as Error).message})`);
+    throw fsError(e, dir, { missing: 'no such folder' });
   }
 }
 
@@ -163,10 +167,10 @@ export function unexpected(subject: string, detail: string): VerifyCheck {
 
 // No upstream sums file covers the image list, so only its form can be checked here; its
 // digest is pinned by a lock file (`k3sguard lock add`). K3s's lists are under 1 KiB.
-const MAX_IMAGES_BYTES = 1024 * 1024;
 function imagesCheck(path: string, size: number): VerifyCheck {
-  const bad = size > MAX_IMAGES_BYTES ? [] : malformedImageLines(readFileSync(path, 'latin1'));
-  if (size > MAX_IMAGES_BYTES || bad.length > 0)
+  const max = LIMITS.optionFile['images-list'];
+  const bad = size > max ? [] : malformedImageLines(readFileSync(path, 'latin1'));
+  if (size > max || bad.length > 0)
     return {
       kind: 'release',
       subject: path,

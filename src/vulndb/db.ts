@@ -3,10 +3,10 @@
 // vulnerability?"). Nothing writes the live file in place: an import builds a new file and
 // renames it over the old one (import.ts), so readers open it read-only and never see half
 // an import.
-import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { isRegularFileOrAbsent } from '../io/option-file.ts';
 import { InputError } from '../model/errors.ts';
 import type { OsvRecord } from './osv.ts';
 import { readStatus, type VulnDbStatus } from './status.ts';
@@ -123,7 +123,8 @@ const MAX_ALIAS_GROUP = 256;
 
 /** Open the database (read-only by default). A missing file is NO_DB; a foreign one DB_INVALID. */
 export function openVulnDb(path: string = defaultVulnDbPath(), opts: { readonly?: boolean } = {}): VulnDb {
-  if (!existsSync(path)) throw noDbError(path);
+  // A FIFO or device at the path is refused here: SQLite would block on it or read it without end.
+  if (!isRegularFileOrAbsent(path, 'db')) throw noDbError(path);
   let sql: DatabaseSync;
   try {
     sql = new DatabaseSync(path, { readOnly: opts.readonly ?? true });

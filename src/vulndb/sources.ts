@@ -6,7 +6,9 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { readFileHead } from '../io/bytesource.ts';
+import { fsError } from '../io/fs-error.ts';
 import { InputError } from '../model/errors.ts';
+import { LIMITS } from '../model/limits.ts';
 import { DEFAULT_ZIP_LIMITS, openZipFile, type ZipLimits } from './zip.ts';
 
 export type SourceKind = 'folder' | 'zip' | 'json';
@@ -28,11 +30,6 @@ export type SourceItem =
   | { ok: true; file: number; where: string; value: unknown }
   | { ok: false; file: number; where: string; problem: string };
 
-/** A JSON file in a folder: far above any real record (the largest Go vulndb record is 13 KB). */
-export const MAX_RECORD_FILE_BYTES = 64 * 1024 * 1024;
-/** A single JSON file given as a source may hold an array of many records. */
-export const MAX_JSON_SOURCE_BYTES = 256 * 1024 * 1024;
-
 function startsWithZipMagic(path: string): boolean {
   const head = readFileHead(path, 4);
   if (head.length < 4) return false;
@@ -50,11 +47,7 @@ export function resolveSource(source: string | ImportSource): ResolvedSource {
     else if (st.isFile()) kind = path.toLowerCase().endsWith('.zip') || startsWithZipMagic(path) ? 'zip' : 'json';
     else throw new InputError('UNREADABLE', label, 'not a file or folder');
   } catch (e) {
-    if (e instanceof InputError) throw e;
-    const code = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'NOT_FOUND' : 'UNREADABLE';
-    throw new InputError(code, label, code === 'NOT_FOUND' ? 'no such file or folder' : (e as Error).message, {
-      cause: e,
-    });
+    throw fsError(e, label, { missing: 'no such file or folder' });
   }
   return { path, label, kind };
 }
@@ -104,12 +97,12 @@ export function* readSource(
 ): Generator<SourceItem> {
   if (src.kind === 'json') {
     onTotal(1);
-    yield* fromFile(1, src.path, src.label, MAX_JSON_SOURCE_BYTES);
+    yield* fromFile(1, src.path, src.label, LIMITS.osvJsonFile);
   } else if (src.kind === 'folder') {
     const files = jsonFilesUnder(src.path);
     onTotal(files.length);
     for (const [i, f] of files.entries())
-      yield* fromFile(i + 1, f, join(src.label, f.slice(src.path.length + 1)), MAX_RECORD_FILE_BYTES);
+      yield* fromFile(i + 1, f, join(src.label, f.slice(src.path.length + 1)), LIMITS.osvRecordFile);
   } else {
     const zip = openZipFile(src.path, zipLimits, src.label);
     try {

@@ -11,6 +11,7 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { InputError } from '../model/errors.ts';
+import { LIMITS } from '../model/limits.ts';
 import { TOOL_VERSION } from '../model/version.ts';
 import { defaultVulnDbPath } from './db.ts';
 import { type ImportOptions, type ImportProgress, type ImportResult, type ImportSource, importOsv } from './import.ts';
@@ -35,8 +36,6 @@ export const OSV_GO_ALL_ZIP = osvEcosystemZip('Go');
  * are fetched only when asked for.
  */
 export const UPDATE_ECOSYSTEMS: readonly string[] = ['Go', 'Debian', 'Alpine', 'Ubuntu'];
-/** The Go export is about 10 MB; anything near this is not it. */
-export const MAX_DOWNLOAD_BYTES = 1024 * 1024 * 1024;
 /** No byte for this long: the download is abandoned. */
 export const IDLE_TIMEOUT_MS = 30_000;
 
@@ -81,7 +80,7 @@ function parseSource(source: string | URL): Source {
 /** Stream `url` into `dest`; returns the byte count. Throws DOWNLOAD_FAILED. */
 async function download(url: URL, dest: string, opts: UpdateOptions): Promise<number> {
   const idleMs = opts.idleTimeoutMs ?? IDLE_TIMEOUT_MS;
-  const max = opts.maxDownloadBytes ?? MAX_DOWNLOAD_BYTES;
+  const max = opts.maxDownloadBytes ?? LIMITS.downloadBytes;
   const controller = new AbortController();
   let timer = setTimeout(() => controller.abort(), idleMs);
   const fail = (message: string, cause?: unknown): InputError =>

@@ -9,23 +9,22 @@
 import { crc32, inflateRawSync } from 'node:zlib';
 import { type ByteSource, type FileSource, fileSource } from '../io/bytesource.ts';
 import { InputError } from '../model/errors.ts';
+import { LIMITS } from '../model/limits.ts';
 import { applyZip64, type Directory, findDirectory, type RawEntry } from './zip-directory.ts';
 
-const MiB = 1024 * 1024;
-
 export interface ZipLimits {
-  /** Uncompressed bytes of one entry (default 64 MiB: the largest Go vulndb record is 13 KB). */
+  /** Uncompressed bytes of one entry (the largest Go vulndb record is 13 KB). */
   maxEntryBytes: number;
-  /** Uncompressed bytes of all entries together (default 4 GiB). */
+  /** Uncompressed bytes of all entries together . */
   maxTotalBytes: number;
-  /** Entries in the central directory (default 2,000,000; OSV's largest export has ~500k). */
+  /** Entries in the central directory (OSV's largest export has ~500k). */
   maxEntries: number;
 }
 
 export const DEFAULT_ZIP_LIMITS: ZipLimits = {
-  maxEntryBytes: 64 * MiB,
-  maxTotalBytes: 4096 * MiB,
-  maxEntries: 2_000_000,
+  maxEntryBytes: LIMITS.zipEntryBytes,
+  maxTotalBytes: LIMITS.zipTotalBytes,
+  maxEntries: LIMITS.zipEntries,
 };
 
 export interface ZipEntry {

@@ -319,7 +319,11 @@ test('bad image input: one line naming the file, exit 2, nothing written', { ski
   );
   assertInputError(k3sguard(['inspect', '--platform', 'amd64', img.airgapZst], { cwd }), '', /--platform "amd64"/);
   const noList = join(dir, 'absent.txt');
-  assertInputError(k3sguard(['inspect', '--images-list', noList, img.airgapZst], { cwd }), noList, /cannot read/);
+  assertInputError(
+    k3sguard(['inspect', '--images-list', noList, img.airgapZst], { cwd }),
+    noList,
+    /--images-list: no such file/,
+  );
   assert.deepEqual(readdirSync(cwd), []);
 });
 

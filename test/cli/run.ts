@@ -12,13 +12,17 @@ export interface RunResult {
   stderr: string;
 }
 
-export function k3sguard(args: string[], opts: { cwd?: string } = {}): RunResult {
+/**
+ * Runs the CLI to its end. `timeout` (ms) bounds a run that must not hang (a FIFO given as
+ * input): a killed child has no exit code, so the test fails on the code, not on the time.
+ */
+export function k3sguard(args: string[], opts: { cwd?: string; timeout?: number } = {}): RunResult {
   const r = spawnSync(process.execPath, [CLI, ...args], {
     encoding: 'utf8',
     maxBuffer: 256 * 1024 * 1024,
     cwd: opts.cwd,
     env: { ...process.env, NO_COLOR: '1' },
-    timeout: 300_000,
+    timeout: opts.timeout ?? 300_000,
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }

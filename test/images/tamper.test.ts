@@ -158,7 +158,7 @@ test('truncated archives and corrupt compression are errors', { skip }, async ()
 
 test('a layer past the uncompressed limit is an error (zip-bomb guard)', { skip }, async () => {
   if ('skip' in f) return;
-  await assert.rejects(readImages(f.airgapGz, { limits: { maxLayerUncompressed: 4096 } }), (e: unknown) => {
+  await assert.rejects(readImages(f.airgapGz, { limits: { maxLayerBytes: 4096 } }), (e: unknown) => {
     assert.ok(e instanceof InputError);
     assert.equal(e.code, 'IMAGE_LIMIT');
     assert.match(e.message, /decompresses to more than 4096 bytes/);

@@ -79,7 +79,7 @@ test('root resolution: explicit file, else a cached update, else the shipped roo
 test('an unreadable or unusable --trusted-root is an input error (exit 2), with a code', async (t) => {
   const dir = tempDir(t);
   const cases: [string, string, RegExp][] = [
-    [join(dir, 'absent.json'), 'NOT_FOUND', /cannot read the trusted root/],
+    [join(dir, 'absent.json'), 'NOT_FOUND', /--trusted-root: no such file/],
     [join(dir, 'bad.json'), 'BAD_JSON', /not JSON/],
     [join(dir, 'other.json'), 'BAD_TRUSTED_ROOT', /not a Sigstore trusted root/],
     [join(dir, 'badkey.json'), 'BAD_TRUSTED_ROOT', /cannot be used/],

@@ -1,7 +1,9 @@
 // One file of `audit iac`, start to end: read it (refusing what is too large or binary),
 // pick its checker, run it, apply the file's inline waivers and attach snippets. Runs on a
 // worker thread for big trees, so everything in and out is structured-clone data.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { errnoOf } from '../../io/fs-error.ts';
+import { fileTypeName } from '../../io/option-file.ts';
 import type { Finding } from '../../model/inventory.ts';
 import type { ImagePolicy } from '../../policy/image-policy.ts';
 import { compareFindings, type FileProblem, type WaivedFinding } from '../result.ts';
@@ -69,14 +71,17 @@ function readText(job: FileJob, max: number): { text: string } | { problem: File
   const problem = (kind: FileProblem['kind'], message: string) => ({ problem: { file: job.rel, kind, message } });
   let fd: number;
   try {
-    fd = openSync(job.abs, 'r');
+    // Non-blocking: a FIFO swapped in after the walk must not hang the audit (refused below).
+    fd = openSync(job.abs, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? '';
+    const code = errnoOf(e);
     if (code === 'ELOOP') return problem('symlink-loop', 'symlink loop');
-    return problem('unreadable', `cannot read (${code || (e as Error).message})`);
+    return problem('unreadable', `cannot read (${code})`);
   }
   try {
-    const size = fstatSync(fd).size;
+    const st = fstatSync(fd);
+    if (!st.isFile()) return problem('unreadable', `${fileTypeName(st)}, not a regular file`);
+    const size = st.size;
     if (size > max) return problem('too-large', `${size} bytes, over the ${max}-byte limit: not read`);
     const buf = Buffer.allocUnsafe(size);
     let at = 0;
@@ -91,7 +96,7 @@ function readText(job: FileJob, max: number): { text: string } | { problem: File
     if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     return { text };
   } catch (e) {
-    return problem('unreadable', `cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    return problem('unreadable', `cannot read (${errnoOf(e)})`);
   } finally {
     closeSync(fd);
   }

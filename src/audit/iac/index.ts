@@ -3,8 +3,9 @@
 // one AuditResult in a stable order whatever the scheduling.
 import { isAbsolute, relative, resolve } from 'node:path';
 import { defaultPoolSize, WorkerPool } from '../../io/worker-pool.ts';
+import { LIMITS } from '../../model/limits.ts';
 import type { ImagePolicy } from '../../policy/image-policy.ts';
-import { type AuditResult, compareFindings, DEFAULT_MAX_FILE_SIZE } from '../result.ts';
+import { type AuditResult, compareFindings } from '../result.ts';
 import { auditIacFile, type FileAudit, type FileJob, type FileJobOptions } from './audit-file.ts';
 import { walkPaths } from './walk.ts';
 import type { IacBatch } from './worker.ts';
@@ -25,7 +26,7 @@ const BATCH = 32;
 export async function auditIac(paths: readonly string[], opts: AuditIacOptions = {}): Promise<AuditResult> {
   const root = opts.root ? resolve(opts.root) : defaultRoot(paths);
   const walk = walkPaths(paths, root);
-  const jobOpts: FileJobOptions = { maxFileSize: opts.maxFileSize ?? DEFAULT_MAX_FILE_SIZE };
+  const jobOpts: FileJobOptions = { maxFileSize: opts.maxFileSize ?? LIMITS.auditFileBytes };
   if (opts.policy) jobOpts.policy = opts.policy;
   const workers = opts.workers ?? defaultPoolSize();
   const audits =

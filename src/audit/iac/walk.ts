@@ -3,6 +3,8 @@
 // skipped, and each file kept only when its path says it may be a kind we check.
 import { readdirSync, realpathSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
+import { errnoOf } from '../../io/fs-error.ts';
+import { fileTypeName } from '../../io/option-file.ts';
 import type { FileProblem } from '../result.ts';
 import type { FileJob } from './audit-file.ts';
 import { kindByPath } from './classify.ts';
@@ -74,7 +76,10 @@ export function walkPaths(paths: readonly string[], root: string): Walk {
       continue;
     }
     if (st.isDirectory()) visitDir(abs, new Set());
-    else if (kindByPath(relOf(abs)) === undefined) {
+    else if (!st.isFile()) {
+      // A FIFO would block the read forever, a device be read without end: not audit targets.
+      walk.problems.push({ file: p, kind: 'unreadable', message: `${fileTypeName(st)}, not a regular file` });
+    } else if (kindByPath(relOf(abs)) === undefined) {
       // Named on the command line: the user wants it read; decide by content.
       walk.jobs.push({ abs, rel: relOf(abs), kind: 'template' });
     } else visitFile(abs);
@@ -83,7 +88,7 @@ export function walkPaths(paths: readonly string[], root: string): Walk {
 }
 
 function fsProblem(file: string, e: unknown): FileProblem {
-  const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+  const code = errnoOf(e);
   if (code === 'ELOOP') return { file, kind: 'symlink-loop', message: 'symlink loop' };
   if (code === 'ENOENT') return { file, kind: 'unreadable', message: 'dangling symlink or vanished while walking' };
   return { file, kind: 'unreadable', message: `cannot read (${code})` };

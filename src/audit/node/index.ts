@@ -4,15 +4,11 @@
 // files read are applied here (policy waivers are the caller's, as for `audit iac`).
 import { statSync } from 'node:fs';
 import { basename } from 'node:path';
+import { fsError } from '../../io/fs-error.ts';
 import { InputError } from '../../model/errors.ts';
 import type { Finding } from '../../model/inventory.ts';
-import {
-  type AuditNodeOptions,
-  type AuditResult,
-  compareFindings,
-  DEFAULT_MAX_FILE_SIZE,
-  type WaivedFinding,
-} from '../result.ts';
+import { LIMITS } from '../../model/limits.ts';
+import { type AuditNodeOptions, type AuditResult, compareFindings, type WaivedFinding } from '../result.ts';
 import { applyInlineWaivers, parseInlineWaivers } from '../waivers.ts';
 import { checkBinary, checkExecStart, K3S_BINARY } from './binary.ts';
 import { CONFIG_YAML, checkConfig, configPath, readConfig } from './config.ts';
@@ -37,15 +33,13 @@ export async function auditNode(root: string, opts: NodeAuditOptions = {}): Prom
   try {
     isDir = statSync(nodeRoot.dir).isDirectory(); // a root named through a symlink is followed
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new InputError('NOT_FOUND', root, 'no such directory');
-    throw new InputError('UNREADABLE', root, `cannot read (${code ?? (e as Error).message})`);
+    throw fsError(e, root, { missing: 'no such directory' });
   }
   if (!isDir) throw new InputError('USAGE', root, 'not a directory: --root takes the directory a node is mounted at');
   const ctx: NodeContext = {
     root: nodeRoot,
     lockName: opts.lockFile ? basename(opts.lockFile) : 'k3sguard.lock',
-    maxFileSize: opts.maxFileSize ?? DEFAULT_MAX_FILE_SIZE,
+    maxFileSize: opts.maxFileSize ?? LIMITS.auditFileBytes,
     rootUid: opts.rootUid ?? 0,
     findings: [],
     problems: [],

@@ -7,15 +7,9 @@ import { chunkListSource } from '../../io/chunksource.ts';
 import { ancestors, normalizeMemberPath, resolveInRoot } from '../../io/member-paths.ts';
 import type { TarEntry, TarEvent } from '../../io/tar.ts';
 import { InputError } from '../../model/errors.ts';
+import { LIMITS } from '../../model/limits.ts';
 import { LINKS_PATH, type ManifestData, SUMS_PATH } from './manifest.ts';
-import {
-  type BundleMember,
-  DEFAULT_MAX_ELF_MEMBER_BYTES,
-  DEFAULT_MAX_MEMBERS,
-  type FileMember,
-  MAX_MANIFEST_BYTES,
-  type OnElf,
-} from './types.ts';
+import type { BundleMember, FileMember, OnElf } from './types.ts';
 
 const ELF_MAGIC = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
 
@@ -58,8 +52,8 @@ export class TarMemberCollector {
 
   constructor(opts: CollectorOptions) {
     this.opts = opts;
-    this.maxElf = opts.maxElfMemberBytes ?? DEFAULT_MAX_ELF_MEMBER_BYTES;
-    this.maxMembers = opts.maxMembers ?? DEFAULT_MAX_MEMBERS;
+    this.maxElf = opts.maxElfMemberBytes ?? LIMITS.elfMemberBytes;
+    this.maxMembers = opts.maxMembers ?? LIMITS.bundleMembers;
   }
 
   private unsafe(name: string, why: string): InputError {
@@ -159,7 +153,7 @@ export class TarMemberCollector {
   private decideKeep(cur: Current): void {
     const elf = cur.head.equals(ELF_MAGIC);
     const keepElf = elf && this.opts.onElf !== undefined && cur.entry.size <= this.maxElf;
-    const keepManifest = cur.manifest && cur.entry.size <= MAX_MANIFEST_BYTES;
+    const keepManifest = cur.manifest && cur.entry.size <= LIMITS.bundleManifestBytes;
     if (!keepElf && !keepManifest) cur.chunks = undefined;
   }
 
@@ -183,7 +177,7 @@ export class TarMemberCollector {
     if (cur.manifest) {
       const data: ManifestData = cur.chunks
         ? { kind: 'present', data: Buffer.concat(cur.chunks) }
-        : { kind: 'absent', why: `is larger than ${MAX_MANIFEST_BYTES} bytes and was not read` };
+        : { kind: 'absent', why: `is larger than ${LIMITS.bundleManifestBytes} bytes and was not read` };
       if (cur.path === SUMS_PATH) this.sums = data;
       else this.links = data;
     }

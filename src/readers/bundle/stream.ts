@@ -9,6 +9,7 @@ import { TarReader } from '../../io/tar.ts';
 import { decompressFrame } from '../../io/zstd-stream.ts';
 import { InputError } from '../../model/errors.ts';
 import type { Sha256 } from '../../model/inventory.ts';
+import { LIMITS } from '../../model/limits.ts';
 import { TarMemberCollector } from './collect.ts';
 import { BundleFindings } from './findings.ts';
 import { type BundleLocation, chooseRun, type Run } from './locate.ts';
@@ -25,8 +26,6 @@ export interface EmbeddedReadOptions extends BundleReadOptions {
   maxWindowLog?: number;
 }
 
-export const DEFAULT_MAX_BUNDLE_BYTES = 2 * 1024 ** 3;
-export const DEFAULT_MAX_WINDOW_LOG = 27;
 const PROGRESS_EVERY = 64 * 1024 * 1024;
 
 /**
@@ -43,8 +42,8 @@ async function streamTar(
   decompressed: { bytes: number },
   onFrameInput?: (frame: number, bytes: Buffer) => void,
 ): Promise<void> {
-  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BUNDLE_BYTES;
-  const maxWindowLog = options.maxWindowLog ?? DEFAULT_MAX_WINDOW_LOG;
+  const maxBytes = options.maxBytes ?? LIMITS.bundleBytes;
+  const maxWindowLog = options.maxWindowLog ?? LIMITS.zstdWindowLog;
   const tar = new TarReader(file, undefined, 'bundle tar');
   let nextProgress = PROGRESS_EVERY;
   const fh = await open(path, 'r').catch((e: unknown) => {

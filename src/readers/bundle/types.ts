@@ -93,8 +93,3 @@ export interface BundleReadOptions {
   maxMembers?: number;
   progress?: (text: string) => void;
 }
-
-export const DEFAULT_MAX_ELF_MEMBER_BYTES = 1024 ** 3;
-export const DEFAULT_MAX_MEMBERS = 100_000;
-/** `bin/.sha256sums` and `bin/.links` larger than this are not parsed (a finding). */
-export const MAX_MANIFEST_BYTES = 1024 * 1024;

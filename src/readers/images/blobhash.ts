@@ -201,8 +201,8 @@ export class MemberHasher {
         queueMicrotask(() => {
           if (this.inflateError !== undefined || this.fatal !== undefined) return;
           this.inflatedSize += out.length;
-          if (this.inflatedSize > this.limits.maxLayerUncompressed) {
-            this.inflateError = `over the ${this.limits.maxLayerUncompressed}-byte uncompressed limit`;
+          if (this.inflatedSize > this.limits.maxLayerBytes) {
+            this.inflateError = `over the ${this.limits.maxLayerBytes}-byte uncompressed limit`;
             return;
           }
           try {
@@ -234,11 +234,11 @@ export class MemberHasher {
 
   /** A layer past the uncompressed limit is hostile input (a zip bomb): stop reading. */
   private checkLimit(): void {
-    if (this.inflatedSize <= this.limits.maxLayerUncompressed) return;
+    if (this.inflatedSize <= this.limits.maxLayerBytes) return;
     throw new InputError(
       'IMAGE_LIMIT',
       this.file,
-      `image: ${this.path} decompresses to more than ${this.limits.maxLayerUncompressed} bytes`,
+      `image: ${this.path} decompresses to more than ${this.limits.maxLayerBytes} bytes`,
     );
   }
 }

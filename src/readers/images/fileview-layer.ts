@@ -13,6 +13,7 @@ import { constants, createGunzip, createZstdDecompress } from 'node:zlib';
 import { normalizeMemberPath } from '../../io/member-paths.ts';
 import { sniffCompression } from '../../io/target.ts';
 import { InputError } from '../../model/errors.ts';
+import { LIMITS } from '../../model/limits.ts';
 import { baseOf, joinPath, parentOf, type ViewEntry, type ViewTree } from './fileview-tree.ts';
 import type { ImageFindings } from './findings.ts';
 import {
@@ -58,12 +59,12 @@ export interface FileViewLimits {
 }
 
 export const DEFAULT_FILE_VIEW_LIMITS: FileViewLimits = {
-  maxEntries: 2_000_000,
-  maxLayerBytes: 16 * 1024 * 1024 * 1024,
-  maxTotalBytes: 64 * 1024 * 1024 * 1024,
-  maxCollectFile: 16 * 1024 * 1024,
-  maxCollectTotal: 256 * 1024 * 1024,
-  maxHookFile: 1024 * 1024 * 1024,
+  maxEntries: LIMITS.imageEntries,
+  maxLayerBytes: LIMITS.layerBytes,
+  maxTotalBytes: LIMITS.imageLayersBytes,
+  maxCollectFile: LIMITS.imageKeptFile,
+  maxCollectTotal: LIMITS.imageKeptTotal,
+  maxHookFile: LIMITS.elfMemberBytes,
 };
 
 export type { CollectPredicate, LayerFileHook } from './layer-record.ts';

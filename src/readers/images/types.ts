@@ -2,6 +2,7 @@
 // platform), every blob it holds with the digests computed while it streamed, and findings.
 import type { Compression } from '../../io/target.ts';
 import type { Finding } from '../../model/inventory.ts';
+import { LIMITS } from '../../model/limits.ts';
 import type { LayerRecord } from './layer-record.ts';
 
 export type { Compression };
@@ -22,13 +23,13 @@ export interface ImageLimits {
   /** All kept JSON blobs together. */
   maxJsonTotal: number;
   /** Largest uncompressed size of one layer (zip-bomb guard). */
-  maxLayerUncompressed: number;
+  maxLayerBytes: number;
 }
 
 export const DEFAULT_IMAGE_LIMITS: ImageLimits = {
-  maxJsonBlob: 4 * 1024 * 1024,
-  maxJsonTotal: 64 * 1024 * 1024,
-  maxLayerUncompressed: 16 * 1024 * 1024 * 1024,
+  maxJsonBlob: LIMITS.imageJsonBlob,
+  maxJsonTotal: LIMITS.imageJsonTotal,
+  maxLayerBytes: LIMITS.layerBytes,
 };
 
 /** One regular file of the archive (or of the layout's blobs/ directory), as it streamed. */

@@ -2,13 +2,13 @@
 // reviewed as a diff, so its bytes depend only on its content: artifacts sorted by name, arch
 // and version, keys in a fixed order, sources sorted, 2-space JSON, a final newline. Adding
 // the same things in another order gives the same file.
-import { closeSync, fstatSync, fsyncSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { InputError } from '../../model/errors.ts';
+import { readOptionText } from '../../io/option-file.ts';
+import { InputError, isInputError } from '../../model/errors.ts';
 import { fileNameProblem } from '../checksums.ts';
 
 export const LOCK_SCHEMA = 'k3sguard/lock@1';
-const MAX_LOCK_BYTES = 64 * 1024 * 1024;
 
 export interface LockSource {
   /** The channel the digest came through (`--source`, default `local`). */
@@ -69,26 +69,13 @@ export function artifactKey(a: Pick<LockArtifact, 'name' | 'version' | 'arch'>):
 
 /** Read and validate a lock. Absent: an empty lock when `create`, else InputError NOT_FOUND. */
 export function readLock(lockPath: string, opts: { create: boolean }): Lockfile {
-  let fd: number;
-  try {
-    fd = openSync(lockPath, 'r');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' && opts.create) return { schema: LOCK_SCHEMA, artifacts: [] };
-    if (code === 'ENOENT')
-      throw new InputError('NOT_FOUND', lockPath, 'no such lock file: create it with `k3sguard lock add` after review');
-    throw new InputError('UNREADABLE', lockPath, `cannot read (${code ?? (e as Error).message})`);
-  }
   let text: string;
   try {
-    const size = fstatSync(fd).size;
-    if (size > MAX_LOCK_BYTES) throw invalid(lockPath, `larger than ${MAX_LOCK_BYTES / 1024 / 1024} MiB`);
-    const buf = Buffer.alloc(size);
-    let got = 0;
-    for (let n = 1; n > 0 && got < size; got += n) n = readSync(fd, buf, got, size - got, got);
-    text = buf.toString('utf8', 0, got);
-  } finally {
-    closeSync(fd);
+    text = readOptionText(lockPath, 'lock');
+  } catch (e) {
+    if (!isInputError(e) || e.code !== 'NOT_FOUND') throw e;
+    if (opts.create) return { schema: LOCK_SCHEMA, artifacts: [] };
+    throw new InputError('NOT_FOUND', lockPath, 'no such lock file: create it with `k3sguard lock add` after review');
   }
   let json: unknown;
   try {

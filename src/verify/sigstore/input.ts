@@ -2,8 +2,10 @@
 // as a file or as `sha256:<hex>`, and the bundle file. What the bundle SAYS is judged later,
 // and a bundle that says nonsense is a failed verification, not an input error.
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { fsError } from '../../io/fs-error.ts';
+import { fileTypeName, readOptionText } from '../../io/option-file.ts';
 import { InputError } from '../../model/errors.ts';
 import type { DigestAlgorithm } from './prehashed.ts';
 
@@ -14,7 +16,6 @@ export type Digests = Partial<Record<DigestAlgorithm, Buffer>>;
 
 const DIGEST_REF = /^sha256:([0-9a-fA-F]{64})$/;
 /** Real bundles are around 10 KB; a 1 GB "bundle" is a mistake, not something to parse. */
-const MAX_BUNDLE_BYTES = 16 << 20;
 
 /**
  * `sha256:<64 hex>` is a digest (as in cosign and the conformance suite); anything else is a
@@ -36,9 +37,9 @@ export async function checkArtifactReadable(ref: ArtifactRef): Promise<void> {
   try {
     st = await stat(ref.path);
   } catch (e) {
-    throw ioError(ref.path, 'the file', e);
+    throw ioError(ref.path, e);
   }
-  if (!st.isFile()) throw new InputError('UNREADABLE', ref.path, 'not a regular file');
+  if (!st.isFile()) throw new InputError('UNREADABLE', ref.path, `${fileTypeName(st)}, not a regular file`);
 }
 
 /** One pass over the file for every digest asked for: memory stays flat at any size. */
@@ -61,18 +62,21 @@ let chunkBuffer: Buffer | undefined;
 export function forEachChunk(path: string, consume: (chunk: Buffer) => void): void {
   let fd: number;
   try {
-    fd = openSync(path, 'r');
+    // Non-blocking and checked on the descriptor: a FIFO in the file's place cannot hang the read.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
-    throw ioError(path, 'the file', e);
+    throw ioError(path, e);
   }
   try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new InputError('UNREADABLE', path, `${fileTypeName(st)}, not a regular file`);
     chunkBuffer ??= Buffer.allocUnsafe(CHUNK);
     for (let pos = 0; ; ) {
       let n: number;
       try {
         n = readSync(fd, chunkBuffer, 0, CHUNK, pos);
       } catch (e) {
-        throw ioError(path, 'the file', e);
+        throw ioError(path, e);
       }
       if (n === 0) break;
       consume(n === CHUNK ? chunkBuffer : chunkBuffer.subarray(0, n));
@@ -85,7 +89,7 @@ export function forEachChunk(path: string, consume: (chunk: Buffer) => void): vo
 
 /** The bundle as JSON; unreadable or not JSON is an InputError, anything else is judged later. */
 export async function readBundleJSON(path: string): Promise<unknown> {
-  const text = await readSmallFile(path, 'the bundle', MAX_BUNDLE_BYTES);
+  const text = readOptionText(path, 'bundle');
   try {
     return JSON.parse(text);
   } catch (e) {
@@ -93,20 +97,6 @@ export async function readBundleJSON(path: string): Promise<unknown> {
   }
 }
 
-/** Reads a file that must be small (a bundle, a trusted root, a key), refusing anything larger. */
-export async function readSmallFile(path: string, what: string, limit: number): Promise<string> {
-  try {
-    const st = await stat(path);
-    if (!st.isFile()) throw new InputError('UNREADABLE', path, `cannot read ${what}: not a regular file`);
-    if (st.size > limit) throw new InputError('UNREADABLE', path, `too large for ${what} (over ${limit >> 20} MiB)`);
-    return await readFile(path, 'utf8');
-  } catch (e) {
-    if (e instanceof InputError) throw e;
-    throw ioError(path, what, e);
-  }
-}
-
-function ioError(path: string, what: string, e: unknown): InputError {
-  const code = (e as NodeJS.ErrnoException).code;
-  return new InputError(code === 'ENOENT' ? 'NOT_FOUND' : 'UNREADABLE', path, `cannot read ${what}: ${code ?? e}`);
+function ioError(path: string, e: unknown): InputError {
+  return fsError(e, path, { doing: 'cannot read the file' });
 }

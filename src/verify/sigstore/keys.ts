@@ -2,7 +2,7 @@
 // read into a KeyObject and nothing else: the file's bytes are wiped once parsed, and no
 // error message quotes the file, so the key cannot end up in a log.
 import { createHash, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { readOptionFile } from '../../io/option-file.ts';
 import { InputError } from '../../model/errors.ts';
 
 /** The environment variable holding the passphrase of an encrypted private key. */
@@ -40,7 +40,7 @@ const VERIFY_KEY_TYPES = new Set(['ec', 'ed25519', 'rsa', 'rsa-pss']);
 
 /** A PEM public key for `verify --key`: ECDSA (P-256/384/521), Ed25519 or RSA. */
 export async function loadPublicKey(path: string): Promise<KeyObject> {
-  const pem = await readKeyFile(path);
+  const pem = readOptionFile(path, 'key');
   let key: KeyObject;
   try {
     // createPublicKey would happily derive the public half from a private key: refuse, so a
@@ -66,7 +66,7 @@ export async function loadPublicKey(path: string): Promise<KeyObject> {
  * passphrase from $K3SGUARD_KEY_PASSPHRASE (an argument would show in `ps` and shell history).
  */
 export async function loadSigningKey(path: string, env: NodeJS.ProcessEnv = process.env): Promise<KeyObject> {
-  const pem = await readKeyFile(path);
+  const pem = readOptionFile(path, 'key');
   const passphrase = env[PASSPHRASE_ENV] || undefined;
   // Only the PEM armour is looked at, to say what is wrong in terms the user can act on
   // (OpenSSL's own messages, e.g. "interrupted or cancelled" for a missing passphrase, do not).
@@ -94,17 +94,4 @@ function privateKeyProblem(armour: string, encrypted: boolean, hadPassphrase: bo
   if (encrypted && !hadPassphrase) return `the key is encrypted: set ${PASSPHRASE_ENV} to its passphrase`;
   if (encrypted) return `cannot decrypt the key: check ${PASSPHRASE_ENV}`;
   return 'not a PEM private key (expected "-----BEGIN PRIVATE KEY-----" or "-----BEGIN EC PRIVATE KEY-----")';
-}
-
-async function readKeyFile(path: string): Promise<Buffer> {
-  try {
-    // A PEM key is a few hundred bytes; refuse to slurp a large file given by mistake.
-    if ((await stat(path)).size > 1 << 20)
-      throw new InputError('BAD_KEY', path, 'too large for a PEM key (over 1 MiB)');
-    return await readFile(path);
-  } catch (e) {
-    if (e instanceof InputError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(code === 'ENOENT' ? 'NOT_FOUND' : 'UNREADABLE', path, `cannot read the key: ${code ?? e}`);
-  }
 }

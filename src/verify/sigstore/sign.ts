@@ -4,8 +4,7 @@
 // `publicKey.hint`, no log entry), so `k3sguard verify --key` and other Sigstore verifiers
 // (cosign verify-blob --key, sigstore-js) can check it.
 import { createHash, createPublicKey, createSign, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
 import { BUNDLE_V03_MEDIA_TYPE, bundleFromJSON } from '@sigstore/bundle';
 import { InputError } from '../../model/errors.ts';
 import { forEachChunk } from './input.ts';
@@ -13,17 +12,17 @@ import { keyId, loadSigningKey, PASSPHRASE_ENV } from './keys.ts';
 import { verifyPrehashed } from './prehashed.ts';
 
 export interface SignResult {
-  bundlePath: string;
+  /** The bundle, JSON text; the CLI writes it (to FILE.sigstore.json by default). */
+  bundle: string;
   /** The file's SHA-256, hex: what the bundle signs. */
   sha256: string;
   keyId: string;
 }
 
-/** Signs `file` with the P-256 key at `keyPath`; writes `out` (default FILE.sigstore.json). */
+/** Signs `file` with the P-256 key at `keyPath`: the bundle, not yet written anywhere. */
 export async function signFile(
   file: string,
   keyPath: string,
-  out: string = `${file}.sigstore.json`,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<SignResult> {
   const key = await loadSigningKey(keyPath, env);
@@ -45,8 +44,7 @@ export async function signFile(
     },
   };
   bundleFromJSON(json);
-  await writeAtomically(out, `${JSON.stringify(json, null, 2)}\n`);
-  return { bundlePath: out, sha256: digest.toString('hex'), keyId: id };
+  return { bundle: `${JSON.stringify(json, null, 2)}\n`, sha256: digest.toString('hex'), keyId: id };
 }
 
 /** Hash and signature in one pass: memory stays flat whatever the file's size. */
@@ -95,18 +93,5 @@ async function writeNew(path: string, data: string | Buffer, mode: number): Prom
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === 'EEXIST' ? 'already exists: not overwriting a key' : `cannot write: ${code ?? e}`;
     throw new InputError('OUTPUT', path, why);
-  }
-}
-
-/** Write to a temp file beside `path`, then rename: a failed run leaves no half bundle. */
-async function writeAtomically(path: string, text: string): Promise<void> {
-  const tmp = join(dirname(path), `.${process.pid}.${Date.now()}.k3sguard.tmp`);
-  try {
-    await writeFile(tmp, text, { flag: 'wx' });
-    await rename(tmp, path);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError('OUTPUT', path, `cannot write the bundle: ${code ?? e}`);
   }
 }

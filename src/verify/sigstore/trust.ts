@@ -9,8 +9,8 @@ import { fileURLToPath } from 'node:url';
 import type { PublicKey, TimeRange, TrustedRoot } from '@sigstore/protobuf-specs';
 import { TrustedRoot as TrustedRootCodec } from '@sigstore/protobuf-specs';
 import { type TrustMaterial, toTrustMaterial } from '@sigstore/verify';
+import { readOptionText } from '../../io/option-file.ts';
 import { InputError } from '../../model/errors.ts';
-import { readSmallFile } from './input.ts';
 
 export const SHIPPED_TRUSTED_ROOT: string = fileURLToPath(new URL('./trust/trusted_root.json', import.meta.url));
 export const TRUSTED_ROOT_FILE = 'trusted_root.json';
@@ -59,7 +59,8 @@ export async function resolveTrustedRoot(opts: ResolveTrustOptions = {}): Promis
 }
 
 export async function loadTrustedRoot(path: string, source: TrustSource): Promise<LoadedTrust> {
-  const text = await readSmallFile(path, 'the trusted root', 16 << 20);
+  // Only an explicit --trusted-root is an option's file; the cached and shipped ones are ours.
+  const text = readOptionText(path, 'trusted-root', source === 'file' ? {} : { label: `the ${source} trusted root` });
   const { root, excluded } = parseTrustedRoot(text, path);
   return { source, path, root, excluded, warnings: [] };
 }
