@@ -12,7 +12,7 @@ import { auditFails, auditJson, auditTable, type FailOn, nothingAudited } from '
 import { auditSarifJson } from '../report/audit-sarif.ts';
 import { readLock } from '../verify/lock/format.ts';
 import { EXIT_CLEAN, EXIT_FINDINGS, EXIT_INPUT } from './exit.ts';
-import { writeOutput } from './output.ts';
+import { type PlannedOutput, planOutput, writeOutput } from './output.ts';
 
 export interface AuditOutputOptions {
   json?: boolean;
@@ -45,16 +45,18 @@ export function runListRules(opts: ListRulesOptions): number {
 }
 
 export async function runAuditIac(paths: string[], opts: AuditIacCliOptions): Promise<number> {
+  const output = planOutput(opts.output, [...paths, opts.policy]);
   const policy = opts.policy ? readPolicy(opts.policy) : undefined;
   const result = await auditIac(paths, {
     ...(policy ? { policy: policy.policy } : {}),
     ...(opts.maxFileSize !== undefined ? { maxFileSize: opts.maxFileSize } : {}),
     ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
   });
-  return report(result, policy?.waivers ?? [], opts, [...paths, opts.policy]);
+  return report(result, policy?.waivers ?? [], opts, output);
 }
 
 export async function runAuditNode(opts: AuditNodeCliOptions): Promise<number> {
+  const output = planOutput(opts.output, [opts.root, opts.policy, opts.lock]);
   const policy = opts.policy ? readPolicy(opts.policy) : undefined;
   const { auditNode } = await import('../audit/node/index.ts');
   const result = await auditNode(opts.root ?? '/', {
@@ -62,15 +64,10 @@ export async function runAuditNode(opts: AuditNodeCliOptions): Promise<number> {
     ...(opts.lock ? { lock: readLock(opts.lock, { create: false }), lockFile: opts.lock } : {}),
     ...(opts.maxFileSize !== undefined ? { maxFileSize: opts.maxFileSize } : {}),
   });
-  return report(result, policy?.waivers ?? [], opts, [opts.root, opts.policy, opts.lock]);
+  return report(result, policy?.waivers ?? [], opts, output);
 }
 
-function report(
-  raw: AuditResult,
-  waivers: PolicyWaiver[],
-  opts: AuditOutputOptions,
-  inputs: readonly (string | undefined)[],
-): number {
+function report(raw: AuditResult, waivers: PolicyWaiver[], opts: AuditOutputOptions, output: PlannedOutput): number {
   const result = applyPolicyWaivers(raw, waivers);
   const format = opts.json ? 'json' : (opts.format ?? 'table');
   const text =
@@ -79,7 +76,7 @@ function report(
       : format === 'sarif'
         ? auditSarifJson(result, TOOL_VERSION)
         : auditTable(result);
-  writeOutput(text, opts.output, inputs);
+  output.write(text);
   if (nothingAudited(result)) {
     process.stderr.write(
       `k3sguard: audit ${result.area}: nothing could be audited (${result.problems.length} problem(s))\n`,

@@ -3,7 +3,7 @@ import { inventoryJson } from '../report/json.ts';
 import { renderInventoryTable } from '../report/table.ts';
 import { EXIT_CLEAN, EXIT_FINDINGS } from './exit.ts';
 import { type ImageCliOptions, imageBuildOptions } from './options.ts';
-import { writeOutput } from './output.ts';
+import { planOutput } from './output.ts';
 import { terminalProgress } from './progress.ts';
 import { colorWanted } from './terminal.ts';
 
@@ -16,6 +16,7 @@ export interface InspectOptions extends ImageCliOptions {
 }
 
 export async function runInspect(target: string, opts: InspectOptions): Promise<number> {
+  const output = planOutput(opts.output, [target, opts.imagesList]);
   const progress = terminalProgress(opts.progress);
   const inv = await buildInventory(target, {
     maxBundleBytes: opts.maxBundleSize,
@@ -24,10 +25,6 @@ export async function runInspect(target: string, opts: InspectOptions): Promise<
   });
   progress.done();
   const color = !opts.json && colorWanted(opts.output);
-  writeOutput(
-    opts.json ? inventoryJson(inv) : renderInventoryTable(inv, { modules: opts.modules, color }),
-    opts.output,
-    [target, opts.imagesList],
-  );
+  output.write(opts.json ? inventoryJson(inv) : renderInventoryTable(inv, { modules: opts.modules, color }));
   return inv.findings.length > 0 ? EXIT_FINDINGS : EXIT_CLEAN;
 }

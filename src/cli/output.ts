@@ -27,6 +27,24 @@ import { errnoOf } from '../io/fs-error.ts';
 import { fileTypeName } from '../io/option-file.ts';
 import { InputError } from '../model/errors.ts';
 
+/** Where a command will write, checked before the work starts and again when written. */
+export interface PlannedOutput {
+  write(text: string): void;
+}
+
+/**
+ * The output `file` (undefined or `-`: stdout) of a run that reads `inputs` (targets and
+ * option files). An output that is one of the inputs is refused now, before a long read is
+ * wasted on a result that could not be written; the write checks again.
+ */
+export function planOutput(file: string | undefined, inputs: readonly (string | undefined)[]): PlannedOutput {
+  if (file !== undefined && file !== '-') {
+    const st = statOrAbsent(file);
+    if (st) refuseInput(file, st, inputs);
+  }
+  return { write: (text) => writeOutput(text, file, inputs) };
+}
+
 /**
  * Write `text` (with a final newline) to stdout (`file` undefined or `-`) or to `file`.
  * `inputs` are every path the run read: targets and option files.

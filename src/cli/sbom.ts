@@ -5,7 +5,7 @@ import { toSpdxJson } from '../report/spdx.ts';
 import { renderFindings } from '../report/table.ts';
 import { EXIT_CLEAN, EXIT_FINDINGS } from './exit.ts';
 import { type ImageCliOptions, imageBuildOptions } from './options.ts';
-import { writeOutput } from './output.ts';
+import { planOutput, writeOutput } from './output.ts';
 import { terminalProgress } from './progress.ts';
 
 export interface SbomOptions extends ImageCliOptions {
@@ -25,6 +25,7 @@ export async function runSbom(target: string | undefined, opts: SbomOptions): Pr
   }
   if (target === undefined)
     throw new InputError('USAGE', undefined, 'sbom needs a target (a file, a folder, a data dir) or --self');
+  const output = planOutput(opts.output, [target, opts.imagesList]);
   const progress = terminalProgress(opts.progress);
   const inv = await buildInventory(target, {
     maxBundleBytes: opts.maxBundleSize,
@@ -32,10 +33,7 @@ export async function runSbom(target: string | undefined, opts: SbomOptions): Pr
     ...imageBuildOptions(opts),
   });
   progress.done();
-  writeOutput(opts.format === 'spdx-json' ? toSpdxJson(inv) : toCycloneDxJson(inv), opts.output, [
-    target,
-    opts.imagesList,
-  ]);
+  output.write(opts.format === 'spdx-json' ? toSpdxJson(inv) : toCycloneDxJson(inv));
   // The SBOM lists components; tampering findings are not components, so say them on stderr
   // and let the exit code carry them to the pipeline.
   if (inv.findings.length > 0) {

@@ -17,7 +17,7 @@ import { applyVex } from '../scan/vex-apply.ts';
 import { openVulnDb } from '../vulndb/db.ts';
 import { EXIT_CLEAN, EXIT_FINDINGS } from './exit.ts';
 import { type ImageCliOptions, imageBuildOptions } from './options.ts';
-import { writeOutput } from './output.ts';
+import { planOutput } from './output.ts';
 import { terminalProgress } from './progress.ts';
 import { colorWanted } from './terminal.ts';
 
@@ -66,6 +66,7 @@ export async function runScan(target: string, opts: ScanOptions): Promise<number
   // Open the database first: no database is a clear error before any work is done.
   const db = openVulnDb(opts.db, { readonly: true });
   try {
+    const output = planOutput(opts.output, [target, opts.vex, opts.imagesList, db.path]);
     const vex = opts.vex ? readVexFile(opts.vex) : undefined;
     const progress = terminalProgress(opts.progress);
     // Keyed by the binary's BinaryInfo: an image's files get their components after inspection.
@@ -121,7 +122,7 @@ export async function runScan(target: string, opts: ScanOptions): Promise<number
       text =
         renderScanTable(inv, vulns, color) + (inv.findings.length ? `\n${renderFindings(inv.findings, color)}` : '');
     }
-    writeOutput(text, opts.output, [target, opts.vex, opts.imagesList, db.path]);
+    output.write(text);
     const status = db.status();
     if (status.stale) process.stderr.write(`k3sguard: warning: ${status.warnings.join('; ')}\n`);
     return inv.findings.length > 0 || vulns.some((f) => fails(f, opts.failOn)) ? EXIT_FINDINGS : EXIT_CLEAN;

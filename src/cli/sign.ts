@@ -2,7 +2,7 @@
 import { InputError } from '../model/errors.ts';
 import { generateSigningKey, signFile } from '../verify/sigstore/sign.ts';
 import { EXIT_CLEAN } from './exit.ts';
-import { writeOutput } from './output.ts';
+import { planOutput } from './output.ts';
 
 export interface SignCliOptions {
   key?: string;
@@ -22,9 +22,10 @@ export async function runSign(file: string | undefined, opts: SignCliOptions): P
   }
   if (file === undefined || !opts.key)
     throw new InputError('USAGE', undefined, 'sign needs FILE and --key KEY.pem (or --generate-key KEY.pem)');
-  const r = await signFile(file, opts.key);
   const out = opts.output ?? `${file}.sigstore.json`;
-  writeOutput(r.bundle, out, [file, opts.key]);
+  const output = planOutput(out, [file, opts.key]);
+  const r = await signFile(file, opts.key);
+  output.write(r.bundle);
   // With `-o -` the bundle is stdout: the summary goes to stderr, out of its way.
   const summary = out === '-' ? process.stderr : process.stdout;
   summary.write(`${out === '-' ? 'bundle' : out}: signed sha256:${r.sha256} with key ${r.keyId}\n`);

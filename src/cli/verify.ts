@@ -15,7 +15,7 @@ import { verifyRelease } from '../verify/release.ts';
 import type { SigstorePolicy } from '../verify/sigstore/verify.ts';
 import { EXIT_CLEAN, EXIT_FINDINGS } from './exit.ts';
 import { imageBuildOptions } from './options.ts';
-import { writeOutput } from './output.ts';
+import { planOutput } from './output.ts';
 import { terminalProgress } from './progress.ts';
 import { colorWanted } from './terminal.ts';
 
@@ -99,6 +99,17 @@ export async function runVerify(files: string[], opts: VerifyOptions): Promise<n
   const checks: VerifyCheck[] = [];
   const warnings: string[] = [];
   const onDisk = files.filter((f) => !/^sha256:/.test(f));
+  const output = planOutput(opts.output, [
+    ...onDisk,
+    opts.release,
+    opts.checksums,
+    opts.lock,
+    opts.bundle,
+    opts.key,
+    opts.trustedRoot,
+    opts.policy,
+    opts.imagesList,
+  ]);
   if (opts.checksums) checks.push(...(await verifyChecksums(onDisk, opts.checksums, { hasher })).checks);
   if (opts.release) {
     const release = await verifyRelease(opts.release, {
@@ -145,15 +156,6 @@ export async function runVerify(files: string[], opts: VerifyOptions): Promise<n
   }
   for (const w of warnings) process.stderr.write(`k3sguard: warning: ${w}\n`);
   const color = !opts.json && colorWanted(opts.output);
-  writeOutput(opts.json ? verifyJson({ checks }) : verifyTable({ checks }, color), opts.output, [
-    ...onDisk,
-    opts.checksums,
-    opts.lock,
-    opts.bundle,
-    opts.key,
-    opts.trustedRoot,
-    opts.policy,
-    opts.imagesList,
-  ]);
+  output.write(opts.json ? verifyJson({ checks }) : verifyTable({ checks }, color));
   return checks.every(passed) ? EXIT_CLEAN : EXIT_FINDINGS;
 }
