@@ -106,6 +106,7 @@ export async function readImages(target: string, opts: ReadImagesOptions = {}): 
     format,
     compression: members.compression,
     ...(members.sha256 ? { sha256: members.sha256 } : {}),
+    ...(members.size !== undefined ? { size: members.size } : {}),
     images,
     blobs: [...members.files.values()].map((m) => m.record),
     keptJson: new Map([...members.files].flatMap(([path, m]) => (m.json ? [[path, m.json] as const] : []))),
