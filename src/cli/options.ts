@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { InvalidArgumentError } from 'commander';
 import { InputError } from '../model/errors.ts';
-import { parsePlatform } from '../readers/images/read.ts';
+import { parsePlatform } from '../readers/images/platform.ts';
 
 const UNITS: Record<string, number> = {
   '': 1,

@@ -1,17 +1,16 @@
 // `k3sguard verify`: every verification the user asked for in one run (a sums file, a release
 // dir, the lock file, a Sigstore bundle), one report, one exit code: 0 all verified, 1 any
-// check failed, 2 usage or unreadable input.
+// check failed, 2 usage or unreadable input. What only some checks need is loaded when asked
+// for: verify of one file against its sums starts without the image, lock and release readers.
 import { readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
-import { isImageTarget } from '../inventory/image.ts';
+import { isImageTarget } from '../inventory/image-target.ts';
 import { Hasher } from '../io/hashing.ts';
 import { InputError } from '../model/errors.ts';
-import { type ImagePolicy, parseImagePolicy } from '../policy/image-policy.ts';
+import type { ImagePolicy } from '../policy/image-policy.ts';
 import { verifyJson, verifyTable } from '../report/verify.ts';
 import { verifyChecksums } from '../verify/checksums.ts';
-import { verifyAgainstLock } from '../verify/lock/lockfile.ts';
 import { passed, type VerifyCheck } from '../verify/model.ts';
-import { verifyRelease } from '../verify/release.ts';
 import type { SigstorePolicy } from '../verify/sigstore/verify.ts';
 import { EXIT_CLEAN, EXIT_FINDINGS } from './exit.ts';
 import { imageBuildOptions } from './options.ts';
@@ -81,6 +80,7 @@ async function readPolicyFile(file: string): Promise<{ file: string; policy: Ima
     const code = (e as NodeJS.ErrnoException).code;
     throw new InputError(code === 'ENOENT' ? 'NOT_FOUND' : 'UNREADABLE', file, `--policy: cannot read (${code})`);
   }
+  const { parseImagePolicy } = await import('../policy/image-policy.ts');
   return { file, policy: parseImagePolicy(file, text) };
 }
 
@@ -111,6 +111,7 @@ export async function runVerify(files: string[], opts: VerifyOptions): Promise<n
   const onDisk = files.filter((f) => !/^sha256:/.test(f));
   if (opts.checksums) checks.push(...(await verifyChecksums(onDisk, opts.checksums, { hasher })).checks);
   if (opts.release) {
+    const { verifyRelease } = await import('../verify/release.ts');
     const release = await verifyRelease(opts.release, {
       hasher,
       ...(opts.expectVersion ? { expectVersion: opts.expectVersion } : {}),
@@ -118,6 +119,7 @@ export async function runVerify(files: string[], opts: VerifyOptions): Promise<n
     checks.push(...release.checks);
   }
   if (opts.lock) {
+    const { verifyAgainstLock } = await import('../verify/lock/verify.ts');
     const target = opts.release ? { release: opts.release } : onDisk;
     checks.push(...(await verifyAgainstLock(opts.lock, target, { hasher })).checks);
   }

@@ -6,9 +6,9 @@
 // Go binaries become the image's components. A binary a later layer deletes or replaces is not
 // listed: only what the final view holds is.
 import { createHash } from 'node:crypto';
-import { readdirSync, type Stats, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { bufferSource, readFileHead } from '../io/bytesource.ts';
+import { bufferSource } from '../io/bytesource.ts';
 import { isInputError } from '../model/errors.ts';
 import type {
   Component,
@@ -20,7 +20,6 @@ import type {
 } from '../model/inventory.ts';
 import { ociPurl } from '../model/purl.ts';
 import { imageView } from '../readers/images/archive-layers.ts';
-import { sniffCompression } from '../readers/images/blobhash.ts';
 import { isSignatureImage, signatureManifests } from '../readers/images/cosign-layout.ts';
 import type { FileView } from '../readers/images/fileview.ts';
 import { osPackageFiles } from '../readers/images/fileview.ts';
@@ -31,6 +30,8 @@ import { type OsPackage, readOsPackages } from '../readers/images/packagedb.ts';
 import { readImages } from '../readers/images/read.ts';
 import type { ImageArchiveResult, ImageInfo } from '../readers/images/types.ts';
 import { type FileFacts, fileFacts, fileFromFacts, type GoBinaryHook } from './file.ts';
+
+export { isImageTarget, isOciLayout } from './image-target.ts';
 
 const ELF_MAGIC = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
 /** Smaller ELF files cannot hold a Go runtime; not worth holding. */
@@ -55,31 +56,6 @@ export interface ImageInventoryResult {
   notes: Inventory['notes'];
   /** The archive as read (blobs, digests, images), for verify and lock. */
   archive: ImageArchiveResult;
-}
-
-/** An archive (tar, gzip or zstd: never an ELF) or an OCI layout directory. */
-export function isImageTarget(target: string, st: Stats): boolean {
-  if (st.isDirectory()) {
-    try {
-      return isOciLayout(readdirSync(target));
-    } catch {
-      return false; // unreadable: the directory walk reports it
-    }
-  }
-  if (!st.isFile()) return false;
-  let head: Buffer;
-  try {
-    head = readFileHead(target, 512);
-  } catch {
-    return false; // unreadable: inspectFile reports it
-  }
-  if (sniffCompression(head) !== 'none') return true;
-  return head.length === 512 && head.subarray(257, 262).toString('latin1') === 'ustar';
-}
-
-/** Whether a directory is an OCI image layout (it has an `oci-layout` file or index.json + blobs/). */
-export function isOciLayout(entries: readonly string[]): boolean {
-  return entries.includes('oci-layout') || (entries.includes('index.json') && entries.includes('blobs'));
 }
 
 export async function inspectImageTarget(
