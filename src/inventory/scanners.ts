@@ -30,46 +30,77 @@ function unreadable(file: string, why: string): InputError {
   return new InputError('UNREADABLE', file, `cannot read (${why})`);
 }
 
-/** For many files: worker threads, each scanning one file at a time from a shared queue. */
+/**
+ * For many files: worker threads, each scanning one file at a time from a shared queue, the
+ * largest queued file first. A worker takes its first file once it is up (~30 ms), by when
+ * the walk has queued the folder: so the run ends with small files, not one core on the
+ * largest while the others wait.
+ */
 export class ScanPool implements FileScanner {
   private readonly idle: Worker[] = [];
   private readonly running = new Map<Worker, Job>();
   private readonly queue: Job[] = [];
   private readonly all: Worker[] = [];
   private readonly size: number;
+  private starting = 0;
 
   constructor(size = Math.max(1, Math.min(4, availableParallelism()))) {
     this.size = size;
   }
 
-  scan(path: string, _src: ByteSource, file: string): Scan {
+  scan(path: string, src: ByteSource, file: string): Scan {
     const result = new Promise<FileSearch>((resolve, reject) => {
-      this.queue.push({ path, file, resolve, reject });
+      this.queue.push({ path, file, size: src.size, resolve, reject });
       this.dispatch();
     });
     return { search: result, sha256: result.then((r) => r.sha256 as string) };
   }
 
-  private spawn(): Worker {
+  private spawn(): void {
     const w = tsWorker(new URL('./scan-worker.ts', import.meta.url));
+    this.starting++;
+    let online = false;
+    w.once('online', () => {
+      online = true;
+      this.starting--;
+      this.idle.push(w);
+      this.dispatch();
+    });
     w.on('message', (m: Reply) => this.done(w, m));
     w.on('error', (e) => {
       const job = this.running.get(w);
       this.running.delete(w);
       job?.reject(e);
+      if (online) return;
+      // A worker that never started: with none left to take them, the queued files fail too.
+      this.starting--;
+      this.all.splice(this.all.indexOf(w), 1);
+      if (this.all.length === 0) for (const j of this.queue.splice(0)) j.reject(e);
     });
     this.all.push(w);
-    return w;
   }
 
   private dispatch(): void {
     while (this.queue.length > 0) {
-      const w = this.idle.pop() ?? (this.all.length < this.size ? this.spawn() : undefined);
-      if (!w) return;
-      const job = this.queue.shift() as Job;
+      const w = this.idle.pop();
+      if (!w) {
+        if (this.all.length < this.size && this.starting < this.queue.length) {
+          this.spawn();
+          continue;
+        }
+        return;
+      }
+      const job = this.takeLargest();
       this.running.set(w, job);
       w.postMessage({ path: job.path });
     }
+  }
+
+  private takeLargest(): Job {
+    let best = 0;
+    for (let i = 1; i < this.queue.length; i++)
+      if ((this.queue[i] as Job).size > (this.queue[best] as Job).size) best = i;
+    return this.queue.splice(best, 1)[0] as Job;
   }
 
   private done(w: Worker, m: Reply): void {
@@ -93,6 +124,7 @@ export class ScanPool implements FileScanner {
 interface Job {
   path: string;
   file: string;
+  size: number;
   resolve: (r: FileSearch) => void;
   reject: (e: Error) => void;
 }
