@@ -11,7 +11,7 @@
 //   loads the bundle readers in each worker, ~42 MB each, measured: right for inspect, but
 //   two of them would break the 100 MB budget of verify.)
 import { createHash } from 'node:crypto';
-import { closeSync, constants, fstatSync, openSync, read, readSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { InputError, type InputErrorCode } from '../model/errors.ts';
@@ -68,65 +68,6 @@ export function sha256File(path: string, file: string = path): FileDigest {
   } finally {
     closeSync(fd);
   }
-}
-
-// Buffer pairs of the overlapped hash, reused from file to file like `chunk`, but each pair
-// held by one hash at a time: the thread pool writes into them between awaits.
-const idlePairs: Buffer[][] = [];
-
-/**
- * sha256File for a thread that hashes alone: the next chunk is read on the libuv thread pool
- * while this thread hashes the current one, so the copy out of the page cache overlaps the
- * hash instead of adding to it.
- */
-export async function sha256FileOverlapped(path: string, file: string = path): Promise<FileDigest> {
-  const fd = openForRead(path, file);
-  const buffers = idlePairs.pop() ?? [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)];
-  let next: Promise<number> | undefined;
-  try {
-    if (!fstatSync(fd).isFile()) throw new InputError('USAGE', file, 'not a regular file: name a file to hash');
-    const hash = createHash('sha256');
-    let size = 0;
-    next = readAt(fd, buffers[0] as Buffer, 0);
-    for (let i = 0; ; i ^= 1) {
-      const n = await next;
-      next = undefined;
-      if (n === 0) break;
-      size += n;
-      next = readAt(fd, buffers[i ^ 1] as Buffer, size);
-      const buf = buffers[i] as Buffer;
-      hash.update(n === CHUNK ? buf : buf.subarray(0, n));
-    }
-    return { sha256: hash.digest('hex'), size };
-  } catch (e) {
-    if (e instanceof InputError) throw e;
-    throw new InputError('UNREADABLE', file, `cannot read (${(e as NodeJS.ErrnoException).code ?? e})`);
-  } finally {
-    // A read still in flight (the hash threw) must land before the fd closes and the pair is reused.
-    await next?.catch(() => {});
-    closeSync(fd);
-    idlePairs.push(buffers);
-  }
-}
-
-function readAt(fd: number, buf: Buffer, position: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    read(fd, buf, 0, buf.length, position, (e, n) => (e ? reject(e) : resolve(n)));
-  });
-}
-
-/** Outcomes in the order of `paths`, hashed one after another on this thread. */
-async function hashHere(paths: string[]): Promise<HashOutcome[]> {
-  const outcomes: HashOutcome[] = [];
-  for (const path of paths) {
-    try {
-      outcomes.push({ ok: await sha256FileOverlapped(path) });
-    } catch (e) {
-      const err = e instanceof InputError ? e : new InputError('UNREADABLE', undefined, String(e));
-      outcomes.push({ code: err.code, message: err.message });
-    }
-  }
-  return outcomes;
 }
 
 /** A result that can cross a thread (an InputError's class does not survive postMessage). */
@@ -196,8 +137,10 @@ export class Hasher {
     const total = order.reduce((sum, [, t]) => sum + t.size, 0);
     const helpers = total < PARALLEL_MIN_BYTES ? 0 : Math.max(0, Math.min(this.threads, order.length) - 1);
     this.workersStarted += helpers;
-    const paths = order.map(([, t]) => t.path);
-    const run = helpers === 0 ? hashHere(paths) : hashParallel(paths, helpers);
+    const run = hashParallel(
+      order.map(([, t]) => t.path),
+      helpers,
+    );
     order.forEach(([key, t], i) => {
       this.memo.set(
         key,
