@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import { readOptionText } from '../io/option-file.ts';
-import { parsePlatform } from '../readers/images/read.ts';
+import { parsePlatform } from '../readers/images/platform.ts';
 
 const UNITS: Record<string, number> = {
   '': 1,

@@ -1,17 +1,15 @@
 // `k3sguard verify`: every verification the user asked for in one run (a sums file, a release
 // dir, the lock file, a Sigstore bundle), one report, one exit code: 0 all verified, 1 any
-// check failed, 2 usage or unreadable input.
+// check failed, 2 usage or unreadable input. What only some checks need is loaded when asked
+// for: verify of one file against its sums starts without the image, lock and release readers.
 import { basename } from 'node:path';
 import { Hasher } from '../io/hashing.ts';
 import { readOptionText } from '../io/option-file.ts';
 import { detectTarget, isImageTarget } from '../io/target.ts';
 import { InputError } from '../model/errors.ts';
-import { parseImagePolicy } from '../policy/image-policy.ts';
 import { verifyJson, verifyTable } from '../report/verify.ts';
 import { verifyChecksums } from '../verify/checksums.ts';
-import { verifyAgainstLock } from '../verify/lock/lockfile.ts';
 import { passed, type VerifyCheck } from '../verify/model.ts';
-import { verifyRelease } from '../verify/release.ts';
 import type { SigstorePolicy } from '../verify/sigstore/verify.ts';
 import { EXIT_CLEAN, EXIT_FINDINGS } from './exit.ts';
 import { imageBuildOptions } from './options.ts';
@@ -112,6 +110,7 @@ export async function runVerify(files: string[], opts: VerifyOptions): Promise<n
   ]);
   if (opts.checksums) checks.push(...(await verifyChecksums(onDisk, opts.checksums, { hasher })).checks);
   if (opts.release) {
+    const { verifyRelease } = await import('../verify/release.ts');
     const release = await verifyRelease(opts.release, {
       hasher,
       ...(opts.expectVersion ? { expectVersion: opts.expectVersion } : {}),
@@ -119,11 +118,13 @@ export async function runVerify(files: string[], opts: VerifyOptions): Promise<n
     checks.push(...release.checks);
   }
   if (opts.lock) {
+    const { verifyAgainstLock } = await import('../verify/lock/verify.ts');
     const target = opts.release ? { release: opts.release } : onDisk;
     checks.push(...(await verifyAgainstLock(opts.lock, target, { hasher })).checks);
   }
   if (images.length > 0) {
     const { verifyImageArchive } = await import('../verify/images.ts');
+    const { parseImagePolicy } = await import('../policy/image-policy.ts');
     const policy = opts.policy
       ? { file: opts.policy, policy: parseImagePolicy(opts.policy, readOptionText(opts.policy, 'policy')) }
       : undefined;

@@ -11,7 +11,6 @@ import type { ImagesListInput } from '../readers/images/imageslist.ts';
 import { inspectDataDir } from './datadir.ts';
 import { walkDirectory } from './directory.ts';
 import { type GoBinaryHook, type InspectContext, inspectFile } from './file.ts';
-import { inspectImageTarget } from './image.ts';
 import { InterleavedScanner, ScanPool } from './scanners.ts';
 
 export interface BuildOptions {
@@ -75,6 +74,8 @@ export async function buildInventory(target: string, opts: BuildOptions = {}): P
 }
 
 async function buildImageInventory(target: string, opts: BuildOptions): Promise<Inventory> {
+  // The image readers load only for an image: a binary's inventory starts without them.
+  const { inspectImageTarget } = await import('./image.ts');
   const r = await inspectImageTarget(target, {
     ...(opts.platform ? { platform: opts.platform } : {}),
     ...(opts.imagesList ? { imagesList: opts.imagesList } : {}),

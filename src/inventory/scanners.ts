@@ -29,7 +29,12 @@ function unreadable(file: string, why: string): InputError {
   return new InputError('UNREADABLE', file, `cannot read (${why})`);
 }
 
-/** For many files: worker threads, each scanning one file at a time from a shared queue. */
+/**
+ * For many files: worker threads, each scanning one file at a time from a shared queue, the
+ * largest queued file first. A worker takes its first file once it is up (~30 ms), by when
+ * the walk has queued the folder: so the run ends with small files, not one core on the
+ * largest while the others wait.
+ */
 export class ScanPool implements FileScanner {
   private readonly pool: WorkerPool<ScanRequest, ScanReply>;
 
@@ -37,8 +42,8 @@ export class ScanPool implements FileScanner {
     this.pool = new WorkerPool(new URL('./scan-worker.ts', import.meta.url), size);
   }
 
-  scan(path: string, _src: ByteSource, file: string): Scan {
-    const result = this.pool.run({ path }).then((m) => {
+  scan(path: string, src: ByteSource, file: string): Scan {
+    const result = this.pool.run({ path }, src.size).then((m) => {
       if ('ok' in m) return m.ok;
       throw unreadable(file, m.error);
     });

@@ -1,7 +1,10 @@
 // A pool of worker threads running one TypeScript entry (started through tsWorker, so they
 // share the CLI's compile cache). Workers start when there is work for them, up to `size`,
-// and take requests from one queue: one message in, one reply out (the worker side is
-// serveRequests in worker-serve.ts). An idle worker does not keep the process alive, so a
+// and take requests from one queue, the heaviest first: one message in, one reply out (the
+// worker side is serveRequests in worker-serve.ts). A worker takes its first request only
+// once it is up, by when the caller has usually queued everything: so the heaviest request
+// starts first and a run ends on light ones, not on one core with the largest file while
+// the others wait. An idle worker does not keep the process alive, so a
 // pool nobody closes (a long-lived Hasher) never holds up the exit; close() ends them all.
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
@@ -15,6 +18,7 @@ export function defaultPoolSize(): number {
 
 interface Job<Req, Rep> {
   message: Req;
+  weight: number;
   resolve: (reply: Rep) => void;
   reject: (e: Error) => void;
 }
@@ -26,6 +30,7 @@ export class WorkerPool<Req, Rep> {
   private readonly running = new Map<Worker, Job<Req, Rep>>();
   private readonly queue: Job<Req, Rep>[] = [];
   private readonly all = new Set<Worker>();
+  private readonly starting = new Set<Worker>();
   private closed = false;
   /** Worker threads started so far (for tests and diagnostics). */
   started = 0;
@@ -38,12 +43,13 @@ export class WorkerPool<Req, Rep> {
 
   /**
    * The worker's reply to `message`. Rejects when the handler threw (with its message) or
-   * the worker died while on it; a dead worker is replaced for the requests after.
+   * the worker died while on it; a dead worker is replaced for the requests after. Queued
+   * requests go out heaviest `weight` first (e.g. a file's size), in order among equals.
    */
-  run(message: Req): Promise<Rep> {
+  run(message: Req, weight = 0): Promise<Rep> {
     if (this.closed) return Promise.reject(new Error('worker pool: closed'));
     return new Promise<Rep>((resolve, reject) => {
-      this.queue.push({ message, resolve, reject });
+      this.queue.push({ message, weight, resolve, reject });
       this.dispatch();
     });
   }
@@ -56,6 +62,7 @@ export class WorkerPool<Req, Rep> {
     for (const job of this.running.values()) job.reject(gone);
     this.running.clear();
     this.idle.length = 0;
+    this.starting.clear();
     const workers = [...this.all];
     this.all.clear();
     await Promise.all(workers.map((w) => w.terminate()));
@@ -63,23 +70,42 @@ export class WorkerPool<Req, Rep> {
 
   private dispatch(): void {
     while (this.queue.length > 0) {
-      const w = this.idle.pop() ?? (this.all.size < this.size ? this.spawn() : undefined);
-      if (!w) return;
-      const job = this.queue.shift() as Job<Req, Rep>;
+      const w = this.idle.pop();
+      if (!w) {
+        // Start another worker only for work that no starting worker will take.
+        if (this.all.size < this.size && this.starting.size < this.queue.length) {
+          this.spawn();
+          continue;
+        }
+        return;
+      }
+      const job = this.takeHeaviest();
       this.running.set(w, job);
       w.ref(); // a request under way keeps the process alive until its reply
       w.postMessage(job.message);
     }
   }
 
-  private spawn(): Worker {
+  private takeHeaviest(): Job<Req, Rep> {
+    let best = 0;
+    for (let i = 1; i < this.queue.length; i++)
+      if ((this.queue[i] as Job<Req, Rep>).weight > (this.queue[best] as Job<Req, Rep>).weight) best = i;
+    return this.queue.splice(best, 1)[0] as Job<Req, Rep>;
+  }
+
+  private spawn(): void {
     const w = tsWorker(this.entry);
     this.started++;
     this.all.add(w);
+    this.starting.add(w);
+    w.once('online', () => {
+      if (!this.starting.delete(w)) return; // closed meanwhile
+      this.idle.push(w);
+      this.dispatch();
+    });
     w.on('message', (m: WorkerReply<Rep>) => this.replied(w, m));
     w.on('error', (e) => this.lost(w, e));
     w.on('exit', (code) => this.lost(w, new Error(`worker exited with code ${code}`)));
-    return w;
   }
 
   private replied(w: Worker, m: WorkerReply<Rep>): void {
@@ -102,6 +128,12 @@ export class WorkerPool<Req, Rep> {
     const at = this.idle.indexOf(w);
     if (at >= 0) this.idle.splice(at, 1);
     job?.reject(e);
+    // A worker that died before it was up cannot run its entry: starting another would only
+    // die again, so what is queued fails with the same error.
+    if (this.starting.delete(w)) {
+      for (const queued of this.queue.splice(0)) queued.reject(e);
+      return;
+    }
     this.dispatch();
   }
 }

@@ -5,11 +5,12 @@
 // gets installed) and the airgap tarballs are optional (nobody downloads all compressions).
 import { type Dirent, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type BinaryFacts, binaryFacts } from '../inventory/binary-facts.ts';
+import { type BinaryFacts, binaryFacts, examineBinary } from '../inventory/binary-facts.ts';
 import { errnoOf, fsError } from '../io/fs-error.ts';
 import { type FileDigest, Hasher } from '../io/hashing.ts';
 import { InputError } from '../model/errors.ts';
 import { LIMITS } from '../model/limits.ts';
+import type { BundleSearch } from '../readers/bundle/locate.ts';
 import { K3S_VERSION } from '../readers/k3sidentity.ts';
 import { checksumCheck, readSums, type SumsEntry } from './checksums.ts';
 import { HINTS } from './hints.ts';
@@ -29,6 +30,8 @@ export interface ReleaseOptions {
   expectVersion?: string;
   /** Share one with other checks of the same run so no file is hashed twice. */
   hasher?: Hasher;
+  /** Also find and check each binary's embedded bundle, in the pass that hashes it (lock add). */
+  bundles?: boolean;
 }
 
 export interface ReleaseAsset {
@@ -40,6 +43,8 @@ export interface ReleaseAsset {
   /** The sums file listing it; absent for sums files and an unlisted k3s-images.txt. */
   sums?: string;
   binary?: BinaryFacts;
+  /** With `bundles`: a binary's embedded bundle, from the pass that hashed it. */
+  bundle?: BundleSearch;
 }
 
 export interface ReleaseExamination {
@@ -102,13 +107,7 @@ export async function examineRelease(dir: string, opts: ReleaseOptions = {}): Pr
         });
     }
   }
-  // The binaries' headers first (small reads), then every byte of every asset, in parallel.
-  const facts = new Map(present.filter((p) => p.kind === 'binary').map((p) => [p.name, binaryFacts(p.path)]));
-  const digests = await (opts.hasher ?? new Hasher()).digestAll(present);
-  const assets: ReleaseAsset[] = present.map((p, i) => {
-    const binary = facts.get(p.name);
-    return { ...p, digest: digests[i] as FileDigest, ...(binary ? { binary } : {}) };
-  });
+  const assets = await readAssets(present, opts);
 
   for (const a of assets) {
     if (a.kind === 'sums') continue;
@@ -139,6 +138,35 @@ export async function examineRelease(dir: string, opts: ReleaseOptions = {}): Pr
     x.subject === y.subject ? KIND_ORDER.indexOf(x.kind) - KIND_ORDER.indexOf(y.kind) : x.subject < y.subject ? -1 : 1,
   );
   return version === undefined ? { report: { checks }, assets } : { report: { checks }, assets, version };
+}
+
+type PresentAsset = Pick<ReleaseAsset, 'name' | 'path' | 'kind' | 'arch'>;
+
+/**
+ * Every byte of every asset, the other assets in parallel. Without `bundles`: the binaries'
+ * headers first (small reads), then every asset hashed. With `bundles`: each binary in one
+ * pass that hashes it and checks its bundle (on this thread, while the workers hash the rest).
+ */
+async function readAssets(present: PresentAsset[], opts: ReleaseOptions): Promise<ReleaseAsset[]> {
+  const hasher = opts.hasher ?? new Hasher();
+  const isBinary = (p: PresentAsset) => p.kind === 'binary';
+  if (!opts.bundles) {
+    const facts = new Map(present.filter(isBinary).map((p) => [p.name, binaryFacts(p.path)]));
+    const digests = await hasher.digestAll(present);
+    return present.map((p, i) => {
+      const binary = facts.get(p.name);
+      return { ...p, digest: digests[i] as FileDigest, ...(binary ? { binary } : {}) };
+    });
+  }
+  const others = present.filter((p) => !isBinary(p));
+  const hashed = hasher.digestAll(others);
+  const examined = new Map(present.filter(isBinary).map((p) => [p.name, examineBinary(p.path)]));
+  const digests = new Map((await hashed).map((d, i) => [(others[i] as PresentAsset).name, d]));
+  return present.map((p) => {
+    const e = examined.get(p.name);
+    if (e) return { ...p, digest: e.digest, binary: e.facts, bundle: e.bundle };
+    return { ...p, digest: digests.get(p.name) as FileDigest };
+  });
 }
 
 /** The checks of examineRelease: any check not `ok` is a verification failure. */

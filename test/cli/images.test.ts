@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { DEBIAN_EXTRA_NAME, DEBIAN_GO_BINARY, DEBIAN_NAME, debianImage } from '../fixtures/debian-image.ts';
@@ -272,11 +272,14 @@ test('lock add of an image archive records its images; verify --lock; a tampered
     artifacts: Array<{
       name: string;
       sha256: string;
+      size: number;
       images?: Array<{ name?: string; digest: string; platform?: string }>;
     }>;
   };
   const entry = locked.artifacts[0];
+  // Both from the image read that checked the archive (no second read): they are the file's.
   assert.equal(entry?.sha256, sha256File(archive));
+  assert.equal(entry?.size, statSync(archive).size);
   assert.deepEqual(
     entry?.images?.map((i) => [i.name, i.platform]),
     [[DEBIAN_NAME, 'linux/amd64']],

@@ -52,3 +52,13 @@ test('close rejects what is still queued, and a closed pool refuses work', async
   await Promise.all(refused);
   await assert.rejects(pool.run({ op: 'echo', value: 3 }), { message: 'worker pool: closed' });
 });
+
+test('queued requests go heaviest first, once the worker is up (equals keep their order)', async (t) => {
+  const pool = new WorkerPool<PoolRequest, PoolReply>(ENTRY, 1);
+  t.after(() => pool.close());
+  const done: number[] = [];
+  const weights = [1, 5, 3, 10, 5];
+  await Promise.all(weights.map((w, i) => pool.run({ op: 'echo', value: i }, w).then(() => done.push(i))));
+  assert.deepEqual(done, [3, 1, 4, 2, 0]);
+  assert.equal(pool.started, 1);
+});

@@ -138,3 +138,31 @@ describe('searchFile without hashing jumps over a large frame and finds what lie
     }
   });
 });
+
+describe('scanForBundle hashes the runs in its one pass: the same answer as reading them again', () => {
+  const variants = ['good', 'frame-byte-flipped', 'member-changed', 'truncated', 'truncated-after-frame'] as const;
+  for (const variant of variants) {
+    test(variant, async (t) => {
+      const { k3sShaped } = await import('../fixtures/k3s-shaped.ts');
+      const fixture = await k3sShaped(variant);
+      if ('skip' in fixture) return t.skip(fixture.skip);
+      const { chooseRun, frameRuns, searchFile } = await import('../../src/readers/bundle/locate.ts');
+      const src = fileSource(fixture.path);
+      try {
+        // Small steps too: runs and frame ends then fall across many reads.
+        for (const chunkSize of [undefined, 64 * 1024 + 7]) {
+          const scan = scanForBundle(src, chunkSize ? { chunkSize } : {});
+          const found = searchFile(src, { hash: true });
+          const { runs } = frameRuns(src, found.magics);
+          assert.equal(scan.sha256, found.sha256);
+          assert.deepEqual(scan.declaredHashes, found.names);
+          assert.deepEqual(scan.bundle, chooseRun(src, runs, found.names));
+          if (variant === 'good') assert.equal(scan.bundle?.hashMatches, true);
+          if (variant === 'frame-byte-flipped') assert.equal(scan.bundle?.hashMatches, false);
+        }
+      } finally {
+        src.close();
+      }
+    });
+  }
+});

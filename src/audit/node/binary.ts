@@ -1,14 +1,12 @@
 // The installed k3s binary: who can replace it, whether its digest was reviewed (the lock),
 // whether its embedded bundle is what its name says, and whether the service runs it at all.
-// One pass over the file gives both its sha256 and the bundle (scanForBundle hashes as it searches).
+// One pass over the file gives its sha256, its version and the bundle (examineBinary).
 import { lstatSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { binaryFacts } from '../../inventory/binary-facts.ts';
-import { fileSource } from '../../io/bytesource.ts';
+import { type BinaryExamination, examineBinary } from '../../inventory/binary-facts.ts';
 import { isInputError } from '../../model/errors.ts';
 import { nodeRule } from '../../model/rules/node.ts';
 import { fileFinding, ruleFinding } from '../../model/rules/rule.ts';
-import { scanForBundle } from '../../readers/bundle/locate.ts';
 import type { NodeContext } from './context.ts';
 import { lockStatus } from './locked.ts';
 import { relName } from './rootfs.ts';
@@ -36,27 +34,20 @@ export function checkBinary(ctx: NodeContext): InstalledBinary | undefined {
     return undefined;
   }
   checkWritable(ctx, file, where.rel, where.st);
-  let scan: ReturnType<typeof scanForBundle>;
+  let examined: BinaryExamination;
   try {
-    const src = fileSource(where.host, K3S_BINARY);
-    try {
-      scan = scanForBundle(src, { location: [file] });
-    } finally {
-      src.close();
-    }
+    examined = examineBinary(where.host, K3S_BINARY, [file]);
   } catch (e) {
     const why = isInputError(e) ? e.message : ((e as NodeJS.ErrnoException).code ?? String(e));
     ctx.problems.push({ file, kind: 'unreadable', message: `cannot read (${why})` });
     return undefined;
   }
+  const scan = examined.bundle;
   ctx.audited.add(file);
   const binary: InstalledBinary = { file, rel: where.rel, sha256: scan.sha256 };
-  try {
-    const version = binaryFacts(where.host, K3S_BINARY).k3s?.version;
-    if (version) binary.version = version;
-  } catch {
-    // The version only names the binary in messages; the checks below do not need it.
-  }
+  // The version only names the binary in messages; the checks below do not need it.
+  const version = examined.facts.k3s?.version;
+  if (version) binary.version = version;
   const named = binary.version ? `${K3S_BINARY} (K3s ${binary.version})` : K3S_BINARY;
   if (ctx.lock) {
     const status = lockStatus(ctx.lock, ctx.lockName, 'k3s', scan.sha256);

@@ -1,8 +1,9 @@
 // Find the bundle a k3s binary embeds: `//go:embed` stores `<sha256>.tar.zst` verbatim in
 // the binary's read-only data, and its name elsewhere. Nothing records where the bytes are,
 // so: one pass over the file (hashing all of it on the way, so nobody reads it twice) collects
-// every `<64 hex>.tar.zst` name and every zstd magic number; each magic is then walked as a
-// run of frames, and the runs are hashed, largest first, until one's hash equals a name.
+// every `<64 hex>.tar.zst` name and every zstd magic number; each magic is walked as a run of
+// frames, and the runs are hashed, largest first, until one's hash equals a name (scanForBundle
+// hashes the runs in the same pass; chooseRun reads them again, for a search that did not).
 import { createHash, type Hash } from 'node:crypto';
 import type { ByteSource } from '../../io/bytesource.ts';
 import type { Finding, Location, Sha256 } from '../../model/inventory.ts';
@@ -93,6 +94,90 @@ export interface FileSearch {
   sha256?: Sha256;
   names: Sha256[];
   magics: number[];
+  /** With `hashRuns`: the runs of frames at the magics, hashed in the same pass. */
+  runs?: HashedRuns;
+}
+
+interface HashedRun {
+  run: Run;
+  hash: Hash;
+  /** The next byte of the run to hash. */
+  at: number;
+  /** Digests at the end of each frame hashed so far. */
+  digests: Sha256[];
+}
+
+/**
+ * The runs of frames a pass meets, hashed by the pass itself so the bundle costs no second
+ * read: each magic is walked when the pass finds it (it is in the buffer at hand, so its run
+ * can be hashed from its first byte), and the MAX_RUNS_HASHED largest runs are kept (largest
+ * first, file order among equals: the runs chooseRun would hash). A run that falls out of
+ * the largest stops being hashed.
+ */
+export class HashedRuns {
+  private readonly kept: HashedRun[] = [];
+  /** Valid runs met (kept or not). */
+  count = 0;
+  /** Why the magics before the first valid run are none (as frameRuns reports it). */
+  firstReason = 'no zstd frame magic in the file';
+
+  /** Walk the run of frames at the magic at `at`. */
+  add(src: ByteSource, at: number): void {
+    const run = walkFrames(src, at);
+    if (!run.ok) {
+      if (this.count === 0) this.firstReason = run.reason;
+      return;
+    }
+    this.count++;
+    const size = run.end - run.offset;
+    let i = this.kept.length;
+    while (i > 0 && size > (this.kept[i - 1] as HashedRun).run.end - (this.kept[i - 1] as HashedRun).run.offset) i--;
+    if (i >= MAX_RUNS_HASHED) return;
+    this.kept.splice(i, 0, { run, hash: createHash('sha256'), at: run.offset, digests: [] });
+    this.kept.length = Math.min(this.kept.length, MAX_RUNS_HASHED);
+  }
+
+  /** Hash what `buf` (the file's bytes from `start`) holds of each kept run, frame by frame. */
+  feed(buf: Buffer, start: number): void {
+    const end = start + buf.length;
+    for (const r of this.kept) {
+      for (let f = r.run.frames[r.digests.length]; f !== undefined && r.at < end; f = r.run.frames[r.digests.length]) {
+        const frameEnd = f.offset + f.length;
+        const to = Math.min(frameEnd, end);
+        if (to > r.at) r.hash.update(buf.subarray(r.at - start, to - start));
+        r.at = to;
+        if (to < frameEnd) break;
+        const last = r.digests.length === r.run.frames.length - 1;
+        r.digests.push(last ? r.hash.digest('hex') : r.hash.copy().digest('hex'));
+      }
+    }
+  }
+
+  /**
+   * The first run (largest first) whose hash at one of its frame boundaries is a name; none:
+   * the largest run, with hashMatches false (chooseRun's answer, from the same bytes).
+   */
+  choose(names: readonly Sha256[]): BundleLocation | undefined {
+    const wanted = new Set(names);
+    const location = (r: HashedRun, i: number) => {
+      const frames = r.run.frames.slice(0, i + 1);
+      const last = frames[i] as Frame;
+      return {
+        offset: r.run.offset,
+        length: last.offset + last.length - r.run.offset,
+        sha256: r.digests[i] as Sha256,
+        frames,
+      };
+    };
+    for (const r of this.kept) {
+      const i = r.digests.findIndex((d) => wanted.has(d));
+      if (i >= 0) return { declaredHash: r.digests[i] as Sha256, hashMatches: true, ...location(r, i) };
+    }
+    const largest = this.kept[0];
+    // A run the file ended inside (it shrank under the pass) has no last digest: no bundle.
+    if (!largest || largest.digests.length !== largest.run.frames.length) return undefined;
+    return { declaredHash: names[0] as Sha256, hashMatches: false, ...location(largest, largest.digests.length - 1) };
+  }
 }
 
 /**
@@ -101,7 +186,10 @@ export interface FileSearch {
  * are the rare tails (`zst`, `b5 2f fd`), then checked in full: Buffer.indexOf of a needle
  * with a common first byte (`.`, `28`) is several times slower over a 100 MB binary.
  */
-export function searchFile(src: ByteSource, opts: { hash: boolean; chunkSize?: number }): FileSearch {
+export function searchFile(
+  src: ByteSource,
+  opts: { hash: boolean; hashRuns?: boolean; chunkSize?: number },
+): FileSearch {
   // Without a hash to compute, the bytes of a large frame need not be read at all: a name or
   // magic inside compressed data means nothing. So a large run found is jumped over.
   const skipRuns = !opts.hash;
@@ -109,6 +197,7 @@ export function searchFile(src: ByteSource, opts: { hash: boolean; chunkSize?: n
   const whole = opts.hash ? createHash('sha256') : undefined;
   const names: Sha256[] = [];
   const magics: number[] = [];
+  const runs = opts.hashRuns ? new HashedRuns() : undefined;
   // Each read starts NAME_LENGTH - 1 bytes early, so a name or magic cut by a chunk border
   // is seen whole in the next read, and a whole name is never seen twice.
   const overlap = NAME_LENGTH - 1;
@@ -135,6 +224,7 @@ export function searchFile(src: ByteSource, opts: { hash: boolean; chunkSize?: n
       if (buf[i - 1] !== MAGIC[0]) continue;
       const at = start + i - 1;
       magics.push(at);
+      runs?.add(src, at);
       if (!skipRuns) continue;
       const run = walkFrames(src, at);
       if (run.ok && run.end - run.offset >= SKIP_RUN_BYTES && run.end > pos + step) {
@@ -142,10 +232,13 @@ export function searchFile(src: ByteSource, opts: { hash: boolean; chunkSize?: n
         break;
       }
     }
+    runs?.feed(buf, start);
     // Continue at the run's end: the next read starts `overlap` bytes before `pos`.
     if (skipTo > 0) pos = skipTo - step;
   }
-  return whole ? { sha256: whole.digest('hex'), names, magics } : { names, magics };
+  const found: FileSearch = whole ? { sha256: whole.digest('hex'), names, magics } : { names, magics };
+  if (runs) found.runs = runs;
+  return found;
 }
 
 export type Run = Extract<FrameRun, { ok: true }>;
@@ -217,9 +310,13 @@ export function chooseRun(
   return best;
 }
 
-/** Search, walk and hash: where the bundle is, verified against its name. */
+/**
+ * Where the bundle is, verified against its name, and the sha256 of the whole file: one read
+ * of every byte (the runs of frames are walked and hashed as the pass meets them).
+ */
 export function scanForBundle(src: ByteSource, options: ScanOptions = {}): BundleSearch {
-  const found = searchFile(src, { hash: true, chunkSize: options.chunkSize });
+  const found = searchFile(src, { hash: true, hashRuns: true, chunkSize: options.chunkSize });
+  const runs = found.runs as HashedRuns;
   const result: BundleSearch = {
     sha256: found.sha256 as Sha256,
     size: src.size,
@@ -227,12 +324,17 @@ export function scanForBundle(src: ByteSource, options: ScanOptions = {}): Bundl
     findings: [],
   };
   if (found.names.length === 0) return result;
-  const { runs, firstReason } = frameRuns(src, found.magics);
-  if (runs.length === 0) {
-    result.findings = frameMissing(src, options.location, found.names[0] as Sha256, found.magics.length, firstReason);
+  if (runs.count === 0) {
+    result.findings = frameMissing(
+      src,
+      options.location,
+      found.names[0] as Sha256,
+      found.magics.length,
+      runs.firstReason,
+    );
     return result;
   }
-  const bundle = chooseRun(src, runs, found.names, options.chunkSize);
+  const bundle = runs.choose(found.names);
   if (bundle) result.bundle = bundle;
   return result;
 }

@@ -7,9 +7,11 @@ import { ImageFindings } from './findings.ts';
 import { checkImagesList, type ImagesListInput } from './imageslist.ts';
 import { memberJson } from './json.ts';
 import { type CollectPredicate, type LayerFileHook, LayerRecorder } from './layer-record.ts';
+import { parsePlatform } from './platform.ts';
 import { resolveDockerManifest } from './resolve-docker.ts';
 import { blobPath, checkBlobNames, type ResolveContext, resolveOciIndex } from './resolve-oci.ts';
 import { type CollectedMembers, collectMembers } from './source.ts';
+
 import {
   DEFAULT_IMAGE_LIMITS,
   type ImageArchiveResult,
@@ -51,15 +53,6 @@ function recorderFactory(file: string, c: ContentOptions): RecorderFactory {
       budget,
       ...(c.hook ? { hook: c.hook } : {}),
     });
-}
-
-export function parsePlatform(text: string): Platform {
-  const parts = text.split('/');
-  if (parts.length < 2 || parts.length > 3 || parts.some((p) => !/^[a-z0-9_.-]+$/.test(p))) {
-    throw new InputError('USAGE', '', `--platform ${JSON.stringify(text)}: expected os/arch or os/arch/variant`);
-  }
-  const [os, architecture, variant] = parts as [string, string, string?];
-  return variant === undefined ? { os, architecture } : { os, architecture, variant };
 }
 
 export async function readImages(target: string, opts: ReadImagesOptions = {}): Promise<ImageArchiveResult> {
@@ -106,6 +99,7 @@ export async function readImages(target: string, opts: ReadImagesOptions = {}): 
     format,
     compression: members.compression,
     ...(members.sha256 ? { sha256: members.sha256 } : {}),
+    ...(members.size !== undefined ? { size: members.size } : {}),
     images,
     blobs: [...members.files.values()].map((m) => m.record),
     keptJson: new Map([...members.files].flatMap(([path, m]) => (m.json ? [[path, m.json] as const] : []))),

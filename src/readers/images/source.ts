@@ -27,6 +27,8 @@ export interface CollectedMembers {
   compression: Compression;
   /** sha256 of the archive file as read (archives only): one read gives its digest too. */
   sha256?: string;
+  /** Bytes of the archive file that sha256 covers (archives only). */
+  size?: number;
   /** Regular files by clean path. */
   files: Map<string, HashedMember>;
   /** Symlinks and hard links by clean path -> target as stored (archives only). */
@@ -158,14 +160,17 @@ async function collectArchive(
   };
   try {
     const fileHash = createHash('sha256');
+    let size = 0;
     await pipeline(
       openTarStream(file, compression, (chunk) => {
         fileHash.update(chunk);
+        size += chunk.length;
         onBytes(chunk.length);
       }),
       consume,
     );
     out.sha256 = fileHash.digest('hex');
+    out.size = size;
   } catch (e) {
     throw streamError(file, compression, e);
   }

@@ -79,6 +79,8 @@ export interface ImageArchiveResult {
   compression: Compression;
   /** sha256 of the archive file (not for a layout directory). */
   sha256?: string;
+  /** Bytes of the archive file that sha256 covers (not for a layout directory). */
+  size?: number;
   images: ImageInfo[];
   blobs: BlobRecord[];
   /**

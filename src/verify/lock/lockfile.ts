@@ -4,19 +4,19 @@
 // gives another digest for a locked artifact stops the add, since two independent channels
 // must agree. `verify --lock` (verify.ts) then accepts a file only if its digest is
 // locked under its name.
+import { statSync } from 'node:fs';
 import { basename } from 'node:path';
-import { type BinaryFacts, binaryFacts } from '../../inventory/binary-facts.ts';
-import { fileSource } from '../../io/bytesource.ts';
+import { type BinaryExamination, type BinaryFacts, examineBinary } from '../../inventory/binary-facts.ts';
 import { type FileDigest, Hasher } from '../../io/hashing.ts';
 import { detectTarget, isImageTarget } from '../../io/target.ts';
 import { InputError } from '../../model/errors.ts';
-import { scanForBundle } from '../../readers/bundle/locate.ts';
+import type { BundleSearch } from '../../readers/bundle/locate.ts';
 import { platformText } from '../../readers/images/resolve-oci.ts';
 import type { ImageInfo } from '../../readers/images/types.ts';
-import { requireFile, verifyChecksums } from '../checksums.ts';
+import { checksumCheck, readSums, requireFile } from '../checksums.ts';
 import { policyImages } from '../cosign/policy-signatures.ts';
 import { HINTS } from '../hints.ts';
-import { verifyImageArchive } from '../images.ts';
+import { type VerifyImagesResult, verifyImageArchive } from '../images.ts';
 import { passed, type VerifyCheck, type VerifyReport } from '../model.ts';
 import { examineRelease } from '../release.ts';
 import {
@@ -54,11 +54,11 @@ const DEFAULT_SOURCE = 'local';
 export async function lockAddRelease(lockPath: string, dir: string, opts: LockAddOptions = {}): Promise<LockAddResult> {
   const source = sourceName(opts.source);
   const lock = readLock(lockPath, { create: true });
-  const exam = await examineRelease(dir, opts);
+  const exam = await examineRelease(dir, { ...opts, bundles: true });
   const checks = [...exam.report.checks];
   const candidates = exam.assets.map((a) => {
     const artifact = entry(a.name, a.digest, source, a.sums, exam.version, a.arch);
-    if (a.binary?.k3s) artifact.k3s = k3sFacts(a.path, a.digest, a.binary, checks);
+    if (a.binary?.k3s && a.bundle) artifact.k3s = k3sFacts(a.path, a.binary, a.bundle, checks);
     return artifact;
   });
   return commit(lockPath, lock, checks, candidates);
@@ -67,6 +67,9 @@ export async function lockAddRelease(lockPath: string, dir: string, opts: LockAd
 /**
  * Lock single files (any file: an installer, a tarball, a binary). With `checksums`, each file
  * must first match that sums file. A K3s binary's embedded version is recorded as its version.
+ * Each file is read once: an image archive by the image read that checks it (its sha256 comes
+ * from the same read), an ELF binary by the pass that hashes it and checks its bundle, any
+ * other file by the hasher.
  */
 export async function lockAddFiles(
   lockPath: string,
@@ -79,13 +82,19 @@ export async function lockAddFiles(
     throw new InputError('USAGE', v, 'not a version: give it as the release names it, such as v1.31.4+k3s1');
   for (const f of files) requireFile(f);
   const lock = readLock(lockPath, { create: true });
-  const hasher = opts.hasher ?? new Hasher();
-  const checks: VerifyCheck[] = opts.checksums ? (await verifyChecksums(files, opts.checksums, { hasher })).checks : [];
-  const digests = await hasher.digestAll(files.map((path) => ({ path })));
+  const sumsEntries = opts.checksums ? readSums(opts.checksums) : undefined;
+  const reads = await readAll(files, opts.hasher ?? new Hasher());
+  const checks: VerifyCheck[] = [];
   const sums = opts.checksums ? basename(opts.checksums) : undefined;
+  if (sumsEntries && sums) {
+    const expected = new Map(sumsEntries.map((e) => [e.name, e.sha256]));
+    files.forEach((f, i) => {
+      checks.push(checksumCheck(f, (reads[i] as FileRead).digest, expected.get(basename(f)), sums));
+    });
+  }
   const candidates = files.map((f, i) => {
-    const digest = digests[i] as FileDigest;
-    const facts = binaryFacts(f);
+    const { digest, binary } = reads[i] as FileRead;
+    const facts = binary?.facts ?? {};
     const embedded = facts.k3s?.version;
     if (embedded && opts.expectVersion && embedded !== opts.expectVersion)
       checks.push({
@@ -98,30 +107,62 @@ export async function lockAddFiles(
         hint: HINTS.versionMismatch,
       });
     const artifact = entry(basename(f), digest, source, sums, embedded ?? opts.expectVersion, facts.arch);
-    if (facts.k3s) artifact.k3s = k3sFacts(f, digest, facts, checks);
+    if (binary && facts.k3s) artifact.k3s = k3sFacts(f, facts, binary.bundle, checks);
     return artifact;
   });
   // An image archive is locked with its images, and only when it passes its own checks.
-  for (const [i, f] of files.entries()) {
-    if (!isImageTarget(detectTarget(f))) continue;
-    const r = await verifyImageArchive(f);
-    checks.push(...r.checks);
-    // The image read hashed the file too: the bytes checked must be the bytes locked.
-    const locked = (candidates[i] as LockArtifact).sha256;
-    if (r.archive.sha256 !== locked) {
-      checks.push({
-        kind: 'lock',
-        subject: f,
-        status: 'mismatch',
-        detail: 'the file changed while it was being checked',
-        expected: locked,
-        ...(r.archive.sha256 ? { actual: r.archive.sha256 } : {}),
-        hint: 'make sure nothing writes the file, then run lock add again',
-      });
-    }
-    (candidates[i] as LockArtifact).images = policyImages(r.archive).map(lockImage);
-  }
+  reads.forEach(({ image }, i) => {
+    if (!image) return;
+    checks.push(...image.checks);
+    (candidates[i] as LockArtifact).images = policyImages(image.archive).map(lockImage);
+  });
   return commit(lockPath, lock, checks, candidates);
+}
+
+/** One read of a file: its digest, and what that read checked of it. */
+interface FileRead {
+  digest: FileDigest;
+  binary?: BinaryExamination;
+  image?: VerifyImagesResult;
+}
+
+async function readAll(files: readonly string[], hasher: Hasher): Promise<FileRead[]> {
+  const reads: (FileRead | undefined)[] = new Array(files.length);
+  const plain: number[] = [];
+  for (const [i, f] of files.entries()) {
+    const target = detectTarget(f);
+    if (isImageTarget(target)) {
+      const image = await verifyImageArchive(f);
+      const { digest, whole } = archiveDigest(image, statSync(f).size);
+      reads[i] = { digest, image };
+      if (!whole)
+        image.checks.push({
+          kind: 'lock',
+          subject: f,
+          status: 'mismatch',
+          detail: `the image read covered ${digest.size} bytes, not the whole file: it changed while it was being checked`,
+          hint: 'make sure nothing writes the file, then run lock add again',
+        });
+    } else if (target.kind === 'elf') {
+      const binary = examineBinary(f);
+      reads[i] = { digest: binary.digest, binary };
+    } else plain.push(i);
+  }
+  const digests = await hasher.digestAll(plain.map((i) => ({ path: files[i] as string })));
+  plain.forEach((i, n) => {
+    reads[i] = { digest: digests[n] as FileDigest };
+  });
+  return reads as FileRead[];
+}
+
+/**
+ * The digest the image read computed of the archive, and whether it covers the file as it is
+ * now: a read that stopped short of the file's end (the file changed, or holds bytes past the
+ * archive) did not check every byte that would be locked.
+ */
+function archiveDigest(image: VerifyImagesResult, fileSize: number): { digest: FileDigest; whole: boolean } {
+  const { sha256 = '', size = 0 } = image.archive;
+  return { digest: { sha256, size }, whole: sha256 !== '' && size === fileSize };
 }
 
 function lockImage(i: ImageInfo): LockImage {
@@ -154,32 +195,13 @@ function entry(
 }
 
 /**
- * The K3s facts of a binary, with its embedded bundle checked against its name (a bundle
- * altered after the build is refused); also a check that the file was not changed since it
- * was hashed, as the scan reads it again.
+ * The K3s facts of a binary, with its embedded bundle (found in the pass that hashed it)
+ * checked against its name: a bundle altered after the build is refused.
  */
-function k3sFacts(path: string, digest: FileDigest, facts: BinaryFacts, checks: VerifyCheck[]): LockK3s {
-  const src = fileSource(path);
-  const scan = (() => {
-    try {
-      return scanForBundle(src);
-    } finally {
-      src.close();
-    }
-  })();
+function k3sFacts(path: string, facts: BinaryFacts, scan: BundleSearch, checks: VerifyCheck[]): LockK3s {
   const k3s: LockK3s = {};
   if (facts.k3s?.version) k3s.version = facts.k3s.version;
   if (facts.k3s?.commit) k3s.commit = facts.k3s.commit;
-  if (scan.sha256 !== digest.sha256)
-    checks.push({
-      kind: 'checksum',
-      subject: path,
-      status: 'mismatch',
-      detail: 'the file changed while it was being read',
-      expected: digest.sha256,
-      actual: scan.sha256,
-      hint: 'make sure nothing writes the file, then add it again',
-    });
   if (scan.declaredHashes.length === 0) return k3s; // no embedded bundle: recorded without one
   const bundle = scan.bundle;
   if (bundle?.hashMatches) {
