@@ -1,6 +1,8 @@
 import { InvalidArgumentError } from 'commander';
+import type { BuildOptions } from '../inventory/build.ts';
 import { readOptionText } from '../io/option-file.ts';
 import { parsePlatform } from '../readers/images/platform.ts';
+import type { Progress } from './progress.ts';
 
 const UNITS: Record<string, number> = {
   '': 1,
@@ -31,6 +33,16 @@ export interface ImageCliOptions {
   platform?: string;
   imagesList?: string;
   maxLayerSize?: number;
+}
+
+/** The options inspect, sbom and scan share for reading a target. */
+export interface TargetCliOptions extends ImageCliOptions {
+  maxBundleSize: number;
+}
+
+/** The inventory options of a target command, with its progress line. */
+export function targetBuildOptions(opts: TargetCliOptions, progress: Progress): BuildOptions {
+  return { maxBundleBytes: opts.maxBundleSize, progress: progress.update, ...imageBuildOptions(opts) };
 }
 
 /** `--platform` and `--images-list` as build options (the list is read here: a missing file is a usage error). */

@@ -4,16 +4,15 @@ import { toCycloneDxJson } from '../report/cyclonedx.ts';
 import { toSpdxJson } from '../report/spdx.ts';
 import { renderFindings } from '../report/table.ts';
 import { EXIT_CLEAN, EXIT_FINDINGS } from './exit.ts';
-import { type ImageCliOptions, imageBuildOptions } from './options.ts';
+import { type TargetCliOptions, targetBuildOptions } from './options.ts';
 import { planOutput, writeOutput } from './output.ts';
 import { terminalProgress } from './progress.ts';
 
-export interface SbomOptions extends ImageCliOptions {
+export interface SbomOptions extends TargetCliOptions {
   format: 'cyclonedx-json' | 'spdx-json';
   self?: boolean;
   output?: string;
   progress: boolean;
-  maxBundleSize: number;
 }
 
 export async function runSbom(target: string | undefined, opts: SbomOptions): Promise<number> {
@@ -27,11 +26,7 @@ export async function runSbom(target: string | undefined, opts: SbomOptions): Pr
     throw new InputError('USAGE', undefined, 'sbom needs a target (a file, a folder, a data dir) or --self');
   const output = planOutput(opts.output, [target, opts.imagesList]);
   const progress = terminalProgress(opts.progress);
-  const inv = await buildInventory(target, {
-    maxBundleBytes: opts.maxBundleSize,
-    progress: progress.update,
-    ...imageBuildOptions(opts),
-  });
+  const inv = await buildInventory(target, targetBuildOptions(opts, progress));
   progress.done();
   output.write(opts.format === 'spdx-json' ? toSpdxJson(inv) : toCycloneDxJson(inv));
   // The SBOM lists components; tampering findings are not components, so say them on stderr

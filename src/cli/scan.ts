@@ -16,12 +16,12 @@ import { readVexFile } from '../scan/vex.ts';
 import { applyVex } from '../scan/vex-apply.ts';
 import { openVulnDb } from '../vulndb/db.ts';
 import { EXIT_CLEAN, EXIT_FINDINGS } from './exit.ts';
-import { type ImageCliOptions, imageBuildOptions } from './options.ts';
+import { type TargetCliOptions, targetBuildOptions } from './options.ts';
 import { planOutput } from './output.ts';
 import { terminalProgress } from './progress.ts';
 import { colorWanted } from './terminal.ts';
 
-export interface ScanOptions extends ImageCliOptions {
+export interface ScanOptions extends TargetCliOptions {
   db?: string;
   format: 'table' | 'json' | 'sarif' | 'cyclonedx';
   output?: string;
@@ -29,7 +29,6 @@ export interface ScanOptions extends ImageCliOptions {
   onlyReachable?: boolean;
   vex?: string;
   progress: boolean;
-  maxBundleSize: number;
 }
 
 /**
@@ -73,9 +72,7 @@ export async function runScan(target: string, opts: ScanOptions): Promise<number
     const tables = new Map<BinaryInfo, GoFunctionTable>();
     const unreadableTables: string[] = [];
     const inv = await buildInventory(target, {
-      maxBundleBytes: opts.maxBundleSize,
-      ...imageBuildOptions(opts),
-      progress: progress.update,
+      ...targetBuildOptions(opts, progress),
       // Function tables are read while the binary's bytes are at hand: a bundle member's are
       // dropped once it has been inspected.
       onGoBinary(binary, src) {

@@ -5,7 +5,7 @@
 // (payload.ts). An image passes when at least one of its signatures does, as with
 // `cosign verify`. Unreadable keys or roots are InputErrors (exit 2); whatever the archive says
 // is a verdict: one VerifyCheck of kind 'cosign' per image.
-import { createHash, type KeyObject, timingSafeEqual, verify } from 'node:crypto';
+import { createHash, type KeyObject, verify } from 'node:crypto';
 import { bundleFromJSON } from '@sigstore/bundle';
 import { type SignedEntity, toSignedEntity, Verifier } from '@sigstore/verify';
 import {
@@ -18,6 +18,7 @@ import {
 } from '../../readers/images/cosign-layout.ts';
 import type { ImageArchiveResult, ImageInfo } from '../../readers/images/types.ts';
 import type { VerifyCheck, VerifyReport } from '../model.ts';
+import { DigestedContent } from '../sigstore/content.ts';
 import { describeFailure, type Failure } from '../sigstore/failure.ts';
 import {
   libraryPolicy,
@@ -173,8 +174,6 @@ function checkImage(
   return { ...base, status: 'invalid', detail, hint: `${first.hint}${note}` };
 }
 
-type SignatureContent = SignedEntity['signature'];
-
 type LayerVerdict =
   | { ok: true; signer: string; evidence: string; dockerReference?: string }
   | { ok: false; failure: Failure };
@@ -226,24 +225,12 @@ function verifyLayer(layer: SignatureLayer, subject: string, policy: ResolvedPol
  * name to node:crypto for every key type, which Ed25519 (a pure signature, no digest) rejects;
  * cosign and containers/image sign ECDSA keys of every curve with SHA-256.
  */
-class PayloadSignature implements SignatureContent {
-  readonly signature: Buffer;
+class PayloadSignature extends DigestedContent {
   readonly #payload: Buffer;
-  readonly #digest: Buffer;
 
   constructor(payload: Buffer, signature: Buffer) {
-    this.signature = signature;
+    super(signature, createHash('sha256').update(payload).digest());
     this.#payload = payload;
-    this.#digest = createHash('sha256').update(payload).digest();
-  }
-  compareSignature(signature: Buffer): boolean {
-    return equal(signature, this.signature);
-  }
-  compareDigest(digest: Buffer): boolean {
-    return equal(digest, this.#digest);
-  }
-  compareSignedDigest(digest: Buffer): boolean {
-    return equal(digest, this.#digest);
   }
   verifySignature(key: KeyObject): boolean {
     const pure = key.asymmetricKeyType === 'ed25519' || key.asymmetricKeyType === 'ed448';
@@ -253,10 +240,6 @@ class PayloadSignature implements SignatureContent {
       return false;
     }
   }
-}
-
-function equal(a: Buffer, b: Buffer): boolean {
-  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 function fail(code: string, reason: string): Failure {

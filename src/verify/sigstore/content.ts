@@ -47,36 +47,47 @@ export function neededAlgorithms(bundle: Bundle): DigestAlgorithm[] {
 }
 
 /**
+ * What every signed content compares the same way: the signature and the digest it covers
+ * (in constant time). How the signature itself is checked is each kind's own.
+ */
+export abstract class DigestedContent implements SignatureContent {
+  readonly signature: Buffer;
+  protected readonly digest: Buffer;
+
+  constructor(signature: Buffer, digest: Buffer) {
+    this.signature = signature;
+    this.digest = digest;
+  }
+  compareSignature(signature: Buffer): boolean {
+    return equal(signature, this.signature);
+  }
+  compareDigest(digest: Buffer): boolean {
+    return equal(digest, this.digest);
+  }
+  compareSignedDigest(digest: Buffer): boolean {
+    return equal(digest, this.digest);
+  }
+  abstract verifySignature(key: KeyObject): boolean;
+}
+
+/**
  * A message signature checked against the artifact's digest: the signature over the digest
  * (prehashed ECDSA / RSA), and the log entry's digest against the artifact's, not against
  * the bundle's own (unauthenticated) copy. Keys that sign the whole message (Ed25519,
  * RSA-PSS) need the file, read once more and checked to be the bytes that were hashed.
  */
-export class MessageDigestContent implements SignatureContent {
-  readonly signature: Buffer;
+export class MessageDigestContent extends DigestedContent {
   readonly #algorithm: DigestAlgorithm;
-  readonly #digest: Buffer;
   readonly #file: string | undefined;
 
   constructor(ms: MessageSignature, algorithm: DigestAlgorithm, digest: Buffer, file: string | undefined) {
-    this.signature = ms.signature;
+    super(ms.signature, digest);
     this.#algorithm = algorithm;
-    this.#digest = digest;
     this.#file = file;
   }
 
-  compareSignature(signature: Buffer): boolean {
-    return equal(signature, this.signature);
-  }
-  compareDigest(digest: Buffer): boolean {
-    return equal(digest, this.#digest);
-  }
-  compareSignedDigest(digest: Buffer): boolean {
-    return equal(digest, this.#digest);
-  }
-
   verifySignature(key: KeyObject): boolean {
-    if (canVerifyPrehashed(key)) return verifyPrehashed(key, this.#algorithm, this.#digest, this.signature);
+    if (canVerifyPrehashed(key)) return verifyPrehashed(key, this.#algorithm, this.digest, this.signature);
     if (!this.#file) {
       throw new SigstoreCheckError(
         'NEEDS_FILE',
@@ -84,7 +95,7 @@ export class MessageDigestContent implements SignatureContent {
       );
     }
     const data = readFileSync(this.#file);
-    if (!createHash(this.#algorithm).update(data).digest().equals(this.#digest)) {
+    if (!createHash(this.#algorithm).update(data).digest().equals(this.digest)) {
       throw new SigstoreCheckError('FILE_CHANGED', 'the file changed while it was being verified');
     }
     // EdDSA takes no digest name; RSA-PSS and others hash with the bundle's algorithm.
