@@ -13,7 +13,7 @@ import { EXIT_CLEAN, EXIT_INPUT } from './exit.ts';
 import type { InspectOptions } from './inspect.ts';
 import type { LockAddCliOptions } from './lock.ts';
 import { parseSize } from './options.ts';
-import { rerunForImages } from './relaunch.ts';
+import { rerunForImages, watchRerunParent } from './relaunch.ts';
 import type { SbomOptions } from './sbom.ts';
 import type { AdvisoriesOptions, ScanOptions } from './scan.ts';
 import type { SignCliOptions } from './sign.ts';
@@ -44,9 +44,9 @@ function program(setExit: (code: number) => void): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     // Decided on the parsed targets, so an option's value (`--db vulndb.sqlite`) is never one.
-    .hook('preAction', (root, action) => {
+    .hook('preAction', async (root, action) => {
       const name = action.parent && action.parent !== root ? `${action.parent.name()} ${action.name()}` : action.name();
-      const code = rerunForImages(name, action.processedArgs.flat());
+      const code = await rerunForImages(name, action.processedArgs.flat());
       if (code !== undefined) process.exit(code);
     });
 
@@ -267,6 +267,7 @@ function program(setExit: (code: number) => void): Command {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  watchRerunParent();
   let code = EXIT_CLEAN;
   const cmd = program((c) => {
     code = c;

@@ -39,7 +39,7 @@ export class ScanPool implements FileScanner {
   private readonly pool: WorkerPool<ScanRequest, ScanReply>;
 
   constructor(size = defaultPoolSize()) {
-    this.pool = new WorkerPool(new URL('./scan-worker.ts', import.meta.url), size);
+    this.pool = new WorkerPool(new URL('./scan-worker.ts', import.meta.url), size, { whenUp: true });
   }
 
   scan(path: string, src: ByteSource, file: string): Scan {

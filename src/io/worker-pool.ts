@@ -1,10 +1,11 @@
 // A pool of worker threads running one TypeScript entry (started through tsWorker, so they
 // share the CLI's compile cache). Workers start when there is work for them, up to `size`,
 // and take requests from one queue, the heaviest first: one message in, one reply out (the
-// worker side is serveRequests in worker-serve.ts). A worker takes its first request only
-// once it is up, by when the caller has usually queued everything: so the heaviest request
-// starts first and a run ends on light ones, not on one core with the largest file while
-// the others wait. An idle worker does not keep the process alive, so a
+// worker side is serveRequests in worker-serve.ts). With `whenUp`, a worker takes its first
+// request only once it is up, by when a caller that queues as it goes (a folder walk) has
+// usually queued everything: so the heaviest request starts first and a run ends on light
+// ones, not on one core with the largest file while the others wait. Without it a request is
+// posted at once, for a caller that then keeps its own thread busy (the hasher hashes too). An idle worker does not keep the process alive, so a
 // pool nobody closes (a long-lived Hasher) never holds up the exit; close() ends them all.
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
@@ -23,9 +24,15 @@ interface Job<Req, Rep> {
   reject: (e: Error) => void;
 }
 
+export interface WorkerPoolOptions {
+  /** Hand a new worker its first request once it is up (default: at once). */
+  whenUp?: boolean;
+}
+
 export class WorkerPool<Req, Rep> {
   private readonly entry: URL;
   private readonly size: number;
+  private readonly whenUp: boolean;
   private readonly idle: Worker[] = [];
   private readonly running = new Map<Worker, Job<Req, Rep>>();
   private readonly queue: Job<Req, Rep>[] = [];
@@ -36,9 +43,10 @@ export class WorkerPool<Req, Rep> {
   started = 0;
 
   /** `entry`: a .ts module that calls serveRequests. */
-  constructor(entry: URL, size: number = defaultPoolSize()) {
+  constructor(entry: URL, size: number = defaultPoolSize(), opts: WorkerPoolOptions = {}) {
     this.entry = entry;
     this.size = Math.max(1, size);
+    this.whenUp = opts.whenUp ?? false;
   }
 
   /**
@@ -73,7 +81,7 @@ export class WorkerPool<Req, Rep> {
       const w = this.idle.pop();
       if (!w) {
         // Start another worker only for work that no starting worker will take.
-        if (this.all.size < this.size && this.starting.size < this.queue.length) {
+        if (this.all.size < this.size && (!this.whenUp || this.starting.size < this.queue.length)) {
           this.spawn();
           continue;
         }
@@ -99,10 +107,11 @@ export class WorkerPool<Req, Rep> {
     this.all.add(w);
     this.starting.add(w);
     w.once('online', () => {
-      if (!this.starting.delete(w)) return; // closed meanwhile
+      if (!this.starting.delete(w) || !this.whenUp) return; // closed meanwhile, or in use already
       this.idle.push(w);
       this.dispatch();
     });
+    if (!this.whenUp) this.idle.push(w);
     w.on('message', (m: WorkerReply<Rep>) => this.replied(w, m));
     w.on('error', (e) => this.lost(w, e));
     w.on('exit', (code) => this.lost(w, new Error(`worker exited with code ${code}`)));

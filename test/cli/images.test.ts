@@ -11,6 +11,7 @@ import { DEBIAN_EXTRA_NAME, DEBIAN_GO_BINARY, DEBIAN_NAME, debianImage } from '.
 import { debianVariant } from '../fixtures/debian-variants.ts';
 import { validateCycloneDx, validateSpdx } from '../report/schemas.ts';
 import { RECORD_TEXTS } from '../scan/os-records.ts';
+import { bombLayout } from './bomb-layout.ts';
 import { assertInputError, k3sguard, tempDir } from './run.ts';
 
 const img = await debianImage();
@@ -329,50 +330,6 @@ test('bad image input: one line naming the file, exit 2, nothing written', { ski
   );
   assert.deepEqual(readdirSync(cwd), []);
 });
-
-/** An OCI layout whose one layer is a gzip bomb: a tar of one 256 MiB file of zeros, ~250 KB gzipped. */
-function bombLayout(dir: string): string {
-  const work = join(dir, 'work');
-  execFileSync('mkdir', ['-p', work]);
-  execFileSync('truncate', ['-s', '256M', join(work, 'zeros')]);
-  const layer = execFileSync('sh', ['-c', `tar -C ${work} -cf - zeros | gzip -9n`], { maxBuffer: 1 << 26 });
-  const layout = join(dir, 'layout');
-  execFileSync('mkdir', ['-p', join(layout, 'blobs', 'sha256')]);
-  const put = (bytes: Buffer | string): { digest: string; size: number } => {
-    const b = Buffer.from(bytes);
-    const hex = createHash('sha256').update(b).digest('hex');
-    writeFileSync(join(layout, 'blobs', 'sha256', hex), b);
-    return { digest: `sha256:${hex}`, size: b.length };
-  };
-  const diffId = `sha256:${execFileSync('sh', ['-c', `tar -C ${work} -cf - zeros | sha256sum`], { encoding: 'utf8' }).split(' ')[0]}`;
-  const config = put(
-    JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [diffId] }, config: {} }),
-  );
-  const l = put(layer);
-  const manifest = put(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: 'application/vnd.oci.image.manifest.v1+json',
-      config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
-      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', ...l }],
-    }),
-  );
-  writeFileSync(join(layout, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
-  writeFileSync(
-    join(layout, 'index.json'),
-    JSON.stringify({
-      schemaVersion: 2,
-      manifests: [
-        {
-          mediaType: 'application/vnd.oci.image.manifest.v1+json',
-          ...manifest,
-          annotations: { 'org.opencontainers.image.ref.name': 'docker.io/k3sguard/bomb:1' },
-        },
-      ],
-    }),
-  );
-  return layout;
-}
 
 test('a layer bomb stops at --max-layer-size with one line, exit 2; under the limit it reads', (t) => {
   const dir = tempDir(t);
