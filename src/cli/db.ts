@@ -1,10 +1,14 @@
 // `k3sguard db import|update|status`: the offline OSV vulnerability database.
+
+import { isInputError } from '../model/errors.ts';
+import { quoteControls } from '../model/quote.ts';
 import { openVulnDb } from '../vulndb/db.ts';
-import { importOsv } from '../vulndb/import.ts';
+import { type ImportWarning, importOsv } from '../vulndb/import.ts';
 import type { VulnDbStatus } from '../vulndb/status.ts';
 import { UPDATE_ECOSYSTEMS, updateDb } from '../vulndb/update.ts';
 import { EXIT_CLEAN } from './exit.ts';
 import { terminalProgress } from './progress.ts';
+import { warn as warnLine } from './stderr.ts';
 
 export interface DbOptions {
   db?: string;
@@ -25,19 +29,57 @@ function ecosystemList(text: string): string[] {
 }
 
 function warn(w: { where: string; id?: string; message: string }): void {
-  process.stderr.write(`k3sguard: warning: ${w.where}${w.id ? ` (${w.id})` : ''}: ${w.message}; skipped\n`);
+  warnLine(`${w.where}${w.id ? ` (${w.id})` : ''}: ${w.message}; skipped`);
+}
+
+/**
+ * Warnings as they come, but the first held back until a second one or the import's end: when
+ * the only record is invalid, the import's NO_RECORDS error gives the reason, in one line.
+ */
+function holdFirstWarning() {
+  let first = true;
+  let held: ImportWarning | undefined;
+  const flush = () => {
+    if (held) warn(held);
+    held = undefined;
+  };
+  return {
+    onWarning(w: ImportWarning): void {
+      if (first) held = w;
+      else {
+        flush();
+        warn(w);
+      }
+      first = false;
+    },
+    /** The import failed: the held warning, unless the error already says it (NO_RECORDS). */
+    failed(e: unknown): void {
+      if (isInputError(e) && e.code === 'NO_RECORDS') held = undefined;
+      flush();
+    },
+    done: flush,
+  };
 }
 
 export async function runDbImport(paths: string[], opts: DbOptions): Promise<number> {
   const progress = terminalProgress(opts.progress !== false);
-  const r = await importOsv(opts.db, paths, {
-    onWarning: warn,
-    progress: (p) =>
-      progress.update(
-        p.phase === 'read' ? `importing ${p.source}: ${p.done}/${p.total}` : `${p.phase}: ${p.records} records`,
-      ),
-  });
+  const warnings = holdFirstWarning();
+  let r: Awaited<ReturnType<typeof importOsv>>;
+  try {
+    r = await importOsv(opts.db, paths, {
+      onWarning: warnings.onWarning,
+      progress: (p) =>
+        progress.update(
+          p.phase === 'read' ? `importing ${p.source}: ${p.done}/${p.total}` : `${p.phase}: ${p.records} records`,
+        ),
+    });
+  } catch (e) {
+    progress.done();
+    warnings.failed(e);
+    throw e;
+  }
   progress.done();
+  warnings.done();
   process.stdout.write(
     `${r.path}: ${r.records} records (${r.added} added, ${r.replaced} replaced, ${r.kept} kept, ${r.skipped} skipped)\n`,
   );
@@ -78,7 +120,8 @@ function statusTable(s: VulnDbStatus): string {
   for (const i of s.imports.slice(0, 5))
     lines.push(`  ${i.importedAt}  ${i.kind.padEnd(6)} ${i.count} records  ${i.source}`);
   for (const w of s.warnings) lines.push(`warning: ${w}`);
-  return `${lines.join('\n')}\n`;
+  // Sources are the paths and URLs imports were given: shown quoted (quoteControls).
+  return `${lines.map(quoteControls).join('\n')}\n`;
 }
 
 export async function runDbStatus(opts: DbOptions): Promise<number> {
@@ -86,7 +129,7 @@ export async function runDbStatus(opts: DbOptions): Promise<number> {
   try {
     const s = db.status();
     process.stdout.write(opts.json ? `${JSON.stringify(s, null, 2)}\n` : statusTable(s));
-    for (const w of opts.json ? s.warnings : []) process.stderr.write(`k3sguard: warning: ${w}\n`);
+    for (const w of opts.json ? s.warnings : []) warnLine(w);
   } finally {
     db.close();
   }

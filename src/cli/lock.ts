@@ -4,6 +4,7 @@ import { InputError, isInputError } from '../model/errors.ts';
 import { verifyJson, verifyTable } from '../report/verify.ts';
 import { lockAddFiles, lockAddRelease } from '../verify/lock/lockfile.ts';
 import { EXIT_CLEAN, EXIT_FINDINGS } from './exit.ts';
+import { errorLine } from './stderr.ts';
 
 export interface LockAddCliOptions {
   lock: string;
@@ -31,7 +32,7 @@ export async function runLockAdd(files: string[], opts: LockAddCliOptions): Prom
   } catch (e) {
     // Two independent channels disagreeing is a verification failure (exit 1), not bad input.
     if (isInputError(e) && e.code === 'LOCK_CONFLICT') {
-      process.stderr.write(`k3sguard: ${e.oneLine()}\n`);
+      errorLine(e.oneLine());
       return EXIT_FINDINGS;
     }
     throw e;

@@ -17,6 +17,7 @@ import { rerunForImages, watchRerunParent } from './relaunch.ts';
 import type { SbomOptions } from './sbom.ts';
 import type { AdvisoriesOptions, ScanOptions } from './scan.ts';
 import type { SignCliOptions } from './sign.ts';
+import { errorLine } from './stderr.ts';
 import type { TrustUpdateOptions } from './trust.ts';
 import type { VerifyOptions } from './verify.ts';
 
@@ -41,7 +42,9 @@ function program(setExit: (code: number) => void): Command {
   const cmd = new Command('k3sguard')
     .description('Supply-chain defence for K3s: see and prove what a K3s binary is made of')
     .version(TOOL_VERSION, '-V, --version')
-    .showHelpAfterError('(run with --help for usage)')
+    // A usage error is one line, as every error is: `k3sguard: PROBLEM (HINT)`. Commander's own
+    // text starts `error: ` and may add a suggestion on a second line; subcommands inherit this.
+    .configureOutput({ outputError: (text) => errorLine(`${usageText(text)} (run with --help for usage)`) })
     .exitOverride()
     // Decided on the parsed targets, so an option's value (`--db vulndb.sqlite`) is never one.
     .hook('preAction', async (root, action) => {
@@ -266,6 +269,14 @@ function program(setExit: (code: number) => void): Command {
   return cmd;
 }
 
+/** Commander's error text as one line without its `error: ` lead. */
+function usageText(text: string): string {
+  return text
+    .trim()
+    .replace(/^error: /, '')
+    .replace(/\s*\n\s*/g, ' ');
+}
+
 export async function main(argv: string[]): Promise<number> {
   watchRerunParent();
   let code = EXIT_CLEAN;
@@ -285,12 +296,12 @@ export async function main(argv: string[]): Promise<number> {
       return e.exitCode === 0 ? EXIT_CLEAN : EXIT_INPUT;
     }
     if (isInputError(e)) {
-      process.stderr.write(`k3sguard: ${e.oneLine()}\n`);
+      errorLine(e.oneLine());
       return EXIT_INPUT;
     }
     // A bug of ours, not the user's input: still one line, and how to see more.
     const msg = e instanceof Error ? e.message : String(e);
-    process.stderr.write(`k3sguard: internal error: ${msg} (set K3SGUARD_DEBUG=1 for details)\n`);
+    errorLine(`internal error: ${msg.replace(/\s*\n\s*/g, ' ')} (set K3SGUARD_DEBUG=1 for details)`);
     if (process.env.K3SGUARD_DEBUG) process.stderr.write(`${(e as Error).stack ?? ''}\n`);
     return EXIT_INPUT;
   }

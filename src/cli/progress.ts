@@ -1,5 +1,8 @@
 // Progress on long work, on stderr and only for a person at a terminal: pipelines and CI logs
-// get clean output. One line, rewritten in place.
+// get clean output. One line, rewritten in place; the text names input files, so it is shown
+// quoted (a newline or ESC in a name would break the line).
+import { quoteControls } from '../model/quote.ts';
+
 export interface Progress {
   update(text: string): void;
   done(): void;
@@ -17,7 +20,8 @@ export function terminalProgress(enabled: boolean): Progress {
       last = now;
       shown = true;
       const width = (err.columns ?? 80) - 1;
-      err.write(`\r\x1b[2K${text.length > width ? `${text.slice(0, width - 1)}…` : text}`);
+      const line = quoteControls(text);
+      err.write(`\r\x1b[2K${line.length > width ? `${line.slice(0, width - 1)}…` : line}`);
     },
     done() {
       if (shown) err.write('\r\x1b[2K');

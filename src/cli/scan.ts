@@ -5,6 +5,7 @@
 import { buildInventory } from '../inventory/build.ts';
 import { InputError, isInputError } from '../model/errors.ts';
 import { type BinaryInfo, type Component, type Finding, type Severity, walk } from '../model/inventory.ts';
+import { quoteControls } from '../model/quote.ts';
 import { atLeast } from '../model/severity.ts';
 import { readGoFunctionNames } from '../readers/go/functab.ts';
 import { renderScanTable } from '../report/scan-table.ts';
@@ -19,6 +20,7 @@ import { EXIT_CLEAN, EXIT_FINDINGS } from './exit.ts';
 import { type TargetCliOptions, targetBuildOptions } from './options.ts';
 import { planOutput } from './output.ts';
 import { terminalProgress } from './progress.ts';
+import { warn } from './stderr.ts';
 import { colorWanted } from './terminal.ts';
 
 export interface ScanOptions extends TargetCliOptions {
@@ -86,9 +88,8 @@ export async function runScan(target: string, opts: ScanOptions): Promise<number
         }
       },
     });
-    for (const w of unreadableTables) process.stderr.write(`k3sguard: warning: ${w}\n`);
-    for (const w of missingDistroData(inv.root, db.status().ecosystems))
-      process.stderr.write(`k3sguard: warning: ${w}\n`);
+    for (const w of unreadableTables) warn(w);
+    for (const w of missingDistroData(inv.root, db.status().ecosystems)) warn(w);
     progress.update('matching vulnerabilities');
     // matchRecords asks once per module name; the database answers from its index.
     let vulns = matchRecords(inv.root, (ecosystem, name) => db.recordsFor(ecosystem, name));
@@ -121,7 +122,7 @@ export async function runScan(target: string, opts: ScanOptions): Promise<number
     }
     output.write(text);
     const status = db.status();
-    if (status.stale) process.stderr.write(`k3sguard: warning: ${status.warnings.join('; ')}\n`);
+    if (status.stale) warn(status.warnings.join('; '));
     return inv.findings.length > 0 || vulns.some((f) => fails(f, opts.failOn)) ? EXIT_FINDINGS : EXIT_CLEAN;
   } finally {
     db.close();
@@ -160,7 +161,8 @@ export async function runAdvisories(opts: AdvisoriesOptions): Promise<number> {
           `           ${fix}`,
         );
       }
-      process.stdout.write(`${lines.join('\n')}\n`);
+      // Ids and summaries are the records' own text: shown quoted (quoteControls).
+      process.stdout.write(`${lines.map(quoteControls).join('\n')}\n`);
     }
     return list.length > 0 ? EXIT_FINDINGS : EXIT_CLEAN;
   } finally {

@@ -2,6 +2,7 @@
 // keeps the root in use and exits 1; the next verify still works offline.
 import { trustUpdate } from '../verify/sigstore/trust-update.ts';
 import { EXIT_CLEAN, EXIT_FINDINGS } from './exit.ts';
+import { errorLine } from './stderr.ts';
 
 export interface TrustUpdateOptions {
   mirror?: string;
@@ -10,7 +11,7 @@ export interface TrustUpdateOptions {
 export async function runTrustUpdate(opts: TrustUpdateOptions): Promise<number> {
   const r = await trustUpdate(opts.mirror ? { mirrorURL: opts.mirror } : {});
   if (r.outcome === 'failed') {
-    process.stderr.write(`k3sguard: trust update failed: ${r.message}; kept ${r.kept}. ${r.hint}\n`);
+    errorLine(`trust update failed: ${r.message}; kept ${r.kept}. ${r.hint}`);
     return EXIT_FINDINGS;
   }
   process.stdout.write(`trusted root ${r.outcome}: ${r.path} (sha256 ${r.sha256}) from ${r.mirrorURL}\n`);

@@ -15,6 +15,7 @@ import { EXIT_CLEAN, EXIT_FINDINGS } from './exit.ts';
 import { imageBuildOptions } from './options.ts';
 import { planOutput } from './output.ts';
 import { terminalProgress } from './progress.ts';
+import { warn } from './stderr.ts';
 import { colorWanted } from './terminal.ts';
 
 export interface VerifyOptions {
@@ -155,7 +156,7 @@ export async function runVerify(files: string[], opts: VerifyOptions): Promise<n
     checks.push(...report.checks);
     warnings.push(...report.trust.warnings);
   }
-  for (const w of warnings) process.stderr.write(`k3sguard: warning: ${w}\n`);
+  for (const w of warnings) warn(w);
   const color = !opts.json && colorWanted(opts.output);
   output.write(opts.json ? verifyJson({ checks }) : verifyTable({ checks }, color));
   return checks.every(passed) ? EXIT_CLEAN : EXIT_FINDINGS;

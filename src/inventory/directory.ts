@@ -1,6 +1,8 @@
 // A folder of binaries: every regular file inspected, extracted K3s data dirs checked as
 // bundles, symlinks recorded but never followed (so no loop or escape can make us read
 // outside the folder), and a symlink that loops (a -> b -> a) reported as unreadable input.
+// A file or folder inside it that cannot be read (no permission, an I/O error) is that
+// entry's problem: a note says so and the walk goes on, as `ls -R` or `find` would.
 import { lstatSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { fsError } from '../io/fs-error.ts';
@@ -29,47 +31,74 @@ function checkSymlink(abs: string, display: string): string {
   return readlinkSync(abs);
 }
 
+/** A failed file-system call on an entry of the walk (InputErrors, such as a loop, stay errors). */
+function isFsFailure(e: unknown): e is NodeJS.ErrnoException {
+  return !(e instanceof InputError) && typeof (e as NodeJS.ErrnoException).code === 'string';
+}
+
+function listNames(abs: string): string[] {
+  return readdirSync(abs).sort();
+}
+
 async function walk(
   abs: string,
   rel: string,
+  names: string[],
   rootLocation: Location,
   ctx: InspectContext,
   depth: number,
 ): Promise<Component[]> {
   if (depth > MAX_DEPTH) throw new InputError('UNREADABLE', abs, `directory nesting deeper than ${MAX_DEPTH} levels`);
-  let names: string[];
-  try {
-    names = readdirSync(abs).sort();
-  } catch (e) {
-    throw fsError(e, abs, { doing: 'cannot list directory' });
-  }
   const out: Component[] = [];
   for (const name of names) {
     const childAbs = join(abs, name);
     const childRel = rel ? `${rel}/${name}` : name;
     const location = [...rootLocation, childRel];
-    const st = lstatSync(childAbs);
-    if (st.isFile()) {
-      out.push(await inspectFile(childAbs, childRel, location, ctx, st.mode & 0o7777));
-    } else if (st.isDirectory()) {
-      if (isK3sDataDir(childAbs)) out.push(await inspectDataDir(childAbs, childRel, location, ctx));
-      else {
-        const children = await walk(childAbs, childRel, rootLocation, ctx, depth + 1);
-        out.push({ type: 'directory', ref: location.join('!'), name, path: childRel, location, children });
-      }
-    } else if (st.isSymbolicLink()) {
-      const target = checkSymlink(childAbs, childAbs);
-      out.push({ type: 'symlink', ref: location.join('!'), name, path: childRel, location, target });
-    } else {
-      ctx.notes.push({ location, message: 'skipped: not a regular file (device, fifo or socket)' });
+    try {
+      const child = await walkEntry(childAbs, childRel, name, location, rootLocation, ctx, depth);
+      if (child) out.push(child);
+    } catch (e) {
+      if (!isFsFailure(e)) throw e;
+      ctx.notes.push({ location, message: `not inspected: ${fsError(e, childRel).message}` });
     }
   }
   return out;
 }
 
+async function walkEntry(
+  abs: string,
+  rel: string,
+  name: string,
+  location: Location,
+  rootLocation: Location,
+  ctx: InspectContext,
+  depth: number,
+): Promise<Component | undefined> {
+  const st = lstatSync(abs);
+  if (st.isFile()) return inspectFile(abs, rel, location, ctx, st.mode & 0o7777);
+  if (st.isDirectory()) {
+    if (isK3sDataDir(abs)) return inspectDataDir(abs, rel, location, ctx);
+    const children = await walk(abs, rel, listNames(abs), rootLocation, ctx, depth + 1);
+    return { type: 'directory', ref: location.join('!'), name, path: rel, location, children };
+  }
+  if (st.isSymbolicLink()) {
+    const target = checkSymlink(abs, abs);
+    return { type: 'symlink', ref: location.join('!'), name, path: rel, location, target };
+  }
+  ctx.notes.push({ location, message: 'skipped: not a regular file (device, fifo or socket)' });
+  return undefined;
+}
+
 export async function walkDirectory(dir: string, ctx: InspectContext): Promise<DirectoryComponent> {
   const name = basename(resolve(dir));
   const location = [name];
-  const children = await walk(dir, '', location, ctx, 0);
+  let names: string[];
+  try {
+    names = listNames(dir);
+  } catch (e) {
+    // The folder named as the target: an error. A folder inside it: a note (walk).
+    throw fsError(e, dir, { doing: 'cannot list directory' });
+  }
+  const children = await walk(dir, '', names, location, ctx, 0);
   return { type: 'directory', ref: name, name, path: relative(process.cwd(), resolve(dir)) || '.', location, children };
 }

@@ -1,5 +1,6 @@
 // Coded errors, in the style of sigstore-js: every failure the user can cause carries a
 // stable code and the file it concerns, so the CLI can print one line and exit 2.
+import { quoteControls } from './quote.ts';
 
 export type InputErrorCode =
   | 'USAGE'
@@ -24,6 +25,7 @@ export type InputErrorCode =
   | 'SUMS_INVALID' // a sums file that is malformed or contradicts itself
   | 'LOCK_INVALID' // k3sguard.lock that is not JSON or not the documented schema
   | 'LOCK_CONFLICT' // a second source gives another digest for an artifact in the lock
+  | 'LOCK_BUSY' // another `lock add` holds k3sguard.lock.lck past the wait (or one was killed mid-write)
   // The vulnerability database and its inputs (src/vulndb/*.ts).
   | 'NO_DB' // no database at the path: the message says how to get one
   | 'DB_INVALID' // a file at the database path that is not a k3sguard vulnerability database
@@ -53,10 +55,14 @@ export class InputError extends Error {
     this.file = file;
   }
 
-  /** One line for the terminal: `FILE: problem`. */
+  /**
+   * One line for the terminal: `FILE: problem`. A line break in the message (a library's
+   * multi-line text) reads as a space; any other control character, and any in the file
+   * name (a newline in a name is part of it), is shown quoted.
+   */
   oneLine(): string {
-    const text = this.message.replace(/\s*\n\s*/g, ' ');
-    return this.file ? `${this.file}: ${text}` : text;
+    const text = quoteControls(this.message.replace(/\s*\n\s*/g, ' '));
+    return this.file ? `${quoteControls(this.file)}: ${text}` : text;
   }
 }
 

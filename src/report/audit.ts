@@ -3,6 +3,7 @@
 
 import type { AuditResult } from '../audit/result.ts';
 import type { Finding, Severity } from '../model/inventory.ts';
+import { quoteControls } from '../model/quote.ts';
 import { atLeast, compareSeverity } from '../model/severity.ts';
 
 export type FailOn = Exclude<Severity, 'unknown'>;
@@ -52,7 +53,9 @@ export function auditTable(result: AuditResult): string {
       `${result.waived.length ? `, ${result.waived.length} waived` : ''}` +
       `${result.problems.length ? `, ${result.problems.length} not audited` : ''}`,
   );
-  return `${lines.join('\n').replace(/^\n/, '')}\n`;
+  // Messages and snippets quote the audited files, and paths name them: every line is shown
+  // with its control characters quoted (no colour here, so none of them is ours).
+  return `${lines.map(quoteControls).join('\n').replace(/^\n/, '')}\n`;
 }
 
 /** docs/audit.md documents this shape. */

@@ -2,6 +2,7 @@
 // the bundle), each with its ids, installed and fixed version, and whether the vulnerable code
 // is in the binary. Suppressed (VEX) findings are listed apart, with the reason.
 import type { Finding, Inventory } from '../model/inventory.ts';
+import { quoteControls as q } from '../model/quote.ts';
 import { compareSeverity, SEVERITIES } from '../model/severity.ts';
 import { painter, SEVERITY_STYLE } from './paint.ts';
 
@@ -27,12 +28,12 @@ export function renderScanTable(inv: Inventory, findings: readonly Finding[], co
   const paint = painter(color);
   const active = findings.filter((f) => !f.vulnerability?.suppressed);
   const suppressed = findings.filter((f) => f.vulnerability?.suppressed);
-  const out: string[] = [`${paint('bold', 'TARGET')} ${inv.target}`];
+  const out: string[] = [`${paint('bold', 'TARGET')} ${q(inv.target)}`];
   if (active.length === 0) out.push('', 'No vulnerabilities found.');
   for (const [where, modules] of byComponent(active)) {
-    out.push('', paint('bold', where));
+    out.push('', paint('bold', q(where)));
     for (const [module, group] of modules) {
-      out.push(`  ${paint('cyan', module)}`);
+      out.push(`  ${paint('cyan', q(module))}`);
       group.sort((a, b) => compareSeverity(a.severity, b.severity));
       for (const f of group) {
         const v = f.vulnerability;
@@ -45,9 +46,9 @@ export function renderScanTable(inv: Inventory, findings: readonly Finding[], co
             ? ''
             : ` · ${REACH[v?.reachability ?? 'unknown']}${v?.symbols?.length ? ` (${v.symbols.slice(0, 3).join(', ')}${v.symbols.length > 3 ? ', …' : ''})` : ''}`;
         out.push(
-          `  ${paint(SEVERITY_STYLE[f.severity], f.severity.toUpperCase().padEnd(8))} ${ids}`,
-          `           ${f.title}`,
-          `           ${fixed}${via}${reach}`,
+          `  ${paint(SEVERITY_STYLE[f.severity], f.severity.toUpperCase().padEnd(8))} ${q(ids)}`,
+          `           ${q(f.title)}`,
+          `           ${q(`${fixed}${via}${reach}`)}`,
         );
       }
     }
@@ -57,7 +58,7 @@ export function renderScanTable(inv: Inventory, findings: readonly Finding[], co
     for (const f of suppressed) {
       const s = f.vulnerability?.suppressed;
       out.push(
-        `  ${f.id} ${f.location.join(' › ')}: ${s?.justification ?? 'not_affected'}${s?.statement ? ` — ${s.statement}` : ''}`,
+        `  ${q(`${f.id} ${f.location.join(' › ')}: ${s?.justification ?? 'not_affected'}${s?.statement ? ` — ${s.statement}` : ''}`)}`,
       );
     }
   }

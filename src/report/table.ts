@@ -1,4 +1,6 @@
-// The human view of an inventory: an indented tree with counts, then the findings.
+// The human view of an inventory: an indented tree with counts, then the findings. Every
+// name, version and message comes from the input: each goes through `q` (quoteControls), so
+// none can send the terminal a control sequence or forge a line.
 import type {
   BinaryInfo,
   BundleComponent,
@@ -13,6 +15,7 @@ import type {
   OsPackageComponent,
 } from '../model/inventory.ts';
 import { walk } from '../model/inventory.ts';
+import { quoteControls as q } from '../model/quote.ts';
 import { type Paint, painter, SEVERITY_STYLE } from './paint.ts';
 
 export interface TableOptions {
@@ -38,6 +41,10 @@ function count(n: number, noun: string, plural = `${noun}s`): string {
 }
 
 function describeBinary(b: BinaryInfo): string {
+  return q(binaryText(b));
+}
+
+function binaryText(b: BinaryInfo): string {
   switch (b.format) {
     case 'go':
       return `ELF ${b.arch.name} · Go ${b.buildInfo.goVersion}`;
@@ -61,17 +68,17 @@ function moduleLine(m: GoModuleComponent): string {
   if (m.role === 'main') line += shown !== recorded ? ` (main; build info says ${recorded})` : ' (main)';
   if (m.replacement) line += ` => ${m.replacement.path}${m.replacement.version ? ` ${m.replacement.version}` : ''}`;
   if (m.upstream) line += `  [fork of ${m.upstream.path} ${m.upstream.version}]`;
-  return line;
+  return q(line);
 }
 
 function renderFile(f: FileComponent, depth: number, opts: TableOptions, paint: Paint, out: string[]): void {
   const pad = '  '.repeat(depth);
   out.push(
-    `${pad}${paint('bold', f.path)}  ${describeBinary(f.binary)} · ${humanSize(f.size)} · sha256 ${f.sha256.slice(0, 16)}…`,
+    `${pad}${paint('bold', q(f.path))}  ${describeBinary(f.binary)} · ${humanSize(f.size)} · sha256 ${f.sha256.slice(0, 16)}…`,
   );
   if (f.k3s) {
-    const v = f.k3s.version ?? 'version not recorded';
-    const commit = f.k3s.commit ? `, commit ${f.k3s.commit}` : '';
+    const v = q(f.k3s.version ?? 'version not recorded');
+    const commit = f.k3s.commit ? `, commit ${q(f.k3s.commit)}` : '';
     out.push(
       `${pad}  ${paint('cyan', `K3s ${v}`)}${commit} (from ${f.k3s.source === 'ldflags' ? '-ldflags' : 'strings'})`,
     );
@@ -80,12 +87,14 @@ function renderFile(f: FileComponent, depth: number, opts: TableOptions, paint: 
     const bi = f.binary.buildInfo;
     const mods = f.children.filter((c): c is GoModuleComponent => c.type === 'go-module');
     if (!bi.main) {
-      out.push(`${pad}  package ${bi.path ?? '?'}: GOPATH build, no module list recorded; stdlib ${bi.goVersion}`);
+      out.push(
+        `${pad}  package ${q(bi.path ?? '?')}: GOPATH build, no module list recorded; stdlib ${q(bi.goVersion)}`,
+      );
     } else {
       const replaced = mods.filter((m) => m.replacement).length;
       const forks = mods.filter((m) => m.upstream).length;
       out.push(
-        `${pad}  ${count(mods.length, 'module')}, ${replaced} replaced, ${count(forks, 'fork')}; stdlib ${bi.goVersion}`,
+        `${pad}  ${count(mods.length, 'module')}, ${replaced} replaced, ${count(forks, 'fork')}; stdlib ${q(bi.goVersion)}`,
       );
       if (opts.modules) for (const m of mods) out.push(`${pad}    ${moduleLine(m)}`);
     }
@@ -104,7 +113,7 @@ function renderBundle(b: BundleComponent, depth: number, opts: TableOptions, pai
         ? ', sha256 matches its name'
         : ', SHA256 DIFFERS FROM ITS NAME';
   out.push(
-    `${pad}${paint('bold', `bundle ${b.declaredHash}`)}${where} (${sizes}${humanSize(b.uncompressedSize)}${hash})`,
+    `${pad}${paint('bold', `bundle ${q(b.declaredHash)}`)}${where} (${sizes}${humanSize(b.uncompressedSize)}${hash})`,
   );
   renderChildren(b.children, depth + 1, opts, paint, out);
 }
@@ -113,7 +122,7 @@ function renderChildren(children: Component[], depth: number, opts: TableOptions
   const pad = '  '.repeat(depth);
   for (const c of children) {
     if (c.type === 'file') renderFile(c, depth, opts, paint, out);
-    else if (c.type === 'symlink') out.push(`${pad}${c.path} -> ${c.target}`);
+    else if (c.type === 'symlink') out.push(`${pad}${q(c.path)} -> ${q(c.target)}`);
     else if (c.type === 'directory') renderDirectory(c, depth, opts, paint, out);
     else if (c.type === 'k3s-bundle') renderBundle(c, depth, opts, paint, out);
     else if (c.type === 'image-archive') renderArchive(c, depth, opts, paint, out);
@@ -126,7 +135,7 @@ function renderArchive(a: ImageArchiveComponent, depth: number, opts: TableOptio
   const compression = a.compression === 'none' ? '' : `, ${a.compression}`;
   const hash = a.sha256 ? ` · sha256 ${a.sha256.slice(0, 16)}…` : '';
   out.push(
-    `${'  '.repeat(depth)}${paint('bold', a.name)} (${a.format}${compression}${size})${hash}: ${count(a.children.length, 'image')}`,
+    `${'  '.repeat(depth)}${paint('bold', q(a.name))} (${a.format}${compression}${size})${hash}: ${count(a.children.length, 'image')}`,
   );
   renderChildren(a.children, depth + 1, opts, paint, out);
 }
@@ -134,13 +143,13 @@ function renderArchive(a: ImageArchiveComponent, depth: number, opts: TableOptio
 function renderImage(i: ImageComponent, depth: number, opts: TableOptions, paint: Paint, out: string[]): void {
   const pad = '  '.repeat(depth);
   const p = i.platform;
-  const platform = p ? `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}` : 'platform not recorded';
+  const platform = q(p ? `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}` : 'platform not recorded');
   const digest = i.manifestDigest ?? i.configDigest;
   out.push(
-    `${pad}${paint('bold', `image ${i.names.join(', ') || '(no name)'}`)}  ${platform} · ${count(i.layers.length, 'layer')}${digest ? ` · ${digest}` : ''}`,
+    `${pad}${paint('bold', `image ${q(i.names.join(', ')) || '(no name)'}`)}  ${platform} · ${count(i.layers.length, 'layer')}${digest ? ` · ${q(digest)}` : ''}`,
   );
   const packages = i.children.filter((c): c is OsPackageComponent => c.type === 'os-package');
-  const os = i.os ? (i.os.prettyName ?? [i.os.id, i.os.versionId].filter((x) => x).join(' ')) : 'no os-release';
+  const os = q(i.os ? (i.os.prettyName ?? [i.os.id, i.os.versionId].filter((x) => x).join(' ')) : 'no os-release');
   const managers = [...new Set(packages.map((c) => c.manager))].join('/') || 'OS';
   out.push(`${pad}  ${os}; ${count(packages.length, `${managers} package`)}`);
   if (opts.modules) {
@@ -149,7 +158,7 @@ function renderImage(i: ImageComponent, depth: number, opts: TableOptions, paint
         c.source.name !== c.name || c.source.version !== c.version
           ? `  (source ${c.source.name} ${c.source.version})`
           : '';
-      out.push(`${pad}    ${c.name} ${c.version}${c.arch ? ` ${c.arch}` : ''}${source}`);
+      out.push(`${pad}    ${q(`${c.name} ${c.version}${c.arch ? ` ${c.arch}` : ''}${source}`)}`);
     }
   }
   renderChildren(
@@ -162,7 +171,7 @@ function renderImage(i: ImageComponent, depth: number, opts: TableOptions, paint
 }
 
 function renderDirectory(d: DirectoryComponent, depth: number, opts: TableOptions, paint: Paint, out: string[]): void {
-  out.push(`${'  '.repeat(depth)}${paint('bold', `${d.path}/`)}`);
+  out.push(`${'  '.repeat(depth)}${paint('bold', `${q(d.path)}/`)}`);
   renderChildren(d.children, depth + 1, opts, paint, out);
 }
 
@@ -172,18 +181,18 @@ export function renderFindings(findings: readonly Finding[], color: boolean): st
   const lines = [paint('bold', `FINDINGS (${findings.length})`)];
   for (const f of findings) {
     lines.push(
-      `  ${paint(SEVERITY_STYLE[f.severity], f.severity.toUpperCase().padEnd(8))} ${f.id}  ${f.location.join(' › ')}`,
+      `  ${paint(SEVERITY_STYLE[f.severity], f.severity.toUpperCase().padEnd(8))} ${q(f.id)}  ${q(f.location.join(' › '))}`,
     );
-    lines.push(`           ${f.title}: ${f.message}`);
+    lines.push(`           ${q(`${f.title}: ${f.message}`)}`);
   }
   return `${lines.join('\n')}\n`;
 }
 
 export function renderInventoryTable(inv: Inventory, opts: TableOptions): string {
   const paint = painter(opts.color);
-  const out: string[] = [`${paint('bold', 'TARGET')} ${inv.target} (${inv.targetKind})`];
+  const out: string[] = [`${paint('bold', 'TARGET')} ${q(inv.target)} (${inv.targetKind})`];
   renderChildren([inv.root], 0, opts, paint, out);
-  for (const n of inv.notes) out.push(`note: ${n.location.join(' › ')}: ${n.message}`);
+  for (const n of inv.notes) out.push(`note: ${q(`${n.location.join(' › ')}: ${n.message}`)}`);
 
   let files = 0;
   let goBinaries = 0;

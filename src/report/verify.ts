@@ -1,4 +1,5 @@
 // VerifyReport as a table for people and JSON for pipelines.
+import { quoteControls as q } from '../model/quote.ts';
 import { passed, type VerifyReport } from '../verify/model.ts';
 import { painter } from './paint.ts';
 
@@ -21,18 +22,23 @@ const STATUS_TEXT: Record<string, string> = {
 export function verifyTable(report: VerifyReport, color: boolean): string {
   const style = painter(color);
   const paint = (ok: boolean, s: string) => style(ok ? 'green' : 'bold-red', s);
-  const rows = report.checks.map((c) => ({ c, status: STATUS_TEXT[c.status] ?? c.status.toUpperCase() }));
-  const subjectWidth = Math.min(48, Math.max(7, ...rows.map((r) => r.c.subject.length)));
+  // Subjects are file names and details quote the inputs: both are shown quoted (quoteControls).
+  const rows = report.checks.map((c) => ({
+    c,
+    status: STATUS_TEXT[c.status] ?? c.status.toUpperCase(),
+    subject: q(c.subject),
+  }));
+  const subjectWidth = Math.min(48, Math.max(7, ...rows.map((r) => r.subject.length)));
   const kindWidth = Math.max(4, ...rows.map((r) => r.c.kind.length));
   const lines = [`${'STATUS'.padEnd(11)} ${'KIND'.padEnd(kindWidth)} ${'SUBJECT'.padEnd(subjectWidth)} DETAIL`];
-  for (const { c, status } of rows) {
+  for (const { c, status, subject } of rows) {
     lines.push(
-      `${paint(passed(c), status.padEnd(11))} ${c.kind.padEnd(kindWidth)} ${c.subject.padEnd(subjectWidth)} ${c.detail}`,
+      `${paint(passed(c), status.padEnd(11))} ${c.kind.padEnd(kindWidth)} ${subject.padEnd(subjectWidth)} ${q(c.detail)}`,
     );
     if (!passed(c)) {
-      if (c.expected !== undefined) lines.push(`${' '.repeat(13 + kindWidth)}expected ${c.expected}`);
-      if (c.actual !== undefined) lines.push(`${' '.repeat(13 + kindWidth)}found    ${c.actual}`);
-      if (c.hint) lines.push(`${' '.repeat(13 + kindWidth)}-> ${c.hint}`);
+      if (c.expected !== undefined) lines.push(`${' '.repeat(13 + kindWidth)}expected ${q(c.expected)}`);
+      if (c.actual !== undefined) lines.push(`${' '.repeat(13 + kindWidth)}found    ${q(c.actual)}`);
+      if (c.hint) lines.push(`${' '.repeat(13 + kindWidth)}-> ${q(c.hint)}`);
     }
   }
   const failed = rows.filter((r) => !passed(r.c)).length;

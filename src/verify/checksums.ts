@@ -30,6 +30,13 @@ export function parseSumsEntries(text: string, file: string): SumsEntry[] {
   const bad = (line: number, why: string) => new InputError('SUMS_INVALID', file, `line ${line}: ${why}`);
   const entries: SumsEntry[] = [];
   const seen = new Map<string, SumsEntry>();
+  // `sha256sum -c` reads a byte order mark as part of the first line and rejects that line:
+  // accepting it here would make the two readers disagree about which lines count.
+  if (text.startsWith('\ufeff'))
+    throw bad(
+      1,
+      'starts with a UTF-8 byte order mark, which `sha256sum -c` does not accept: save the file without it (e.g. `sed -i "1s/^\\xEF\\xBB\\xBF//" FILE`)',
+    );
   const lines = text.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
   lines.forEach((raw, i) => {
@@ -125,7 +132,8 @@ export function readSums(path: string, naming: OptionFileNaming = {}): SumsEntry
   const bytes = readOptionFile(path, 'sums', naming);
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    // ignoreBOM keeps a byte order mark in the text, for parseSumsEntries to refuse.
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch {
     throw new InputError('SUMS_INVALID', file, 'not UTF-8 text: not a sums file');
   }

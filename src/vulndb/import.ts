@@ -33,7 +33,10 @@ export type ImportProgress =
   | { phase: 'commit'; records: number };
 
 export interface ImportOptions {
-  /** Each skipped record, as it is skipped. */
+  /**
+   * Each skipped record, as it is skipped. When it is the only record of the import, the
+   * NO_RECORDS error says why too.
+   */
   onWarning?: (w: ImportWarning) => void;
   progress?: (p: ImportProgress) => void;
   zipLimits?: ZipLimits;
@@ -207,12 +210,15 @@ export async function importOsv(
       result.sources.push(info);
     }
     const valid = result.sources.reduce((n, s) => n + s.count, 0);
-    if (valid === 0)
-      throw new InputError(
-        'NO_RECORDS',
-        resolved.map((s) => s.label).join(', '),
-        `no valid OSV record found (${result.skipped} skipped): the database was not changed`,
-      );
+    if (valid === 0) {
+      const label = resolved.map((s) => s.label).join(', ');
+      // One skipped record is the whole story: the error says why, and is the only line.
+      const only = result.skipped === 1 ? result.warnings[0] : undefined;
+      const why = only
+        ? `the only record${only.where !== label ? ` (${only.where})` : ''}${only.id ? `, ${only.id},` : ''} is invalid: ${only.message}`
+        : `${result.skipped} skipped`;
+      throw new InputError('NO_RECORDS', label, `no valid OSV record found (${why}): the database was not changed`);
+    }
     result.records = Number((sql.prepare('SELECT COUNT(*) AS n FROM records').get() as { n: number }).n);
     opts.progress?.({ phase: 'commit', records: result.records });
     sql.exec('COMMIT');

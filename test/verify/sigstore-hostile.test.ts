@@ -76,20 +76,24 @@ test('every field of real bundles replaced by junk: always a verdict, never a th
   assert.ok(invalid > runs / 2, `${invalid} of ${runs} rejected`);
 });
 
-test('non-bundles: JSON that is not a bundle at all gives a verdict', { skip: missing }, async (t) => {
+test('non-bundles: an object that is not a bundle gives a verdict; JSON that is no object is BAD_JSON', {
+  skip: missing,
+}, async (t) => {
   const dir = tempDir(t);
-  for (const text of [
-    'null',
-    '[]',
-    '42',
-    '"bundle"',
-    '{}',
-    '{"mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json"}',
-  ]) {
-    const file = join(dir, 'b.json');
+  const file = join(dir, 'b.json');
+  const policy = { identity: BEACON, issuer: GHA };
+  for (const text of ['{}', '{"mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json"}']) {
     writeFileSync(file, text);
-    const r = await verifySigstore({ artifact: A_TXT, bundlePath: file, policy: { identity: BEACON, issuer: GHA } });
+    const r = await verifySigstore({ artifact: A_TXT, bundlePath: file, policy });
     assert.equal(r.checks[0]?.status, 'invalid', text);
+  }
+  for (const text of ['null', '[]', '42', '"bundle"']) {
+    writeFileSync(file, text);
+    await assert.rejects(
+      verifySigstore({ artifact: A_TXT, bundlePath: file, policy }),
+      (e: unknown) => e instanceof InputError && e.code === 'BAD_JSON' && e.file === file,
+      text,
+    );
   }
 });
 

@@ -3,7 +3,7 @@
 // be the bundle of the installed binary, and that directory must still match its own
 // bin/.sha256sums and bin/.links (the inspect code's data dir reader, findings re-filed as
 // node findings so they carry the node audit's rule and region).
-import { basename } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { isInputError } from '../../model/errors.ts';
 import { nodeRule } from '../../model/rules/node.ts';
 import { fileFinding } from '../../model/rules/rule.ts';
@@ -24,19 +24,33 @@ export async function checkDataDir(ctx: NodeContext, binary: InstalledBinary | u
     ctx.problems.push({ file: current, kind: 'unreadable', message: 'is not a directory' });
     return;
   }
+  const shown = `/${where.rel}`;
+  if (dirname(where.rel) !== relName(DATA_DIR)) {
+    // K3s points data/current at a data/<hash> it extracted. Anywhere else (`/`, /etc, a
+    // folder of the attacker's) is not a data dir: neither read as one (`/` would mean the
+    // whole root) nor to be deleted, which is what the data dir remedy says.
+    ctx.findings.push(
+      fileFinding(
+        nodeRule('K3SG-NODE-DATA-CURRENT'),
+        `${CURRENT} points at ${shown}, not at an extracted bundle (${DATA_DIR}/<hash>): K3s would run containerd, runc and the CNI plugins from there. Do not delete ${shown}: remove the data/current link, then restart K3s from a verified binary so it extracts its bundle and points data/current at it.`,
+        current,
+      ),
+    );
+    return;
+  }
   const name = basename(where.rel);
   if (binary?.bundleHash && name !== binary.bundleHash) {
     ctx.findings.push(
       fileFinding(
         nodeRule('K3SG-NODE-DATA-CURRENT'),
-        `${CURRENT} is /${where.rel}, but the installed /${binary.file}${binary.version ? ` (K3s ${binary.version})` : ''} carries the bundle ${binary.bundleHash}: what runs from data/current did not come from that binary.`,
+        `${CURRENT} is ${shown}, but the installed /${binary.file}${binary.version ? ` (K3s ${binary.version})` : ''} carries the bundle ${binary.bundleHash}: what runs from data/current did not come from that binary.`,
         current,
       ),
     );
   }
   let scan: Awaited<ReturnType<typeof readDataDir>>;
   try {
-    scan = await readDataDir(where.host, { displayName: `/${where.rel}`, location: [where.rel] });
+    scan = await readDataDir(where.host, { displayName: shown, location: [where.rel] });
   } catch (e) {
     if (!isInputError(e)) throw e;
     ctx.problems.push({ file: where.rel, kind: 'unreadable', message: e.message });

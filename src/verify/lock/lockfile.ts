@@ -19,6 +19,7 @@ import { HINTS } from '../hints.ts';
 import { type VerifyImagesResult, verifyImageArchive } from '../images.ts';
 import { passed, type VerifyCheck, type VerifyReport } from '../model.ts';
 import { examineRelease } from '../release.ts';
+import { withLockHeld } from './exclusive.ts';
 import {
   artifactKey,
   describeArtifact,
@@ -53,7 +54,7 @@ const DEFAULT_SOURCE = 'local';
 /** Lock every asset of a release folder after verifyRelease's checks (and the bundles') pass. */
 export async function lockAddRelease(lockPath: string, dir: string, opts: LockAddOptions = {}): Promise<LockAddResult> {
   const source = sourceName(opts.source);
-  const lock = readLock(lockPath, { create: true });
+  readLock(lockPath, { create: true }); // a lock that cannot be read fails now, not after the checks
   const exam = await examineRelease(dir, { ...opts, bundles: true });
   const checks = [...exam.report.checks];
   const candidates = exam.assets.map((a) => {
@@ -61,7 +62,7 @@ export async function lockAddRelease(lockPath: string, dir: string, opts: LockAd
     if (a.binary?.k3s && a.bundle) artifact.k3s = k3sFacts(a.path, a.binary, a.bundle, checks);
     return artifact;
   });
-  return commit(lockPath, lock, checks, candidates);
+  return commit(lockPath, checks, candidates);
 }
 
 /**
@@ -81,7 +82,7 @@ export async function lockAddFiles(
   if (v !== undefined && (v === '' || /[\s\p{Cc}]/u.test(v)))
     throw new InputError('USAGE', v, 'not a version: give it as the release names it, such as v1.31.4+k3s1');
   for (const f of files) requireFile(f);
-  const lock = readLock(lockPath, { create: true });
+  readLock(lockPath, { create: true }); // a lock that cannot be read fails now, not after the checks
   const sumsEntries = opts.checksums ? readSums(opts.checksums) : undefined;
   const reads = await readAll(files, opts.hasher ?? new Hasher());
   const checks: VerifyCheck[] = [];
@@ -116,7 +117,7 @@ export async function lockAddFiles(
     checks.push(...image.checks);
     (candidates[i] as LockArtifact).images = policyImages(image.archive).map(lockImage);
   });
-  return commit(lockPath, lock, checks, candidates);
+  return commit(lockPath, checks, candidates);
 }
 
 /** One read of a file: its digest, and what that read checked of it. */
@@ -227,10 +228,18 @@ function k3sFacts(path: string, facts: BinaryFacts, scan: BundleSearch, checks: 
   return k3s;
 }
 
-/** Merge and write, unless a check failed; a conflicting digest throws, leaving the lock as it was. */
-function commit(lockPath: string, lock: Lockfile, checks: VerifyCheck[], candidates: LockArtifact[]): LockAddResult {
+/**
+ * Merge and write, unless a check failed; a conflicting digest throws, leaving the lock as it
+ * was. The lock is read again holding its marker (exclusive.ts): what another `lock add` wrote
+ * while this one was checking files is merged, never overwritten.
+ */
+function commit(lockPath: string, checks: VerifyCheck[], candidates: LockArtifact[]): LockAddResult {
   const report = { checks };
   if (!checks.every(passed)) return { report, written: false, artifacts: [] };
+  return withLockHeld(lockPath, () => merge(lockPath, readLock(lockPath, { create: true }), report, candidates));
+}
+
+function merge(lockPath: string, lock: Lockfile, report: VerifyReport, candidates: LockArtifact[]): LockAddResult {
   const byKey = new Map(lock.artifacts.map((a) => [artifactKey(a), a]));
   const locked = new Set(byKey.keys());
   const touched = new Set<string>();

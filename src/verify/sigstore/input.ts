@@ -87,14 +87,24 @@ export function forEachChunk(path: string, consume: (chunk: Buffer) => void): vo
   }
 }
 
-/** The bundle as JSON; unreadable or not JSON is an InputError, anything else is judged later. */
-export async function readBundleJSON(path: string): Promise<unknown> {
+/**
+ * The bundle as a JSON object; unreadable, not JSON, or JSON that is not an object (`null`,
+ * `[]`, `1`, `"x"`: not a bundle of any version) is an InputError. What an object says is
+ * judged later.
+ */
+export async function readBundleJSON(path: string): Promise<Record<string, unknown>> {
   const text = readOptionText(path, 'bundle');
+  let json: unknown;
   try {
-    return JSON.parse(text);
+    json = JSON.parse(text);
   } catch (e) {
     throw new InputError('BAD_JSON', path, `the bundle is not JSON: ${(e as Error).message}`);
   }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    const what = json === null ? 'null' : Array.isArray(json) ? 'an array' : `a ${typeof json}`;
+    throw new InputError('BAD_JSON', path, `the bundle is JSON ${what}, not an object: not a Sigstore bundle`);
+  }
+  return json as Record<string, unknown>;
 }
 
 function ioError(path: string, e: unknown): InputError {
