@@ -7,7 +7,7 @@
 // is a verdict: one VerifyCheck of kind 'cosign' per image.
 import { createHash, type KeyObject, verify } from 'node:crypto';
 import { bundleFromJSON } from '@sigstore/bundle';
-import { type SignedEntity, toSignedEntity, Verifier } from '@sigstore/verify';
+import { toSignedEntity, Verifier } from '@sigstore/verify';
 import {
   isSignatureImage,
   type SignatureLayer,
