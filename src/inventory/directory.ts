@@ -2,7 +2,7 @@
 // bundles, symlinks recorded but never followed (so no loop or escape can make us read
 // outside the folder), and a symlink that loops (a -> b -> a) reported as unreadable input.
 import { lstatSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
-import { basename, join, relative, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { fsError } from '../io/fs-error.ts';
 import { isK3sDataDir } from '../io/target.ts';
 import { InputError } from '../model/errors.ts';
@@ -71,5 +71,8 @@ export async function walkDirectory(dir: string, ctx: InspectContext): Promise<D
   const name = basename(resolve(dir));
   const location = [name];
   const children = await walk(dir, '', location, ctx, 0);
-  return { type: 'directory', ref: name, name, path: relative(process.cwd(), resolve(dir)) || '.', location, children };
+  // The folder as the user named it (`/usr/bin` stays `/usr/bin`, not `../../../usr/bin` from
+  // the working directory), as a file or data dir target is; only a trailing slash is dropped.
+  const path = dir.replace(/(.)\/+$/, '$1');
+  return { type: 'directory', ref: name, name, path, location, children };
 }
