@@ -12,7 +12,7 @@ import type { DbOptions } from './db.ts';
 import { EXIT_CLEAN, EXIT_INPUT } from './exit.ts';
 import type { InspectOptions } from './inspect.ts';
 import type { LockAddCliOptions } from './lock.ts';
-import { parseSize } from './options.ts';
+import { formatOption, parseSize } from './options.ts';
 import { rerunForImages, watchRerunParent } from './relaunch.ts';
 import type { SbomOptions } from './sbom.ts';
 import type { AdvisoriesOptions, ScanOptions } from './scan.ts';
@@ -63,36 +63,37 @@ function program(setExit: (code: number) => void): Command {
   cmd
     .command('inspect')
     .description('list every component of a K3s or Go binary, a K3s data dir, or a folder of binaries')
-    .argument('<target>', 'a binary, a folder, a K3s data/<hash> dir, an image archive or an OCI layout')
-    .option('--json', 'write the inventory as JSON (docs/inventory-json.md)')
+    .argument('<targets...>', 'binaries, folders, K3s data/<hash> dirs, image archives or OCI layouts')
+    .option('--json', 'write the inventory as JSON (docs/inventory-json.md); several targets: an array')
     .option('-o, --output <file>', 'write to FILE instead of stdout')
     .option('--no-modules', 'table: show counts instead of every module')
+    .option('--verbose', "table: also list a folder's non-Go files and symlinks (else only counted)")
     .option('--no-progress', 'no progress line on stderr')
     .addOption(maxBundle)
     .addOption(platform())
     .addOption(imagesList())
     .addOption(maxLayer())
     // Commands load on use: the SBOM libraries cost start-up time that inspect need not pay.
-    .action(async (target: string, opts: InspectOptions) =>
-      setExit(await (await import('./inspect.ts')).runInspect(target, opts)),
+    .action(async (targets: string[], opts: InspectOptions) =>
+      setExit(await (await import('./inspect.ts')).runInspect(targets, opts)),
     );
 
   cmd
     .command('sbom')
     .description('write an SBOM (CycloneDX 1.6 or SPDX 2.3) of everything inspect finds')
     .argument('[target]', 'a binary, a folder, a K3s data/<hash> dir, an image archive or an OCI layout')
+    // A second target reaches runSbom, which says why one SBOM takes one target.
+    .allowExcessArguments()
     .option('--self', "k3sguard's own SBOM: the tool and its runtime npm packages, from its lock file")
-    .addOption(
-      new Option('--format <format>', 'SBOM format').choices(['cyclonedx-json', 'spdx-json']).default('cyclonedx-json'),
-    )
+    .addOption(formatOption(['cyclonedx-json', 'spdx-json'], 'SBOM format'))
     .option('-o, --output <file>', 'write to FILE instead of stdout')
     .option('--no-progress', 'no progress line on stderr')
     .addOption(maxBundle)
     .addOption(platform())
     .addOption(imagesList())
     .addOption(maxLayer())
-    .action(async (target: string | undefined, opts: SbomOptions) =>
-      setExit(await (await import('./sbom.ts')).runSbom(target, opts)),
+    .action(async (_target: string | undefined, opts: SbomOptions, c: Command) =>
+      setExit(await (await import('./sbom.ts')).runSbom(c.args, opts)),
     );
 
   cmd
@@ -170,11 +171,8 @@ function program(setExit: (code: number) => void): Command {
     .description('find known vulnerabilities in everything inspect finds (offline OSV database, K3s-aware)')
     .argument('<target>', 'a binary, a folder, a K3s data/<hash> dir, an image archive or an OCI layout')
     .option('--db <file>', 'vulnerability database (default ~/.cache/k3sguard/vulndb.sqlite)')
-    .addOption(
-      new Option('--format <format>', 'output format')
-        .choices(['table', 'json', 'sarif', 'cyclonedx'])
-        .default('table'),
-    )
+    .addOption(formatOption(['table', 'json', 'sarif', 'cyclonedx'], 'output format'))
+    .option('--json', 'same as --format json')
     .option('-o, --output <file>', 'write to FILE instead of stdout')
     .addOption(
       new Option('--fail-on <severity>', 'exit 1 only for findings at or above this severity').choices(
@@ -189,7 +187,7 @@ function program(setExit: (code: number) => void): Command {
     .addOption(imagesList())
     .addOption(maxLayer())
     .action(async (target: string, opts: ScanOptions) =>
-      setExit(await (await import('./scan.ts')).runScan(target, opts)),
+      setExit(await (await import('./scan.ts')).runScan(target, opts.json ? { ...opts, format: 'json' } : opts)),
     );
 
   cmd
@@ -284,9 +282,10 @@ export async function main(argv: string[]): Promise<number> {
     code = c;
   });
   try {
+    // Nothing asked is not a mistake (as `--help`): the help on stdout, exit 0.
     if (argv.length === 0) {
       cmd.outputHelp();
-      return EXIT_INPUT;
+      return EXIT_CLEAN;
     }
     await cmd.parseAsync(argv, { from: 'user' });
     return code;

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import type { BuildOptions } from '../inventory/build.ts';
 import { readOptionText } from '../io/option-file.ts';
 import { parsePlatform } from '../readers/images/platform.ts';
@@ -26,6 +26,37 @@ export function parseSize(text: string): number {
   const bytes = Math.floor(Number(m[1]) * unit);
   if (bytes <= 0) throw new InvalidArgumentError(`size must be positive: ${text}`);
   return bytes;
+}
+
+/**
+ * The other spelling of each format name: `scan` grew `cyclonedx` and `sbom` grew
+ * `cyclonedx-json` (after the Trivy and Syft names), and a user who learned one command
+ * types it to the other.
+ */
+const OTHER_SPELLING: Readonly<Record<string, string>> = {
+  cyclonedx: 'cyclonedx-json',
+  'cyclonedx-json': 'cyclonedx',
+  spdx: 'spdx-json',
+  'spdx-json': 'spdx',
+};
+
+/**
+ * `--format` with the command's `formats` (the names its code uses, the first the default),
+ * each also accepted under its other spelling and handed on as the command's own name.
+ */
+export function formatOption(formats: readonly string[], description: string): Option {
+  const accepted = formats.flatMap((f) => {
+    const other = OTHER_SPELLING[f];
+    return other ? [f, other] : [f];
+  });
+  return new Option('--format <format>', description)
+    .choices(accepted)
+    .default(formats[0])
+    .argParser((value: string) => {
+      const format = formats.includes(value) ? value : formats.find((f) => OTHER_SPELLING[f] === value);
+      if (format === undefined) throw new InvalidArgumentError(`Allowed choices are ${accepted.join(', ')}.`);
+      return format;
+    });
 }
 
 /** The image options inspect, sbom and scan share. */

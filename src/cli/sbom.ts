@@ -15,7 +15,14 @@ export interface SbomOptions extends TargetCliOptions {
   progress: boolean;
 }
 
-export async function runSbom(target: string | undefined, opts: SbomOptions): Promise<number> {
+export async function runSbom(targets: readonly string[], opts: SbomOptions): Promise<number> {
+  if (targets.length > 1)
+    throw new InputError(
+      'USAGE',
+      undefined,
+      `sbom takes one target, not ${targets.length}: an SBOM describes one thing; run sbom once per target (inspect takes several)`,
+    );
+  const target = targets[0];
   if (opts.self) {
     if (target !== undefined) throw new InputError('USAGE', target, 'give a target or --self, not both');
     const { selfCycloneDxJson, selfSpdxJson } = await import('../report/self-sbom.ts');

@@ -26,6 +26,8 @@ import { colorWanted } from './terminal.ts';
 export interface ScanOptions extends TargetCliOptions {
   db?: string;
   format: 'table' | 'json' | 'sarif' | 'cyclonedx';
+  /** Same as `--format json` (the spelling inspect, audit and advisories take): main.ts folds it in. */
+  json?: boolean;
   output?: string;
   failOn?: Exclude<Severity, 'info' | 'unknown'>;
   onlyReachable?: boolean;

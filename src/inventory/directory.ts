@@ -4,7 +4,7 @@
 // A file or folder inside it that cannot be read (no permission, an I/O error) is that
 // entry's problem: a note says so and the walk goes on, as `ls -R` or `find` would.
 import { lstatSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
-import { basename, join, relative, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { fsError } from '../io/fs-error.ts';
 import { isK3sDataDir } from '../io/target.ts';
 import { InputError } from '../model/errors.ts';
@@ -100,5 +100,8 @@ export async function walkDirectory(dir: string, ctx: InspectContext): Promise<D
     throw fsError(e, dir, { doing: 'cannot list directory' });
   }
   const children = await walk(dir, '', names, location, ctx, 0);
-  return { type: 'directory', ref: name, name, path: relative(process.cwd(), resolve(dir)) || '.', location, children };
+  // The folder as the user named it (`/usr/bin` stays `/usr/bin`, not `../../../usr/bin` from
+  // the working directory), as a file or data dir target is; only a trailing slash is dropped.
+  const path = dir.replace(/(.)\/+$/, '$1');
+  return { type: 'directory', ref: name, name, path, location, children };
 }

@@ -21,7 +21,31 @@ import { type Paint, painter, SEVERITY_STYLE } from './paint.ts';
 export interface TableOptions {
   /** List every module (default) or only count them. */
   modules: boolean;
+  /** List a folder's files that are not Go binaries, and its symlinks, too; by default they are only counted. */
+  verbose?: boolean;
   color: boolean;
+}
+
+/**
+ * A folder's entry the table counts instead of listing: a file that is not a Go binary (a
+ * script, a C program, data) or a symlink. A folder such as /usr/bin holds hundreds of each,
+ * and a line each buries the Go binaries the inventory is about. A packed file stays listed:
+ * it may hide a Go binary. Bundle members and links are always listed: each one is checked
+ * against the bundle's manifest.
+ */
+function countedInFolder(c: Component): 'not-go' | 'symlink' | undefined {
+  if (c.type === 'symlink') return 'symlink';
+  if (c.type === 'file' && (c.binary.format === 'elf' || c.binary.format === 'other')) return 'not-go';
+  return undefined;
+}
+
+/** The line that says what the table left out of its folders, if anything. */
+function notListedLine(notGo: number, symlinks: number): string | undefined {
+  const parts = [
+    ...(notGo > 0 ? [notGo === 1 ? '1 file that is not a Go binary' : `${notGo} files that are not Go binaries`] : []),
+    ...(symlinks > 0 ? [count(symlinks, 'symlink')] : []),
+  ];
+  return parts.length > 0 ? `not listed: ${parts.join(', ')} (--verbose lists them)` : undefined;
 }
 
 export function humanSize(n: number): string {
@@ -171,8 +195,13 @@ function renderImage(i: ImageComponent, depth: number, opts: TableOptions, paint
 }
 
 function renderDirectory(d: DirectoryComponent, depth: number, opts: TableOptions, paint: Paint, out: string[]): void {
-  out.push(`${'  '.repeat(depth)}${paint('bold', `${q(d.path)}/`)}`);
-  renderChildren(d.children, depth + 1, opts, paint, out);
+  const shown = opts.verbose ? d.children : d.children.filter((c) => !countedInFolder(c));
+  const lines: string[] = [];
+  renderChildren(shown, depth + 1, opts, paint, lines);
+  // A subfolder whose every line was counted instead says nothing: leave it out too.
+  if (depth > 0 && lines.length === 0 && shown.length < d.children.length) return;
+  out.push(`${'  '.repeat(depth)}${paint('bold', q(d.path.endsWith('/') ? d.path : `${d.path}/`))}`);
+  for (const line of lines) out.push(line);
 }
 
 export function renderFindings(findings: readonly Finding[], color: boolean): string {
@@ -201,7 +230,12 @@ export function renderInventoryTable(inv: Inventory, opts: TableOptions): string
   let bundles = 0;
   let images = 0;
   let packages = 0;
-  for (const { component: c } of walk(inv.root)) {
+  let notGo = 0;
+  let symlinks = 0;
+  for (const { component: c, parent } of walk(inv.root)) {
+    const counted = parent?.type === 'directory' ? countedInFolder(c) : undefined;
+    if (counted === 'not-go') notGo++;
+    else if (counted === 'symlink') symlinks++;
     if (c.type === 'image') images++;
     if (c.type === 'os-package') packages++;
     if (c.type === 'file') {
@@ -212,6 +246,8 @@ export function renderInventoryTable(inv: Inventory, opts: TableOptions): string
       if (c.upstream) forks++;
     } else if (c.type === 'k3s-bundle') bundles++;
   }
+  const notListed = opts.verbose ? undefined : notListedLine(notGo, symlinks);
+  if (notListed) out.push(notListed);
   const imageCounts = images > 0 ? `${count(images, 'image')}, ${count(packages, 'OS package')}, ` : '';
   out.push(
     '',

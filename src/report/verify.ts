@@ -45,8 +45,13 @@ export function verifyTable(report: VerifyReport, color: boolean): string {
   lines.push(
     '',
     failed === 0
-      ? paint(true, `verified: all ${rows.length} checks passed`)
-      : paint(false, `NOT VERIFIED: ${failed} of ${rows.length} checks failed`),
+      ? paint(true, rows.length === 1 ? 'verified: the one check passed' : `verified: all ${rows.length} checks passed`)
+      : paint(
+          false,
+          rows.length === 1
+            ? 'NOT VERIFIED: the one check failed'
+            : `NOT VERIFIED: ${failed} of ${rows.length} checks failed`,
+        ),
   );
   return `${lines.join('\n')}\n`;
 }

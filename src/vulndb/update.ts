@@ -4,8 +4,9 @@
 // completeness against Content-Length, and only when every one is complete do they go through
 // ONE import, with its atomic swap: an update of Go and Debian adds both or neither. Any
 // failure (HTTP error, dropped connection, stall, oversized body, damaged zip) throws a coded
-// error, removes the temp files, and leaves the previous database in use.
-import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
+// error, removes the temp files, and leaves the previous database in use (the error says so,
+// or, when there was none, how to build one without the network).
+import { createWriteStream, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -77,14 +78,25 @@ function parseSource(source: string | URL): Source {
   throw new InputError('USAGE', url.href, 'a source is an http(s) URL, a file: URL or a path');
 }
 
-/** Stream `url` into `dest`; returns the byte count. Throws DOWNLOAD_FAILED. */
-async function download(url: URL, dest: string, opts: UpdateOptions): Promise<number> {
+/**
+ * What a failed update leaves: the previous database, or (a first update, offline) nothing,
+ * and then the way to a database without the network.
+ */
+function afterFailure(target: string): string {
+  return existsSync(target)
+    ? 'the previous database is still in use'
+    : 'no database was written (there was none before); without the network, import an OSV export ' +
+        'you have with `k3sguard db import PATH` (an all.zip, a folder of JSON files or one JSON file)';
+}
+
+/** Stream `url` into `dest`; returns the byte count. Throws DOWNLOAD_FAILED ending with `outcome`. */
+async function download(url: URL, dest: string, outcome: string, opts: UpdateOptions): Promise<number> {
   const idleMs = opts.idleTimeoutMs ?? IDLE_TIMEOUT_MS;
   const max = opts.maxDownloadBytes ?? LIMITS.downloadBytes;
   const controller = new AbortController();
   let timer = setTimeout(() => controller.abort(), idleMs);
   const fail = (message: string, cause?: unknown): InputError =>
-    new InputError('DOWNLOAD_FAILED', url.href, `${message}: the previous database is still in use`, { cause });
+    new InputError('DOWNLOAD_FAILED', url.href, `${message}: ${outcome}`, { cause });
   try {
     let res: Response;
     try {
@@ -181,13 +193,13 @@ export async function updateDb(dbPath: string | undefined, opts: UpdateOptions =
       }
       const tmp = tempPathFor(target, 'download');
       temps.push(tmp);
-      downloaded = (downloaded ?? 0) + (await download(source.url, tmp, opts));
+      downloaded = (downloaded ?? 0) + (await download(source.url, tmp, afterFailure(target), opts));
       // An error page or a proxy's login form served with 200 is not an export.
       if (resolveSource(tmp).kind !== 'zip')
         throw new InputError(
           'DOWNLOAD_FAILED',
           source.url.href,
-          'the download is not a zip archive: the previous database is still in use',
+          `the download is not a zip archive: ${afterFailure(target)}`,
         );
       toImport.push({ path: tmp, label: source.url.href });
     }

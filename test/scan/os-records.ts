@@ -11,7 +11,7 @@ export const RECORD_TEXTS: Record<string, { url: string; text: string }> = {
   // https://github.com/google/osv-scanner/blob/0a7584300d4bacd7984c228a95a116229ba6cb04/cmd/osv-scanner/internal/testcmd/testdata/offline-dbs/Alpine/ALPINE-CVE-2025-26519.json
   'ALPINE-CVE-2025-26519': {
     url: `${OSV_SCANNER_OFFLINE_DBS}/Alpine/ALPINE-CVE-2025-26519.json`,
-    text: String.raw`{
+    text: `{
   "schema_version": "1.7.5",
   "id": "ALPINE-CVE-2025-26519",
   "published": "2025-02-14T04:15:09.050Z",
@@ -256,7 +256,7 @@ export const RECORD_TEXTS: Record<string, { url: string; text: string }> = {
   // https://github.com/google/osv-scanner/blob/0a7584300d4bacd7984c228a95a116229ba6cb04/cmd/osv-scanner/internal/testcmd/testdata/offline-dbs/Debian/DLA-3008-1.json
   'DLA-3008-1': {
     url: `${OSV_SCANNER_OFFLINE_DBS}/Debian/DLA-3008-1.json`,
-    text: String.raw`{
+    text: `{
   "schema_version": "1.7.3",
   "id": "DLA-3008-1",
   "published": "2022-05-14T00:00:00Z",
@@ -318,7 +318,7 @@ export const RECORD_TEXTS: Record<string, { url: string; text: string }> = {
   // https://github.com/google/osv-scanner/blob/0a7584300d4bacd7984c228a95a116229ba6cb04/cmd/osv-scanner/internal/testcmd/testdata/offline-dbs/Debian/DLA-3022-1.json
   'DLA-3022-1': {
     url: `${OSV_SCANNER_OFFLINE_DBS}/Debian/DLA-3022-1.json`,
-    text: String.raw`{
+    text: `{
   "schema_version": "1.7.3",
   "id": "DLA-3022-1",
   "published": "2022-05-25T00:00:00Z",
@@ -363,7 +363,7 @@ export const RECORD_TEXTS: Record<string, { url: string; text: string }> = {
   // https://github.com/google/osv-scanner/blob/3a31e16e1b4e2523515e9f6a8abc1c5a45e67094/cmd/osv-scanner/internal/testcmd/testdata/offline-dbs/Debian/DLA-3051-1.json
   'DLA-3051-1': {
     url: 'https://github.com/google/osv-scanner/blob/3a31e16e1b4e2523515e9f6a8abc1c5a45e67094/cmd/osv-scanner/internal/testcmd/testdata/offline-dbs/Debian/DLA-3051-1.json',
-    text: String.raw`{
+    text: `{
   "schema_version": "1.7.3",
   "id": "DLA-3051-1",
   "published": "2022-06-15T00:00:00Z",
@@ -443,7 +443,7 @@ export const RECORD_TEXTS: Record<string, { url: string; text: string }> = {
   // https://github.com/google/osv-scanner/blob/0d865a836bc5e8a1dc71d6856d22dbe72bca64dd/cmd/osv-scanner/internal/testcmd/testdata/offline-dbs/Debian/DSA-1819-1.json
   'DSA-1819-1': {
     url: 'https://github.com/google/osv-scanner/blob/0d865a836bc5e8a1dc71d6856d22dbe72bca64dd/cmd/osv-scanner/internal/testcmd/testdata/offline-dbs/Debian/DSA-1819-1.json',
-    text: String.raw`{
+    text: `{
   "schema_version": "1.7.3",
   "id": "DSA-1819-1",
   "published": "2009-06-18T00:00:00Z",
