@@ -12,6 +12,7 @@ export type FileProblemKind =
   | 'too-large' // over the size limit: not read at all
   | 'binary' // NUL bytes or invalid UTF-8 where text was expected
   | 'symlink-loop' // a symlink cycle (ELOOP) or a directory link back to an ancestor
+  | 'over-limit' // nested or aliased past a documented limit (LIMITS.auditScriptNesting, yamlAliasNodes)
   | 'not-found'; // a path given on the command line that does not exist
 
 export interface FileProblem {

@@ -52,6 +52,10 @@ export interface Limits {
   readonly imageKeptTotal: number;
   /** Text files `audit iac` and `audit node` read (`--max-file-size`). */
   readonly auditFileBytes: number;
+  /** Scripts inside scripts `audit iac` follows (`$(...)`, backticks, `sh -c '...'`, a heredoc a shell reads). */
+  readonly auditScriptNesting: number;
+  /** YAML nodes `audit iac` reaches through aliases in one file (an alias bomb expands past it). */
+  readonly yamlAliasNodes: number;
   /** Uncompressed bytes of one entry of an OSV zip export. */
   readonly zipEntryBytes: number;
   /** Uncompressed bytes of all entries of an OSV zip export. */
@@ -84,6 +88,8 @@ export const LIMITS: Limits = Object.freeze({
   imageKeptFile: 16 * MiB,
   imageKeptTotal: 256 * MiB,
   auditFileBytes: 4 * MiB,
+  auditScriptNesting: 64,
+  yamlAliasNodes: 1_000_000,
   zipEntryBytes: 64 * MiB,
   zipTotalBytes: 4 * GiB,
   zipEntries: 2_000_000,

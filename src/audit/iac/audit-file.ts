@@ -9,6 +9,7 @@ import type { ImagePolicy } from '../../policy/image-policy.ts';
 import { compareFindings, type FileProblem, type WaivedFinding } from '../result.ts';
 import { applyInlineWaivers, parseInlineWaivers } from '../waivers.ts';
 import { checkerFor, type FileKind } from './classify.ts';
+import { AuditLimitError } from './context.ts';
 import { LineIndex, looksBinary } from './text.ts';
 
 export interface FileJob {
@@ -42,21 +43,21 @@ export function auditIacFile(job: FileJob, opts: FileJobOptions): FileAudit {
     return out;
   }
   const file = { path: job.rel, text: read.text, index: new LineIndex(read.text) };
-  const checker = checkerFor(job.kind, file);
-  if (!checker) return out;
-  out.kind = checker.kind;
   let result: { findings: Finding[]; problems: FileProblem[] };
   try {
+    // Choosing the checker may parse the file (Ansible or Kubernetes?): inside the try too.
+    const checker = checkerFor(job.kind, file);
+    if (!checker) return out;
+    out.kind = checker.kind;
     result = checker.check(file, { ...(opts.policy ? { policy: opts.policy } : {}) });
   } catch (e) {
-    // A checker bug must not stop the audit of the other files; it is reported on this one.
-    out.problems.push({
-      file: job.rel,
-      kind: 'unreadable',
-      message: `internal error while checking: ${(e as Error).message}`,
-    });
+    // Whatever stops a checker stops only this file; the file is reported, and what was found
+    // of it before is dropped with it: it was not audited.
+    out.problems.push(checkFailure(job.rel, e));
+    delete out.kind;
     return out;
   }
+  result.findings = unique(result.findings);
   for (const f of result.findings) {
     if (f.region) f.region.snippet = file.index.lineText(f.region.line).trim().slice(0, SNIPPET_MAX);
   }
@@ -65,6 +66,28 @@ export function auditIacFile(job: FileJob, opts: FileJobOptions): FileAudit {
   out.waived = split.waived;
   out.problems.push(...result.problems);
   return out;
+}
+
+/** A node reached twice through YAML aliases gives the same finding twice: once is enough. */
+function unique(findings: Finding[]): Finding[] {
+  const seen = new Set<string>();
+  return findings.filter((f) => {
+    const key = `${f.id}\0${f.region?.line}\0${f.region?.column}\0${f.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function checkFailure(file: string, e: unknown): FileProblem {
+  if (e instanceof AuditLimitError) return { file, kind: 'over-limit', message: e.message };
+  // The checks that recurse (Ansible blocks, Kubernetes Lists) go as deep as the YAML parser
+  // does, which stops at its own stack's end; should one still run out, the file says so.
+  if (e instanceof RangeError && /call stack/i.test(e.message)) {
+    return { file, kind: 'over-limit', message: 'nested too deeply to check (the stack ran out)' };
+  }
+  // A checker bug must not stop the audit of the other files.
+  return { file, kind: 'unreadable', message: `internal error while checking: ${(e as Error).message}` };
 }
 
 function readText(job: FileJob, max: number): { text: string } | { problem: FileProblem } {

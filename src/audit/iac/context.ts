@@ -23,3 +23,15 @@ export interface CheckOutput {
 }
 
 export type Checker = (file: IacFile, opts: IacOptions) => CheckOutput;
+
+/**
+ * A file past one of the audit's limits (scripts nested too deep): thrown from anywhere in a
+ * checker, it makes the whole file an `over-limit` problem, since what was checked of it is
+ * not all of it.
+ */
+export class AuditLimitError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AuditLimitError';
+  }
+}

@@ -3,9 +3,12 @@
 // one AuditResult in a stable order whatever the scheduling.
 import { isAbsolute, relative, resolve } from 'node:path';
 import { defaultPoolSize, WorkerPool } from '../../io/worker-pool.ts';
+import type { Finding } from '../../model/inventory.ts';
 import { LIMITS } from '../../model/limits.ts';
+import { NOT_AUDITED } from '../../model/rules/iac.ts';
+import { fileFinding } from '../../model/rules/rule.ts';
 import type { ImagePolicy } from '../../policy/image-policy.ts';
-import { type AuditResult, compareFindings } from '../result.ts';
+import { type AuditResult, compareFindings, type FileProblem } from '../result.ts';
 import { auditIacFile, type FileAudit, type FileJob, type FileJobOptions } from './audit-file.ts';
 import { walkPaths } from './walk.ts';
 import type { IacBatch } from './worker.ts';
@@ -47,11 +50,23 @@ export async function auditIac(paths: readonly string[], opts: AuditIacOptions =
     result.waived.push(...a.waived);
     result.problems.push(...a.problems);
   }
+  result.findings.push(...result.problems.flatMap(notAudited));
   result.findings.sort(compareFindings);
   result.waived.sort((a, b) => compareFindings(a.finding, b.finding));
   result.filesAudited.sort();
   result.problems.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   return result;
+}
+
+/**
+ * A file that could not be audited fails the audit like a finding would (and is waived like
+ * one, by path in the policy): otherwise making a file unreadable to the audit would be a way
+ * past it. A symlink loop has no content of its own (a directory link back to an ancestor is
+ * audited where it really is), so it is only reported.
+ */
+function notAudited(p: FileProblem): Finding[] {
+  if (p.kind === 'symlink-loop') return [];
+  return [fileFinding(NOT_AUDITED, `${p.file} was not audited (${p.kind}): ${p.message}`, p.file)];
 }
 
 function defaultRoot(paths: readonly string[]): string {

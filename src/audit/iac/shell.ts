@@ -5,6 +5,7 @@
 // `INSTALL_K3S_VERSION=v1 curl .. | sh` is not in sh's environment) and what was checked.
 import { basename } from 'node:path';
 import type { Finding } from '../../model/inventory.ts';
+import { LIMITS } from '../../model/limits.ts';
 import {
   INSTALL_CHANNEL,
   INSTALL_SCRIPT_UNVERIFIED,
@@ -12,6 +13,7 @@ import {
   SKIP_DOWNLOAD_UNVERIFIED,
 } from '../../model/rules/iac.ts';
 import { ruleFinding } from '../../model/rules/rule.ts';
+import { AuditLimitError } from './context.ts';
 import { lexShell, type SimpleCommand, type Word } from './shell-lex.ts';
 import type { Place, PlaceOf } from './text.ts';
 
@@ -47,12 +49,31 @@ interface State {
 class ShellAudit {
   readonly findings: Finding[] = [];
   private readonly ctx: ShellContext;
+  /** Scripts being walked, the outermost included: `$(...)`, `sh -c` and heredocs nest. */
+  private depth = 0;
 
   constructor(ctx: ShellContext) {
     this.ctx = ctx;
   }
 
   script(text: string, placeOf: PlaceOf, state: State): void {
+    // Every nesting re-lexes its text and takes stack: bounded, and past the bound the file is
+    // not audited (a shell runs 1,300 nested `$(` fine; an audit that stops looking must say so).
+    if (this.depth >= LIMITS.auditScriptNesting) {
+      const at = placeOf(0);
+      throw new AuditLimitError(
+        `${at.line}:${at.column}: scripts nested more than ${LIMITS.auditScriptNesting} deep ($(...), backticks, sh -c, heredocs read by a shell): not followed`,
+      );
+    }
+    this.depth++;
+    try {
+      this.walk(text, placeOf, state);
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private walk(text: string, placeOf: PlaceOf, state: State): void {
     const pipelines = lexShell(text);
     for (const { commands } of pipelines) {
       const said = commands.flatMap((c) => c.words.map((w) => w.text)).join(' ');

@@ -1,7 +1,12 @@
 // YAML with source positions: every document of a file parsed once with a LineCounter; a
 // document that does not parse is a per-file problem, the other documents are still checked.
+// Aliases are resolved once, after parsing (`containers: [*web]` is the anchored container,
+// positions and all), and `<<` merge keys are looked through by get/entries, as Kubernetes,
+// GitLab and Ansible read them; the nodes reached through aliases are counted, so an alias
+// bomb is a problem, not an exponential walk.
 import { isMap, isScalar, isSeq, type Node, parseAllDocuments, type YAMLMap } from 'yaml';
 import type { FileProblem } from '../result.ts';
+import { aliasBudget, resolveAliases } from '../yaml-aliases.ts';
 import type { IacFile } from './context.ts';
 import { embeddedPlaces, type Place, type PlaceOf } from './text.ts';
 
@@ -25,15 +30,25 @@ export function parseYaml(file: IacFile): YamlDocs {
 function parseYamlUncached(file: IacFile): YamlDocs {
   const roots: Array<Node | null> = [];
   const problems: FileProblem[] = [];
+  const budget = aliasBudget();
   for (const doc of parseAllDocuments(file.text, { prettyErrors: false, uniqueKeys: false })) {
     const error = doc.errors[0];
     if (error) {
       const { line, column } = file.index.place(error.pos[0]);
+      // The parser recurses per nesting level and reports running out of stack as an error.
+      const tooDeep = error.message.startsWith('Maximum call stack size exceeded');
       problems.push({
         file: file.path,
-        kind: 'invalid-yaml',
-        message: `${line}:${column}: ${error.message.split('\n')[0]}`,
+        kind: tooDeep ? 'over-limit' : 'invalid-yaml',
+        message: `${line}:${column}: ${tooDeep ? 'nested too deeply for the YAML parser' : error.message.split('\n')[0]}`,
       });
+      continue;
+    }
+    // No `*` in the text, no alias: most files skip the walk.
+    const unresolved = file.text.includes('*') ? resolveAliases(doc.contents, budget) : undefined;
+    if (unresolved) {
+      const { line, column } = file.index.place(unresolved.offset);
+      problems.push({ file: file.path, kind: unresolved.kind, message: `${line}:${column}: ${unresolved.message}` });
       continue;
     }
     roots.push(doc.contents as Node | null);
@@ -41,21 +56,63 @@ function parseYamlUncached(file: IacFile): YamlDocs {
   return { roots, problems };
 }
 
+/**
+ * A map and the maps its `<<` merge keys bring in, in precedence order: its own keys first,
+ * then each merged map (and what it merges) in the order listed. Each map once, so merge
+ * chains cost no more than the maps they name.
+ */
+function mapsOf(node: unknown): YAMLMap[] {
+  if (!isMap(node)) return [];
+  const out: YAMLMap[] = [];
+  const seen = new Set<unknown>();
+  const todo: unknown[] = [node];
+  while (todo.length > 0) {
+    const m = todo.pop();
+    if (!isMap(m) || seen.has(m)) continue;
+    seen.add(m);
+    out.push(m as YAMLMap);
+    const merged: unknown[] = [];
+    for (const pair of (m as YAMLMap).items) {
+      if (isMergeKey(pair.key)) merged.push(...(isSeq(pair.value) ? pair.value.items : [pair.value]));
+    }
+    todo.push(...merged.reverse());
+  }
+  return out;
+}
+
+function isMergeKey(key: unknown): boolean {
+  return isScalar(key) && key.value === '<<' && key.type === 'PLAIN';
+}
+
 export function get(node: unknown, key: string): Node | undefined {
   if (!isMap(node)) return undefined;
+  let merges = false;
   for (const pair of (node as YAMLMap).items) {
-    if (isScalar(pair.key) && pair.key.value === key) return (pair.value ?? undefined) as Node | undefined;
+    if (isMergeKey(pair.key)) merges = true;
+    else if (isScalar(pair.key) && pair.key.value === key) return (pair.value ?? undefined) as Node | undefined;
+  }
+  if (!merges) return undefined;
+  for (const map of mapsOf(node).slice(1)) {
+    for (const pair of map.items) {
+      if (isScalar(pair.key) && pair.key.value === key && !isMergeKey(pair.key)) {
+        return (pair.value ?? undefined) as Node | undefined;
+      }
+    }
   }
   return undefined;
 }
 
-/** The node's key/value pairs with string keys. */
+/** The node's key/value pairs with string keys (merged ones after its own; a key once). */
 export function entries(node: unknown): Array<[string, Node | undefined, Node]> {
-  if (!isMap(node)) return [];
   const out: Array<[string, Node | undefined, Node]> = [];
-  for (const pair of (node as YAMLMap).items) {
-    if (isScalar(pair.key) && typeof pair.key.value === 'string') {
-      out.push([pair.key.value, (pair.value ?? undefined) as Node | undefined, pair.key as Node]);
+  const seen = new Set<string>();
+  for (const map of mapsOf(node)) {
+    for (const pair of map.items) {
+      if (isScalar(pair.key) && typeof pair.key.value === 'string' && !isMergeKey(pair.key)) {
+        if (seen.has(pair.key.value)) continue;
+        seen.add(pair.key.value);
+        out.push([pair.key.value, (pair.value ?? undefined) as Node | undefined, pair.key as Node]);
+      }
     }
   }
   return out;

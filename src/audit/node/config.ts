@@ -6,6 +6,7 @@ import { isScalar, isSeq, type Node, type Pair } from 'yaml';
 import type { SourceRegion } from '../../model/inventory.ts';
 import { nodeRule } from '../../model/rules/node.ts';
 import { ruleFinding } from '../../model/rules/rule.ts';
+import { checkConfigSecrets } from './config-secrets.ts';
 import { type NodeContext, normalizeRegistryHost, parseNodeYaml, readNodeText } from './context.ts';
 import type { K3sFlag, UnitCommand } from './unit.ts';
 import { entriesOf, regionOf, scalarText } from './yamlpos.ts';
@@ -28,7 +29,7 @@ export function configPath(units: UnitCommand[]): string {
   return CONFIG_YAML;
 }
 
-/** Read and merge the config file and its drop-ins. */
+/** Read and merge the config file and its drop-ins (and check each one's secrets). */
 export function readConfig(ctx: NodeContext, path: string): Map<string, ConfigFlag> {
   const files = [path];
   const dropins = ctx.root.list(`${path}.d`);
@@ -48,6 +49,8 @@ export function readConfig(ctx: NodeContext, path: string): Map<string, ConfigFl
     const y = parseNodeYaml(ctx, read.file, read.text);
     const doc = y.docs[0];
     if (!doc || y.errors.length > 0) continue;
+    // Each file's secrets against its own mode (config-secrets.ts), while it is parsed.
+    checkConfigSecrets(ctx, y, doc.contents, read.st.mode);
     for (const { key, pair } of entriesOf(doc.contents)) {
       const append = key.endsWith('+');
       const name = key.replace(/\+$/, '');

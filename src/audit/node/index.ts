@@ -12,6 +12,7 @@ import { type AuditNodeOptions, type AuditResult, compareFindings, type WaivedFi
 import { applyInlineWaivers, parseInlineWaivers } from '../waivers.ts';
 import { checkBinary, checkExecStart, K3S_BINARY } from './binary.ts';
 import { CONFIG_YAML, checkConfig, configPath, readConfig } from './config.ts';
+import { checkKubeconfigMode } from './config-secrets.ts';
 import type { NodeContext } from './context.ts';
 import { checkDataDir } from './datadir.ts';
 import { checkAirgap, checkCharts, checkManifests } from './manifests.ts';
@@ -50,7 +51,9 @@ export async function auditNode(root: string, opts: NodeAuditOptions = {}): Prom
   };
   checkRegistries(ctx);
   const units = readUnits(ctx);
-  checkConfig(ctx, readConfig(ctx, configPath(units)), units);
+  const config = readConfig(ctx, configPath(units));
+  checkConfig(ctx, config, units);
+  checkKubeconfigMode(ctx, config, units);
   checkManifests(ctx);
   checkCharts(ctx);
   checkAirgap(ctx);

@@ -136,29 +136,40 @@ export function checkAirgap(ctx: NodeContext): void {
 }
 
 /** Every `image:` string anywhere in a document: containers, init containers, CronJobs, HelmChart values. */
-function imagesByTag(ctx: NodeContext, y: YamlFile, node: unknown): void {
-  if (isSeq(node)) {
-    for (const item of node.items) imagesByTag(ctx, y, item);
-    return;
-  }
-  if (!isMap(node)) return;
-  for (const pair of node.items) {
-    const key = scalarText(pair.key);
-    const text = key === 'image' ? scalarText(pair.value) : undefined;
-    if (text === undefined) {
-      imagesByTag(ctx, y, pair.value);
+function imagesByTag(ctx: NodeContext, y: YamlFile, root: unknown): void {
+  // An explicit stack, not recursion: a document may be nested as deep as its parser allows.
+  // An aliased subtree is shared (yaml-aliases.ts): walked once, reported once.
+  const todo: unknown[] = [root];
+  const seen = new Set<unknown>();
+  while (todo.length > 0) {
+    const node = todo.pop();
+    if (seen.has(node)) continue;
+    seen.add(node);
+    if (isSeq(node)) {
+      for (let i = node.items.length - 1; i >= 0; i--) todo.push(node.items[i]);
       continue;
     }
-    // K3s's own manifests write `%{SYSTEM_DEFAULT_REGISTRY}%rancher/...`: K3s fills it in.
-    const ref = parseImageRef(text.replace(/%\{[A-Z_]+\}%/g, ''));
-    if (!ref || ref.digest) continue;
-    ctx.findings.push(
-      ruleFinding(
-        nodeRule('K3SG-NODE-MANIFEST-IMAGE-TAG'),
-        `${text} is referenced by the tag ${ref.tag}, which the registry (or a mirror) can point at other content.`,
-        regionOf(y, pair.value as Node),
-      ),
-    );
+    if (!isMap(node)) continue;
+    const later: unknown[] = [];
+    for (const pair of node.items) {
+      const key = scalarText(pair.key);
+      const text = key === 'image' ? scalarText(pair.value) : undefined;
+      if (text === undefined) {
+        later.push(pair.value);
+        continue;
+      }
+      // K3s's own manifests write `%{SYSTEM_DEFAULT_REGISTRY}%rancher/...`: K3s fills it in.
+      const ref = parseImageRef(text.replace(/%\{[A-Z_]+\}%/g, ''));
+      if (!ref || ref.digest) continue;
+      ctx.findings.push(
+        ruleFinding(
+          nodeRule('K3SG-NODE-MANIFEST-IMAGE-TAG'),
+          `${text} is referenced by the tag ${ref.tag}, which the registry (or a mirror) can point at other content.`,
+          regionOf(y, pair.value as Node),
+        ),
+      );
+    }
+    todo.push(...later.reverse());
   }
 }
 

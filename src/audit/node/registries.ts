@@ -5,6 +5,7 @@ import { isScalar, isSeq, type Node } from 'yaml';
 import { nodeRule } from '../../model/rules/node.ts';
 import { ruleFinding } from '../../model/rules/rule.ts';
 import { type NodeContext, normalizeRegistryHost, parseNodeYaml, readNodeText } from './context.ts';
+import { octalMode, otherReaders, secretRegion } from './secret-file.ts';
 import { entriesOf, pairOf, regionOf, scalarText, valueAt, type YamlFile } from './yamlpos.ts';
 
 export const REGISTRIES_YAML = '/etc/rancher/k3s/registries.yaml';
@@ -34,12 +35,13 @@ export function checkRegistries(ctx: NodeContext): void {
     }
     const auth = pairOf(pair.value, 'auth');
     const secrets = entriesOf(auth?.value).filter((e) => AUTH_FIELDS.includes(e.key) && scalarText(e.pair.value));
-    if (auth && secrets.length > 0 && (mode & 0o044) !== 0) {
+    const readers = otherReaders(mode);
+    if (auth && secrets.length > 0 && readers) {
       ctx.findings.push(
         ruleFinding(
           nodeRule('K3SG-NODE-REGISTRY-CREDENTIALS-READABLE'),
-          `${REGISTRIES_YAML} holds the ${secrets.map((s) => s.key).join(', ')} for ${host} and has mode ${octal(mode)}: readable by ${(mode & 0o004) !== 0 ? 'every local user' : 'its group'}.`,
-          regionOf(y, auth),
+          `${REGISTRIES_YAML} holds the ${secrets.map((s) => s.key).join(', ')} for ${host} and has mode ${octalMode(mode)}: readable by ${readers}.`,
+          secretRegion(y, auth, 'auth'),
         ),
       );
     }
@@ -94,8 +96,4 @@ export function endpointHost(endpoint: string): string | undefined {
 
 function isTrue(node: unknown): boolean {
   return isScalar(node) && (node.value === true || node.value === 'true');
-}
-
-function octal(mode: number): string {
-  return `0${mode.toString(8).padStart(3, '0')}`;
 }

@@ -11,6 +11,7 @@ import {
   type YAMLMap,
 } from 'yaml';
 import type { SourceRegion } from '../../model/inventory.ts';
+import { aliasBudget, resolveAliases } from '../yaml-aliases.ts';
 
 export interface YamlFile {
   file: string;
@@ -25,15 +26,22 @@ export interface YamlFile {
 /** Parse every document of a file; `file` is its name relative to the audit root. */
 export function parseYaml(file: string, text: string): YamlFile {
   const lines = new LineCounter();
-  const parsed = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  const all = Array.isArray(parsed) ? parsed : [];
   const docs: Document.Parsed[] = [];
   const errors: string[] = [];
+  // Nesting past the parser's stack is one of its errors ("Maximum call stack size exceeded").
+  const parsed = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const all = Array.isArray(parsed) ? parsed : [];
+  const budget = aliasBudget();
   for (const doc of all) {
     const error = doc.errors[0];
+    // No `*` in the text, no alias: most files skip the walk.
+    const unresolved = error || !text.includes('*') ? undefined : resolveAliases(doc.contents, budget);
     if (error) {
       const { line, col } = lines.linePos(error.pos[0]);
       errors.push(`${line}:${col}: ${error.message.split('\n')[0]}`);
+    } else if (unresolved) {
+      const { line, col } = lines.linePos(unresolved.offset);
+      errors.push(`${line}:${col}: ${unresolved.message}`);
     } else {
       docs.push(doc);
     }

@@ -137,6 +137,26 @@ export const ACTION_UNPINNED: Rule = {
   appliesTo: ['GitHub Actions workflows and composite actions (uses:)'],
 };
 
+export const NOT_AUDITED: Rule = {
+  id: 'K3SG-IAC-NOT-AUDITED',
+  area: 'iac',
+  // As high as any finding the file could hide: an audit that cannot read a file has not
+  // shown it is clean, and a hostile file can be made unreadable to the audit on purpose
+  // (nested past a limit, padded past the size limit, one invalid document).
+  severity: 'high',
+  title: 'A file that may install K3s or deploy onto it could not be audited',
+  explanation:
+    'The file was found (by its name, or given on the command line) but could not be checked: unreadable, ' +
+    'over `--max-file-size`, binary, YAML that does not parse, scripts nested past the limit, an alias bomb. ' +
+    'A shell or Kubernetes may still run it, so whatever it installs is unreviewed. The reason is under ' +
+    '"Not audited" (JSON `problems`). Symlink loops are not counted: they have no content of their own.',
+  fix:
+    'Make the file auditable (fix the YAML, flatten the nesting, raise `--max-file-size`), or, for a file that is ' +
+    'not what its name says (a Helm template, a test fixture), waive it by path in the policy file: ' +
+    '`audit.waivers: [{rule: K3SG-IAC-NOT-AUDITED, path: "charts/*/templates/**", reason: ...}]`.',
+  appliesTo: ['every file audit iac reads'],
+};
+
 export const IAC_RULES: readonly Rule[] = [
   INSTALL_UNPINNED,
   INSTALL_CHANNEL,
@@ -147,4 +167,5 @@ export const IAC_RULES: readonly Rule[] = [
   HELMCHART_VERSION,
   PLAN_CHANNEL,
   ACTION_UNPINNED,
+  NOT_AUDITED,
 ];

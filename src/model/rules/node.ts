@@ -40,6 +40,32 @@ const texts = {
     fix: 'Make the file readable by root only: `chmod 600 /etc/rancher/k3s/registries.yaml`.',
     appliesTo: ['registries.yaml'],
   },
+  'K3SG-NODE-CONFIG-SECRET-READABLE': {
+    severity: 'high',
+    title: 'A K3s secret in config.yaml (or a drop-in, or a token file) other users can read',
+    explanation:
+      'The cluster `token` lets a machine join as a server and decrypt the bootstrap data (the cluster CA keys, ' +
+      'the datastore credentials); `agent-token` joins agents; `datastore-endpoint` may carry the database ' +
+      'password, `etcd-s3-secret-key` the snapshot bucket key. In a file readable by group or others, any local ' +
+      'user or compromised service can take them. Each file counts as it is on disk, even when a later drop-in ' +
+      'overrides its value; `token-file`/`agent-token-file` count by the mode of the file they name.',
+    fix:
+      'Make the file readable by root only: `chmod 600 /etc/rancher/k3s/config.yaml` (and each file in ' +
+      '`config.yaml.d/`, and the token file), then rotate the secret if others may have read it (`k3s token rotate`).',
+    appliesTo: ['config.yaml', 'config.yaml.d', 'token-file'],
+  },
+  'K3SG-NODE-KUBECONFIG-READABLE': {
+    severity: 'high',
+    title: 'The cluster-admin kubeconfig is readable by group or others',
+    explanation:
+      'K3s writes a kubeconfig with a cluster-admin client certificate to `/etc/rancher/k3s/k3s.yaml` (or ' +
+      '`write-kubeconfig`) with the mode `write-kubeconfig-mode` gives. Any mode giving group or others access ' +
+      '(`644`, as many guides suggest) makes every local user cluster-admin.',
+    fix:
+      'Remove `write-kubeconfig-mode` (K3s then writes 0600) or set it to `0600`, `chmod 600` the kubeconfig, and ' +
+      'give users their own credentials (`k3s kubectl create token`, RBAC) instead.',
+    appliesTo: ['config.yaml', 'k3s.service', '/etc/rancher/k3s/k3s.yaml'],
+  },
   'K3SG-NODE-CONFIG-DEFAULT-REGISTRY': {
     severity: 'high',
     title: 'system-default-registry is a registry the image policy does not allow',

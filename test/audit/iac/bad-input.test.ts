@@ -43,14 +43,25 @@ test('each bad file is a problem of its kind; the good file is still audited', a
   );
   assert.match(r.problems.find((p) => p.file === 'broken.yaml')?.message ?? '', /^4:1: Flow sequence/);
   assert.deepEqual(r.filesAudited, ['broken.yaml', 'multi.yaml', 'ok.sh']);
-  // The good document of multi.yaml is still checked.
+  // The good document of multi.yaml is still checked; every file not (fully) audited is a
+  // finding, but a symlink loop, which has no content of its own, is not.
   assert.deepEqual(
     r.findings.map((f) => `${f.region?.file}:${f.region?.line} ${f.id}`),
     [
+      'blob.sh:1 K3SG-IAC-NOT-AUDITED',
+      'broken.yaml:1 K3SG-IAC-NOT-AUDITED',
+      'dangling.sh:1 K3SG-IAC-NOT-AUDITED',
+      'huge.sh:1 K3SG-IAC-NOT-AUDITED',
+      'latin1.yaml:1 K3SG-IAC-NOT-AUDITED',
+      'multi.yaml:1 K3SG-IAC-NOT-AUDITED',
       'multi.yaml:4 K3SG-IAC-IMAGE-TAG',
       'ok.sh:2 K3SG-IAC-INSTALL-SCRIPT-UNVERIFIED',
       'ok.sh:2 K3SG-IAC-INSTALL-UNPINNED',
     ],
+  );
+  assert.match(
+    r.findings.find((f) => f.region?.file === 'huge.sh')?.message ?? '',
+    /^huge\.sh was not audited \(too-large\): \d+ bytes, over the 65536-byte limit/,
   );
 });
 
@@ -66,19 +77,28 @@ test('a file that cannot be opened is a problem (skipped as root, who can read a
   );
 });
 
-test('CLI: exit 2 only when nothing could be audited, 1 with findings, 0 clean', (t) => {
+test('CLI: exit 2 only when nothing could be audited, 1 with findings (a file not audited is one), 0 clean', (t) => {
   const dir = tempDir(t);
   writeFileSync(join(dir, 'bad.yaml'), 'a: [\n');
   writeFileSync(join(dir, 'ok.sh'), '#!/bin/sh\necho hello\n');
   let r = k3sguard(['audit', 'iac', join(dir, 'nope'), join(dir, 'also-nope')]);
   assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /nothing could be audited/);
-  r = k3sguard(['audit', 'iac', dir]);
-  assert.equal(r.code, 0, r.stdout + r.stderr);
-  assert.match(r.stdout, /bad\.yaml {2}invalid-yaml/);
-  writeFileSync(join(dir, 'Dockerfile'), 'FROM alpine:3.20\n');
   r = k3sguard(['audit', 'iac', dir, '--fail-on', 'high']);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stdout, /bad\.yaml {2}invalid-yaml/);
+  assert.match(r.stdout, /bad\.yaml:1:1 {2}HIGH {2}K3SG-IAC-NOT-AUDITED/);
+  // Waived by path in the policy (a file known not to be what its name says): 0 again.
+  const policy = join(dir, 'policy.yml');
+  writeFileSync(
+    policy,
+    'apiVersion: k3sguard.dev/v1\nkind: ImagePolicy\nimages:\n  allowedRegistries: [docker.io]\naudit:\n  waivers:\n    - rule: K3SG-IAC-NOT-AUDITED\n      path: bad.yaml\n      reason: a fixture of broken YAML\n',
+  );
+  r = k3sguard(['audit', 'iac', dir, '--policy', policy]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  writeFileSync(join(dir, 'Dockerfile'), 'FROM alpine:3.20\n');
+  r = k3sguard(['audit', 'iac', dir, '--policy', policy, '--fail-on', 'high']);
   assert.equal(r.code, 0, 'a medium finding is under --fail-on high');
-  r = k3sguard(['audit', 'iac', dir, '--fail-on', 'medium']);
+  r = k3sguard(['audit', 'iac', dir, '--policy', policy, '--fail-on', 'medium']);
   assert.equal(r.code, 1);
 });

@@ -6,7 +6,7 @@ import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { auditIac } from '../../../src/audit/iac/index.ts';
-import { IAC_RULES } from '../../../src/model/rules/iac.ts';
+import { IAC_RULES, NOT_AUDITED } from '../../../src/model/rules/iac.ts';
 import { parseImagePolicy } from '../../../src/policy/image-policy.ts';
 import { tempDir } from '../../cli/run.ts';
 
@@ -61,8 +61,12 @@ test('the bad repository: every finding at its file:line:column', async () => {
     'terraform/main.tf:27:78 K3SG-IAC-SKIP-DOWNLOAD-UNVERIFIED',
     'upgrade/plan.yaml:17:12 K3SG-IAC-PLAN-CHANNEL',
   ]);
-  // Every rule of the catalogue is exercised by this repository.
-  assert.deepEqual(new Set(r.findings.map((f) => f.id)), new Set(IAC_RULES.map((x) => x.id)));
+  // Every rule of the catalogue about content is exercised by this repository (files that
+  // cannot be audited are bad-input.test.ts's and evasion.test.ts's).
+  assert.deepEqual(
+    new Set(r.findings.map((f) => f.id)),
+    new Set(IAC_RULES.filter((x) => x !== NOT_AUDITED).map((x) => x.id)),
+  );
   const unexported = r.findings.find(
     (f) => f.region?.file === 'scripts/bootstrap-k3s.sh' && f.id === 'K3SG-IAC-INSTALL-UNPINNED',
   );

@@ -103,9 +103,10 @@ test('a node with every problem: each node rule fires, at the line that causes i
   put(
     root,
     'etc/rancher/k3s/config.yaml',
-    `${CONFIG_YAML.replace('registry.example.com:5000', 'registry.evil.example')}embedded-registry: true\n`,
+    `${CONFIG_YAML.replace('registry.example.com:5000', 'registry.evil.example').replace('"0600"', '"0644"')}embedded-registry: true\n`,
     0o600,
   );
+  put(root, 'etc/rancher/k3s/config.yaml.d/60-join.yaml', 'token: K10secret::server:secret\n', 0o644);
   put(root, 'etc/systemd/system/k3s.service', unitFile("/opt/k3s/k3s server --tls-san 'other.example.com'"));
   put(root, `${MANIFESTS}/node-helper.yaml`, EVIL_YAML);
   put(root, 'var/lib/rancher/k3s/server/static/charts/ingress-nginx-4.12.0.tgz', 'not reviewed');
@@ -129,6 +130,8 @@ test('a node with every problem: each node rule fires, at the line that causes i
   assert.deepEqual(at('K3SG-NODE-CONFIG-DEFAULT-REGISTRY'), ['etc/rancher/k3s/config.yaml:6']);
   assert.deepEqual(at('K3SG-NODE-CONFIG-EMBEDDED-REGISTRY'), ['etc/rancher/k3s/config.yaml:10']);
   assert.deepEqual(at('K3SG-NODE-CONFIG-FLAG-CONFLICT'), ['etc/rancher/k3s/config.yaml:2']);
+  assert.deepEqual(at('K3SG-NODE-CONFIG-SECRET-READABLE'), ['etc/rancher/k3s/config.yaml.d/60-join.yaml:1']);
+  assert.deepEqual(at('K3SG-NODE-KUBECONFIG-READABLE'), ['etc/rancher/k3s/config.yaml:1']);
   assert.deepEqual(at('K3SG-NODE-UNIT-EXECSTART'), ['etc/systemd/system/k3s.service:28']);
   assert.deepEqual(at('K3SG-NODE-MANIFEST-UNLOCKED'), [`${MANIFESTS}/node-helper.yaml:1`]);
   assert.deepEqual(at('K3SG-NODE-MANIFEST-IMAGE-TAG'), [`${MANIFESTS}/node-helper.yaml:12`]);
