@@ -1,6 +1,8 @@
 import { InvalidArgumentError } from 'commander';
 import type { BuildOptions } from '../inventory/build.ts';
 import { readOptionText } from '../io/option-file.ts';
+import type { Severity } from '../model/inventory.ts';
+import { SEVERITIES } from '../model/severity.ts';
 import { parsePlatform } from '../readers/images/platform.ts';
 import type { Progress } from './progress.ts';
 
@@ -26,6 +28,17 @@ export function parseSize(text: string): number {
   const bytes = Math.floor(Number(m[1]) * unit);
   if (bytes <= 0) throw new InvalidArgumentError(`size must be positive: ${text}`);
   return bytes;
+}
+
+/** `--severity critical,high` (any case, as trivy's `CRITICAL,HIGH`): the severities named, each once. */
+export function parseSeverityList(text: string): Severity[] {
+  const out: Severity[] = [];
+  for (const word of text.split(',').map((w) => w.trim().toLowerCase())) {
+    const s = SEVERITIES.find((x) => x === word);
+    if (!s) throw new InvalidArgumentError(`not a severity: ${word || '(empty)'} (any of ${SEVERITIES.join(', ')})`);
+    if (!out.includes(s)) out.push(s);
+  }
+  return out;
 }
 
 /** The image options inspect, sbom and scan share. */
