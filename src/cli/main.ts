@@ -12,7 +12,7 @@ import type { DbOptions } from './db.ts';
 import { EXIT_CLEAN, EXIT_INPUT } from './exit.ts';
 import type { InspectOptions } from './inspect.ts';
 import type { LockAddCliOptions } from './lock.ts';
-import { formatOption, parseSize } from './options.ts';
+import { formatOption, parseSeverityList, parseSize } from './options.ts';
 import { rerunForImages, watchRerunParent } from './relaunch.ts';
 import type { SbomOptions } from './sbom.ts';
 import type { AdvisoriesOptions, ScanOptions } from './scan.ts';
@@ -180,6 +180,13 @@ function program(setExit: (code: number) => void): Command {
       ),
     )
     .option('--only-reachable', 'hide findings whose vulnerable symbols are absent from the binary')
+    .addOption(
+      new Option(
+        '--severity <list>',
+        `report only these severities, comma-separated (${SEVERITIES.join(',')})`,
+      ).argParser(parseSeverityList),
+    )
+    .option('--ignore-unfixed', 'hide findings with no fixed version recorded')
     .option('--vex <file>', 'OpenVEX document: not_affected statements suppress findings (shown, with why)')
     .option('--no-progress', 'no progress line on stderr')
     .addOption(maxBundle)

@@ -1,6 +1,8 @@
 import { InvalidArgumentError, Option } from 'commander';
 import type { BuildOptions } from '../inventory/build.ts';
 import { readOptionText } from '../io/option-file.ts';
+import type { Severity } from '../model/inventory.ts';
+import { SEVERITIES } from '../model/severity.ts';
 import { parsePlatform } from '../readers/images/platform.ts';
 import type { Progress } from './progress.ts';
 
@@ -57,6 +59,17 @@ export function formatOption(formats: readonly string[], description: string): O
       if (format === undefined) throw new InvalidArgumentError(`Allowed choices are ${accepted.join(', ')}.`);
       return format;
     });
+}
+
+/** `--severity critical,high` (any case, as trivy's `CRITICAL,HIGH`): the severities named, each once. */
+export function parseSeverityList(text: string): Severity[] {
+  const out: Severity[] = [];
+  for (const word of text.split(',').map((w) => w.trim().toLowerCase())) {
+    const s = SEVERITIES.find((x) => x === word);
+    if (!s) throw new InvalidArgumentError(`not a severity: ${word || '(empty)'} (any of ${SEVERITIES.join(', ')})`);
+    if (!out.includes(s)) out.push(s);
+  }
+  return out;
 }
 
 /** The image options inspect, sbom and scan share. */

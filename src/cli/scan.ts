@@ -10,6 +10,7 @@ import { atLeast } from '../model/severity.ts';
 import { readGoFunctionNames } from '../readers/go/functab.ts';
 import { renderScanTable } from '../report/scan-table.ts';
 import { renderFindings } from '../report/table.ts';
+import { filterFindings } from '../scan/filter.ts';
 import { matchRecords } from '../scan/match.ts';
 import { releaseOf } from '../scan/ospackages.ts';
 import { binaryFunctions, binaryOfComponent, type GoFunctionTable, markReachability } from '../scan/reachability.ts';
@@ -20,7 +21,7 @@ import { EXIT_CLEAN, EXIT_FINDINGS } from './exit.ts';
 import { type TargetCliOptions, targetBuildOptions } from './options.ts';
 import { planOutput } from './output.ts';
 import { terminalProgress } from './progress.ts';
-import { warn } from './stderr.ts';
+import { errorLine, warn } from './stderr.ts';
 import { colorWanted } from './terminal.ts';
 
 export interface ScanOptions extends TargetCliOptions {
@@ -31,6 +32,8 @@ export interface ScanOptions extends TargetCliOptions {
   output?: string;
   failOn?: Exclude<Severity, 'info' | 'unknown'>;
   onlyReachable?: boolean;
+  severity?: Severity[];
+  ignoreUnfixed?: boolean;
   vex?: string;
   progress: boolean;
 }
@@ -45,6 +48,17 @@ function fails(f: Finding, failOn: ScanOptions['failOn']): boolean {
   if (!failOn) return true;
   if (f.severity === 'unknown') return failOn === 'low';
   return atLeast(f.severity, failOn);
+}
+
+/** What `--fail-on` left out because the records rate it nowhere: said, never silent. */
+function uncountedNote(findings: readonly Finding[], failOn: ScanOptions['failOn']): string | undefined {
+  if (!failOn || failOn === 'low') return undefined;
+  const n = findings.filter((f) => f.severity === 'unknown' && !f.vulnerability?.suppressed).length;
+  if (n === 0) return undefined;
+  return (
+    `${n} finding${n === 1 ? '' : 's'} of unknown severity (no CVSS or rating in the database's records) ` +
+    `${n === 1 ? 'was' : 'were'} not counted by --fail-on ${failOn}; use --fail-on low to count them`
+  );
 }
 
 /**
@@ -94,7 +108,11 @@ export async function runScan(target: string, opts: ScanOptions): Promise<number
     for (const w of missingDistroData(inv.root, db.status().ecosystems)) warn(w);
     progress.update('matching vulnerabilities');
     // matchRecords asks once per module name; the database answers from its index.
-    let vulns = matchRecords(inv.root, (ecosystem, name) => db.recordsFor(ecosystem, name));
+    let vulns = matchRecords(
+      inv.root,
+      (ecosystem, name) => db.recordsFor(ecosystem, name),
+      (ids) => db.recordsOfVulnerability(ids),
+    );
     const binaries = binaryOfComponent(inv.root);
     vulns = markReachability(
       vulns,
@@ -107,6 +125,10 @@ export async function runScan(target: string, opts: ScanOptions): Promise<number
     );
     if (vex) vulns = applyVex(vulns, vex, inv.root);
     if (opts.onlyReachable) vulns = vulns.filter((f) => f.vulnerability?.reachability !== 'absent');
+    vulns = filterFindings(vulns, {
+      ...(opts.severity ? { severities: opts.severity } : {}),
+      ...(opts.ignoreUnfixed ? { ignoreUnfixed: true } : {}),
+    });
     progress.done();
 
     const all = [...inv.findings, ...vulns];
@@ -125,6 +147,8 @@ export async function runScan(target: string, opts: ScanOptions): Promise<number
     output.write(text);
     const status = db.status();
     if (status.stale) warn(status.warnings.join('; '));
+    const uncounted = uncountedNote(vulns, opts.failOn);
+    if (uncounted) errorLine(uncounted);
     return inv.findings.length > 0 || vulns.some((f) => fails(f, opts.failOn)) ? EXIT_FINDINGS : EXIT_CLEAN;
   } finally {
     db.close();

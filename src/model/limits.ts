@@ -68,6 +68,10 @@ export interface Limits {
   readonly osvJsonFile: number;
   /** A `db update` download. */
   readonly downloadBytes: number;
+  /** Ranges of one OSV record (every `affected[].ranges` and Go `custom_ranges` together). */
+  readonly osvRanges: number;
+  /** Events of one OSV record's ranges together. */
+  readonly osvEvents: number;
   /** Files named by options, per kind. */
   readonly optionFile: Readonly<Record<SizedOptionFileKind, number>>;
 }
@@ -96,6 +100,10 @@ export const LIMITS: Limits = Object.freeze({
   osvRecordFile: 64 * MiB,
   osvJsonFile: 256 * MiB,
   downloadBytes: 1 * GiB,
+  // Real records have a few ranges of a few events each; the cap, far above them, bounds what
+  // one record costs every scan that looks its packages up.
+  osvRanges: 10_000,
+  osvEvents: 100_000,
   optionFile: Object.freeze({
     policy: 4 * MiB,
     key: 1 * MiB,

@@ -1,28 +1,85 @@
-// Scan findings for people: grouped by the component they were found in (with its path inside
-// the bundle), each with its ids, installed and fixed version, and whether the vulnerable code
-// is in the binary. Suppressed (VEX) findings are listed apart, with the reason.
+// Scan findings for people, compact as trivy's table: one row per vulnerability of a package
+// version (package, installed, fixed, id, severity, and whether the vulnerable code is in the
+// binary), shown once under the places it was found in. A folder of binaries built with the
+// same Go repeats the same stdlib findings in every one: they become one section naming every
+// binary, not one copy per binary. JSON, SARIF and CycloneDX keep one finding per component.
+// Suppressed (VEX) findings are listed apart, with the reason.
 import type { Finding, Inventory } from '../model/inventory.ts';
 import { quoteControls as q } from '../model/quote.ts';
 import { compareSeverity, SEVERITIES } from '../model/severity.ts';
 import { painter, SEVERITY_STYLE } from './paint.ts';
 
-const REACH: Record<string, string> = { present: 'symbol present', absent: 'symbol absent', unknown: 'not known' };
-
-/** Findings by where they were found (a file, maybe inside the bundle), then by module. */
-function byComponent(findings: readonly Finding[]): Map<string, Map<string, Finding[]>> {
-  const groups = new Map<string, Map<string, Finding[]>>();
-  for (const f of findings) {
-    const where = f.location.join(' › ');
-    const v = f.vulnerability;
-    // An OS package is matched on its source package: say so, or `bash 5.2.15-2` reads as the binary's version.
-    const module =
-      v?.via === 'os-package' ? `source package ${v.module} ${v.version}` : `${v?.module ?? ''} ${v?.version ?? ''}`;
-    const modules = groups.get(where) ?? new Map<string, Finding[]>();
-    modules.set(module, [...(modules.get(module) ?? []), f]);
-    groups.set(where, modules);
-  }
-  return groups;
+/** One vulnerability of one package version, with every finding of it (one per place). */
+interface Row {
+  pkg: string;
+  installed: string;
+  fixed: string;
+  first: Finding;
+  findings: Finding[];
 }
+
+const HEADER = ['PACKAGE', 'INSTALLED', 'FIXED', 'ID', 'SEVERITY', 'REACHABILITY'] as const;
+
+function packageLabel(f: Finding): string {
+  const v = f.vulnerability;
+  if (!v) return '';
+  // An OS package is matched on its source package, a fork as its upstream module: say so,
+  // or `bash 5.2.15-2` reads as the binary package's version.
+  if (v.via === 'os-package') return `${v.module} (source)`;
+  if (v.via === 'upstream') return `${v.module} (upstream)`;
+  return v.module;
+}
+
+/** Reachability over the row's places: one word when they agree, else how many have the symbols. */
+function reachability(row: Row): string {
+  if (row.first.vulnerability?.via === 'os-package') return '-'; // records name no symbols
+  const values = row.findings.map((f) => f.vulnerability?.reachability ?? 'unknown');
+  const present = values.filter((r) => r === 'present').length;
+  if (values.every((r) => r === values[0])) return values[0] === 'unknown' ? 'not known' : (values[0] as string);
+  return `present in ${present} of ${values.length}`;
+}
+
+/** Rows keyed by package version and vulnerability, then grouped by the places they were found in. */
+function sections(findings: readonly Finding[]): Map<string, { places: string; rows: Row[] }> {
+  const rows = new Map<string, Row>();
+  for (const f of findings) {
+    const v = f.vulnerability;
+    const pkg = packageLabel(f);
+    const key = [pkg, v?.version ?? '', f.id].join('\0');
+    const row = rows.get(key);
+    if (row) row.findings.push(f);
+    else rows.set(key, { pkg, installed: v?.version ?? '', fixed: v?.fixed ?? '-', first: f, findings: [f] });
+  }
+  const out = new Map<string, { places: string; rows: Row[] }>();
+  for (const row of rows.values()) {
+    const locations = new Map(row.findings.map((f) => [f.location.join('\0'), f.location]));
+    const key = [...locations.keys()].join('\0\0');
+    const section = out.get(key);
+    if (section) section.rows.push(row);
+    else out.set(key, { places: placesLine([...locations.values()]), rows: [row] });
+  }
+  return out;
+}
+
+/**
+ * The places a section's rows were found in: `dir › runc` alone; `dir: etcd, runc` for several
+ * with a common start (a folder, a bundle), so each name is read without its folder again.
+ */
+function placesLine(locations: readonly (readonly string[])[]): string {
+  const [first, ...others] = locations;
+  if (!first) return '';
+  if (others.length === 0) return first.join(' › ');
+  let common = 0;
+  while (common < first.length - 1 && locations.every((l) => common < l.length - 1 && l[common] === first[common]))
+    common++;
+  const rest = locations.map((l) => l.slice(common).join(' › ')).join(', ');
+  return common > 0 ? `${first.slice(0, common).join(' › ')}: ${rest}` : rest;
+}
+
+const byRow = (a: Row, b: Row): number =>
+  compareSeverity(a.first.severity, b.first.severity) ||
+  (a.pkg < b.pkg ? -1 : a.pkg > b.pkg ? 1 : 0) ||
+  (a.first.id < b.first.id ? -1 : a.first.id > b.first.id ? 1 : 0);
 
 export function renderScanTable(inv: Inventory, findings: readonly Finding[], color: boolean): string {
   const paint = painter(color);
@@ -30,28 +87,27 @@ export function renderScanTable(inv: Inventory, findings: readonly Finding[], co
   const suppressed = findings.filter((f) => f.vulnerability?.suppressed);
   const out: string[] = [`${paint('bold', 'TARGET')} ${q(inv.target)}`];
   if (active.length === 0) out.push('', 'No vulnerabilities found.');
-  for (const [where, modules] of byComponent(active)) {
-    out.push('', paint('bold', q(where)));
-    for (const [module, group] of modules) {
-      out.push(`  ${paint('cyan', q(module))}`);
-      group.sort((a, b) => compareSeverity(a.severity, b.severity));
-      for (const f of group) {
-        const v = f.vulnerability;
-        const ids = v?.ids.join(', ') ?? f.id;
-        const fixed = v?.fixed ? `fixed in ${v.fixed}` : 'no fix recorded';
-        const via = v?.via === 'upstream' ? ' (as upstream of a fork)' : '';
-        // Reachability is a Go function-table fact: nothing to say for an OS package.
-        const reach =
-          v?.via === 'os-package'
-            ? ''
-            : ` · ${REACH[v?.reachability ?? 'unknown']}${v?.symbols?.length ? ` (${v.symbols.slice(0, 3).join(', ')}${v.symbols.length > 3 ? ', …' : ''})` : ''}`;
-        out.push(
-          `  ${paint(SEVERITY_STYLE[f.severity], f.severity.toUpperCase().padEnd(8))} ${q(ids)}`,
-          `           ${q(f.title)}`,
-          `           ${q(`${fixed}${via}${reach}`)}`,
-        );
-      }
-    }
+  const grouped = [...sections(active).values()];
+  // Every cell may come from an input (a module path, an advisory id): quoted before it is
+  // measured, so the columns line up on what the terminal shows.
+  const cells = (row: Row): string[] =>
+    [row.pkg, row.installed, row.fixed, row.first.id, row.first.severity.toUpperCase(), reachability(row)].map((c) =>
+      q(c),
+    );
+  const widths = HEADER.map((h) => h.length);
+  for (const { rows } of grouped)
+    for (const row of rows) for (const [i, c] of cells(row).entries()) widths[i] = Math.max(widths[i] ?? 0, c.length);
+  const line = (texts: readonly string[], styleSeverity?: Finding['severity']): string =>
+    `  ${texts
+      .map((t, i) => {
+        const padded = i === texts.length - 1 ? t : t.padEnd(widths[i] ?? 0);
+        return i === 4 && styleSeverity ? paint(SEVERITY_STYLE[styleSeverity], padded) : padded;
+      })
+      .join('  ')}`;
+  for (const { places, rows } of grouped) {
+    out.push('', paint('bold', q(places)), paint('dim', line(HEADER)));
+    rows.sort(byRow);
+    for (const row of rows) out.push(line(cells(row), row.first.severity));
   }
   if (suppressed.length > 0) {
     out.push('', paint('bold', `SUPPRESSED BY VEX (${suppressed.length})`));
@@ -62,12 +118,17 @@ export function renderScanTable(inv: Inventory, findings: readonly Finding[], co
       );
     }
   }
-  const counts = SEVERITIES.map((s) => [s, active.filter((f) => f.severity === s).length] as const).filter(
+  const rowsOf = grouped.flatMap((g) => g.rows);
+  const rowCount = rowsOf.length;
+  const counts = SEVERITIES.map((s) => [s, rowsOf.filter((r) => r.first.severity === s).length] as const).filter(
     ([, n]) => n > 0,
   );
+  const places = new Set(active.map((f) => f.location.join(' › '))).size;
+  const spread =
+    active.length > rowCount ? `; ${active.length} findings in ${places} place${places === 1 ? '' : 's'}` : '';
   out.push(
     '',
-    `Summary: ${active.length} vulnerabilit${active.length === 1 ? 'y' : 'ies'}${counts.length ? ` (${counts.map(([s, n]) => `${n} ${s}`).join(', ')})` : ''}${suppressed.length ? `, ${suppressed.length} suppressed` : ''}`,
+    `Summary: ${rowCount} vulnerabilit${rowCount === 1 ? 'y' : 'ies'}${counts.length ? ` (${counts.map(([s, n]) => `${n} ${s}`).join(', ')})` : ''}${spread}${suppressed.length ? `, ${suppressed.length} suppressed` : ''}`,
   );
   return `${out.join('\n')}\n`;
 }

@@ -6,8 +6,8 @@
 import type { Component, Finding, VulnerabilityInfo } from '../model/inventory.ts';
 import { withoutV } from '../versions/gosemver.ts';
 import type { OsvRecord } from '../vulndb/osv.ts';
-import { groupByAlias } from './aliases.ts';
-import type { RecordLookup } from './lookup.ts';
+import { compareIds, groupByAlias } from './aliases.ts';
+import type { AliasLookup, RecordLookup } from './lookup.ts';
 import { findingMessage } from './message.ts';
 import { orderOf } from './orders.ts';
 import { type FixedVersion, groupFixes, matchPackage, type RecordMatch, recordIds } from './records.ts';
@@ -49,12 +49,30 @@ function matchTarget(
   return out;
 }
 
-function vulnerabilities(matches: readonly RecordMatch[]): Vulnerability[] {
+/**
+ * The severity from the matched records; when they rate it nowhere (the Go vulndb's own records
+ * never do), from the other records the database holds for the same ids: a GHSA record of the
+ * vulnerability rates it even when its own ranges or package name did not match this lookup.
+ */
+function verdictOf(records: readonly OsvRecord[], ids: readonly string[], aliases?: AliasLookup): SeverityVerdict {
+  const verdict = severityOf(records);
+  if (verdict.severity !== 'unknown' || !aliases) return verdict;
+  const others = aliases(ids)
+    .filter((r) => !r.withdrawn && !records.some((m) => m.id === r.id))
+    .sort((a, b) => compareIds(a.id, b.id));
+  return others.length > 0 ? severityOf(others) : verdict;
+}
+
+function vulnerabilities(matches: readonly RecordMatch[], aliases?: AliasLookup): Vulnerability[] {
   return groupByAlias(matches, (m) => recordIds(m.record)).map((g) => {
     const v: Vulnerability = {
       ids: g.ids,
       matches: g.members,
-      verdict: severityOf(g.members.map((m) => m.record)),
+      verdict: verdictOf(
+        g.members.map((m) => m.record),
+        g.ids,
+        aliases,
+      ),
       fixes: groupFixes(g.members),
     };
     const summary = g.members.map((m) => m.record.summary).find((x) => !!x);
@@ -89,9 +107,14 @@ function finding(t: MatchTarget, v: Vulnerability): Finding {
 
 /**
  * Vulnerability findings for a component tree (an inventory's root, or several components),
- * in tree order; within a component, by primary id. Records come from `lookup`.
+ * in tree order; within a component, by primary id. Records come from `lookup`; `aliases`, when
+ * given, rates a vulnerability its matched records leave unrated.
  */
-export function matchRecords(components: Component | readonly Component[], lookup: RecordLookup): Finding[] {
+export function matchRecords(
+  components: Component | readonly Component[],
+  lookup: RecordLookup,
+  aliases?: AliasLookup,
+): Finding[] {
   const cache = new Map<string, readonly OsvRecord[]>();
   const records = (ecosystem: string, name: string): readonly OsvRecord[] => {
     const key = `${ecosystem}\0${name}`;
@@ -117,7 +140,7 @@ export function matchRecords(components: Component | readonly Component[], looku
     ].join('\0');
     let vulns = memo.get(key);
     if (!vulns) {
-      vulns = vulnerabilities(matchTarget(t, records));
+      vulns = vulnerabilities(matchTarget(t, records), aliases);
       memo.set(key, vulns);
     }
     if (vulns.length === 0) continue;
@@ -138,7 +161,10 @@ export function matchRecords(components: Component | readonly Component[], looku
       e.vulns.flatMap((v) => v.matches.map((match) => ({ target: e.target, match }))),
     );
     for (const group of groupByAlias(hits, (h) => recordIds(h.match.record))) {
-      const [v] = vulnerabilities(group.members.map((h) => h.match));
+      const [v] = vulnerabilities(
+        group.members.map((h) => h.match),
+        aliases,
+      );
       if (v) findings.push(finding((group.members[0] as (typeof hits)[0]).target, { ...v, ids: group.ids }));
     }
   }

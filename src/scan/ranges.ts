@@ -35,6 +35,16 @@ export interface CompiledEntry<V> {
   versions: V[];
   /** Every `fixed` event of the evaluated ranges, ascending. */
   fixes: Array<{ at: V; text: string }>;
+  /** The same affected set as `ranges` and `versions`, as intervals (see `coveredAmong`). */
+  segments: Segment<V>[];
+}
+
+/** An interval of affected versions; `null` bounds are open ends (below or above everything). */
+interface Segment<V> {
+  lo: V | null;
+  loIncluded: boolean;
+  hi: V | null;
+  hiIncluded: boolean;
 }
 
 const EVALUATED = new Set(['SEMVER', 'ECOSYSTEM']);
@@ -94,17 +104,21 @@ export function compileEntry<V>(entry: OsvAffected, order: VersionOrder<V>): Com
   let byOrder = cache.get(entry);
   const hit = byOrder?.get(order.kind);
   if (hit) return hit as CompiledEntry<V>;
-  const compiled: CompiledEntry<V> = { ranges: [], versions: [], fixes: [] };
+  const compiled: CompiledEntry<V> = { ranges: [], versions: [], fixes: [], segments: [] };
   for (const range of effectiveRanges(entry)) {
     const events = compileRange(range, order);
     if (!events) continue;
     compiled.ranges.push(events);
+    compiled.segments.push(...rangeSegments(events, order));
     for (const ev of events)
       if (ev.kind === 'fixed' && ev.at !== null) compiled.fixes.push({ at: ev.at, text: ev.text });
   }
   for (const text of entry.versions ?? []) {
     const v = order.parse(text);
-    if (v !== undefined) compiled.versions.push(v);
+    if (v !== undefined) {
+      compiled.versions.push(v);
+      compiled.segments.push({ lo: v, loIncluded: true, hi: v, hiIncluded: true });
+    }
   }
   compiled.fixes.sort((a, b) => order.compare(a.at, b.at));
   if (!byOrder) {
@@ -134,4 +148,77 @@ export function entryAffects<V>(compiled: CompiledEntry<V>, v: V, order: Version
     compiled.ranges.some((events) => inRange(v, events, order)) ||
     compiled.versions.some((listed) => order.compare(v, listed) === 0)
   );
+}
+
+/**
+ * One range's affected versions as intervals, in one pass over its sorted events, with exactly
+ * `inRange`'s answers: a version at an event's own version is decided by the events below it
+ * and the `introduced`/`fixed` events at it (a `last_affected` at v still leaves v affected);
+ * a version strictly between two event versions by every event up to the lower one.
+ */
+function rangeSegments<V>(events: CompiledEvent<V>[], order: VersionOrder<V>): Segment<V>[] {
+  const out: Segment<V>[] = [];
+  let i = 0;
+  let below = false; // affected just below the next event version
+  // The `"0"` sentinels sort first and are always passed.
+  for (; i < events.length && (events[i] as CompiledEvent<V>).at === null; i++) below = true;
+  let open: { lo: V | null; loIncluded: boolean } | undefined = below ? { lo: null, loIncluded: true } : undefined;
+  while (i < events.length) {
+    const x = (events[i] as CompiledEvent<V>).at as V;
+    let at = below;
+    let last = events[i] as CompiledEvent<V>;
+    for (; i < events.length && order.compare((events[i] as CompiledEvent<V>).at as V, x) === 0; i++) {
+      last = events[i] as CompiledEvent<V>;
+      if (last.kind !== 'last_affected') at = last.kind === 'introduced';
+    }
+    const above = last.kind === 'introduced';
+    if (open && !at) out.push({ ...open, hi: x, hiIncluded: false });
+    else if (open && !above) out.push({ ...open, hi: x, hiIncluded: true });
+    else if (!open && at && !above) out.push({ lo: x, loIncluded: true, hi: x, hiIncluded: true });
+    if (open && at && above) continue;
+    open = above ? { lo: x, loIncluded: at } : undefined;
+    below = above;
+  }
+  if (open) out.push({ ...open, hi: null, hiIncluded: false });
+  return out;
+}
+
+/**
+ * For versions sorted ascending, whether any of the entries marks each affected: one sweep over
+ * the entries' intervals sorted by lower bound, keeping the highest upper bound reached so far,
+ * so a record with many ranges costs n log n, not ranges x versions.
+ */
+export function coveredAmong<V>(
+  compiled: readonly CompiledEntry<V>[],
+  ascending: readonly V[],
+  order: VersionOrder<V>,
+): boolean[] {
+  const segments = compiled.flatMap((c) => c.segments);
+  segments.sort((a, b) => {
+    if (a.lo === null || b.lo === null) return (a.lo === null ? 0 : 1) - (b.lo === null ? 0 : 1);
+    return order.compare(a.lo, b.lo) || Number(b.loIncluded) - Number(a.loIncluded);
+  });
+  let next = 0;
+  let reach: { hi: V | null; hiIncluded: boolean } | undefined;
+  const higher = (s: Segment<V>): boolean => {
+    if (!reach) return true;
+    if (reach.hi === null) return false;
+    if (s.hi === null) return true;
+    const c = order.compare(s.hi, reach.hi);
+    return c > 0 || (c === 0 && s.hiIncluded && !reach.hiIncluded);
+  };
+  return ascending.map((v) => {
+    for (; next < segments.length; next++) {
+      const s = segments[next] as Segment<V>;
+      if (s.lo !== null) {
+        const c = order.compare(s.lo, v);
+        if (c > 0 || (c === 0 && !s.loIncluded)) break;
+      }
+      if (higher(s)) reach = { hi: s.hi, hiIncluded: s.hiIncluded };
+    }
+    if (!reach) return false;
+    if (reach.hi === null) return true;
+    const c = order.compare(reach.hi, v);
+    return c > 0 || (c === 0 && reach.hiIncluded);
+  });
 }

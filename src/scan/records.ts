@@ -11,7 +11,7 @@
 //   A scope may reject more entries (ospackages.ts: Debian's "unimportant").
 import { goEcosystemSpecific, type OsvAffected, type OsvRecord } from '../vulndb/osv.ts';
 import type { VersionOrder } from './orders.ts';
-import { type CompiledEntry, compileEntry, entryAffects } from './ranges.ts';
+import { type CompiledEntry, compileEntry, coveredAmong, entryAffects } from './ranges.ts';
 
 export const GO_ECOSYSTEM = 'Go';
 
@@ -59,11 +59,18 @@ export function appliesToPlatform(entry: OsvAffected, platform: Platform): boole
 function fixesAbove<V>(compiled: CompiledEntry<V>[], installed: V, order: VersionOrder<V>): FixedVersion[] {
   const out: FixedVersion[] = [];
   const seen = new Set<string>();
-  const all = compiled.flatMap((c) => c.fixes).sort((a, b) => order.compare(a.at, b.at));
-  for (const fix of all) {
-    if (order.compare(fix.at, installed) <= 0) continue;
-    // A `fixed` that another range of the record still marks affected is no way out.
-    if (compiled.some((c) => entryAffects(c, fix.at, order))) continue;
+  const above = compiled
+    .flatMap((c) => c.fixes)
+    .filter((fix) => order.compare(fix.at, installed) > 0)
+    .sort((a, b) => order.compare(a.at, b.at));
+  // A `fixed` that another range of the record still marks affected is no way out.
+  const stillAffected = coveredAmong(
+    compiled,
+    above.map((fix) => fix.at),
+    order,
+  );
+  for (const [i, fix] of above.entries()) {
+    if (stillAffected[i]) continue;
     const display = order.display(fix.at, fix.text);
     if (seen.has(display)) continue;
     seen.add(display);

@@ -5,7 +5,9 @@
 //    CRITICAL), which GHSA derives from its CVSS; it also covers records with only a CVSS v4
 //    vector, whose score is not computed here (the v4 formula is a lookup over macro-vectors);
 // 3. otherwise `unknown`. The Go vulndb's own records carry neither: their severity comes from
-//    a GHSA record of the same vulnerability when the database holds one (aliases are merged).
+//    a GHSA record of the same vulnerability when the database holds one, merged with them when
+//    it matched the same package version, otherwise found by id (match.ts). Go's standard library
+//    has no GHSA records, so `stdlib` findings stay `unknown` unless another source rates them.
 import type { Severity, VulnerabilityInfo } from '../model/inventory.ts';
 import type { OsvRecord } from '../vulndb/osv.ts';
 import { cvss3 } from './cvss3.ts';

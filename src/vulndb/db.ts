@@ -112,6 +112,8 @@ export interface VulnDb {
   record(id: string): OsvRecord | undefined;
   /** Every other id of the same vulnerability: aliases both ways, followed transitively, sorted. */
   aliasesOf(id: string): string[];
+  /** The records stored under `ids` or any of their aliases (aliasesOf), whatever packages they name. */
+  recordsOfVulnerability(ids: readonly string[]): OsvRecord[];
   status(now?: Date): VulnDbStatus;
   close(): void;
 }
@@ -160,6 +162,25 @@ export function openVulnDb(path: string = defaultVulnDbPath(), opts: { readonly?
   const aliasesOfRecord = sql.prepare('SELECT alias AS id FROM aliases WHERE record_id = ?');
   const recordsOfAlias = sql.prepare('SELECT record_id AS id FROM aliases WHERE alias = ?');
   type Row = { id: string; json: string };
+  const record = (id: string): OsvRecord | undefined => {
+    const row = oneRecord.get(id) as Row | undefined;
+    return row ? parse(row.id, row.json) : undefined;
+  };
+  const aliasesOf = (id: string): string[] => {
+    const seen = new Set([id]);
+    const queue = [id];
+    while (queue.length > 0 && seen.size < MAX_ALIAS_GROUP) {
+      const next = queue.shift() as string;
+      for (const stmt of [aliasesOfRecord, recordsOfAlias])
+        for (const row of stmt.all(next) as { id: string }[])
+          if (!seen.has(row.id)) {
+            seen.add(row.id);
+            queue.push(row.id);
+          }
+    }
+    seen.delete(id);
+    return [...seen].sort();
+  };
 
   return {
     path,
@@ -182,24 +203,12 @@ export function openVulnDb(path: string = defaultVulnDbPath(), opts: { readonly?
     allPackageNames(ecosystem) {
       return new Set((names.all(ecosystem) as { name: string }[]).map((r) => r.name));
     },
-    record(id) {
-      const row = oneRecord.get(id) as Row | undefined;
-      return row ? parse(row.id, row.json) : undefined;
-    },
-    aliasesOf(id) {
-      const seen = new Set([id]);
-      const queue = [id];
-      while (queue.length > 0 && seen.size < MAX_ALIAS_GROUP) {
-        const next = queue.shift() as string;
-        for (const stmt of [aliasesOfRecord, recordsOfAlias])
-          for (const row of stmt.all(next) as { id: string }[])
-            if (!seen.has(row.id)) {
-              seen.add(row.id);
-              queue.push(row.id);
-            }
-      }
-      seen.delete(id);
-      return [...seen].sort();
+    record,
+    aliasesOf,
+    recordsOfVulnerability(ids) {
+      const all = new Set(ids);
+      for (const id of ids) for (const alias of aliasesOf(id)) all.add(alias);
+      return [...all].sort().flatMap((id) => record(id) ?? []);
     },
     status(now = new Date()) {
       return readStatus(sql, path, now);

@@ -84,6 +84,8 @@ export function goEcosystemSpecific(affected: OsvAffected): GoEcosystemSpecific 
   return (affected.ecosystem_specific ?? {}) as GoEcosystemSpecific;
 }
 
+import { LIMITS } from '../model/limits.ts';
+
 // RFC 3339 date-time; the schema asks for UTC `Z` but offsets are valid RFC 3339 too.
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 const EVENT_KEYS = ['introduced', 'fixed', 'last_affected', 'limit'] as const;
@@ -167,6 +169,28 @@ function checkAffected(a: unknown, where: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Ranges and events of a checked record's `affected` entries, counting every `custom_ranges`
+ * list the matcher reads (ecosystem_specific and database_specific, whatever the ecosystem).
+ */
+function rangeCounts(affected: unknown[]): { ranges: number; events: number } {
+  let ranges = 0;
+  let events = 0;
+  const count = (list: unknown): void => {
+    if (!Array.isArray(list)) return;
+    for (const r of list) {
+      if (!isObject(r) || !Array.isArray(r.events)) continue;
+      ranges++;
+      events += r.events.length;
+    }
+  };
+  for (const a of affected as OsvAffected[]) {
+    count(a.ranges);
+    for (const holder of [a.ecosystem_specific, a.database_specific]) if (isObject(holder)) count(holder.custom_ranges);
+  }
+  return { ranges, events };
+}
+
 function problemOf(v: Record<string, unknown>): string | undefined {
   if (typeof v.id !== 'string' || v.id.length === 0 || v.id.length > 256 || /[\s/\\]/.test(v.id))
     return 'no valid "id" (a non-empty string without spaces or slashes)';
@@ -190,6 +214,12 @@ function problemOf(v: Record<string, unknown>): string | undefined {
       const bad = checkAffected(a, `affected[${i}]`);
       if (bad) return bad;
     }
+    // Bounds what one record costs every scan that looks its packages up.
+    const { ranges, events } = rangeCounts(v.affected);
+    if (ranges > LIMITS.osvRanges)
+      return `${ranges} ranges, more than the ${LIMITS.osvRanges} one record may have (docs/limits.md)`;
+    if (events > LIMITS.osvEvents)
+      return `${events} range events, more than the ${LIMITS.osvEvents} one record may have (docs/limits.md)`;
   }
   return undefined;
 }

@@ -174,7 +174,11 @@ test('scan: the image OS packages are matched in Debian order; a missing distro 
     [source.name],
   );
   const table = k3sguard(['scan', '--db', db, '--no-progress', img.airgapZst]);
-  assert.match(table.stdout, new RegExp(`source package ${source.name} ${source.version.replace(/[.+]/g, '\\$&')}`));
+  // Matched on its source package: the table says so, with that package's version.
+  assert.match(
+    table.stdout,
+    new RegExp(`\\n {2}${source.name} \\(source\\) +${source.version.replace(/[.+]/g, '\\$&')} `),
+  );
   assert.doesNotMatch(table.stdout, /not known|symbol/, 'no reachability talk for an OS package');
   // Fixed at the installed version: nothing.
   writeFileSync(join(records, 'DLA-9999-1.json'), debian12Record(source.name, source.version));

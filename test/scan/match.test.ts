@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildInventory } from '../../src/inventory/build.ts';
 import { type Finding, walk } from '../../src/model/inventory.ts';
-import { lookupFromRecords } from '../../src/scan/lookup.ts';
+import { aliasLookupFromRecords, lookupFromRecords } from '../../src/scan/lookup.ts';
 import { matchRecords } from '../../src/scan/match.ts';
 import { GO_ORDER } from '../../src/scan/orders.ts';
 import { matchPackage } from '../../src/scan/records.ts';
@@ -177,6 +177,36 @@ test('withdrawn records never match; the same record not withdrawn does', (t) =>
     }
   }
   assert.ok(proven >= 12, `only ${proven} withdrawn records had a version to try`);
+});
+
+test('severity from an alias record that did not match: a GO- record rated by its GHSA record', (t) => {
+  const recs = realRecords();
+  if ('skip' in recs) return t.skip(recs.skip);
+  const k3s = { k3s: k3sIdentity('v1.32.3+k3s1'), main: dep('github.com/k3s-io/k3s', '(devel)') };
+  // The real GHSA record without its affected package, so it never matches a lookup by package
+  // (as when its package name or ranges differ from the GO record's): it still rates the
+  // vulnerability it is an alias of.
+  const unreviewed = mutated(record(recs, 'GHSA-864f-7xjm-2jp2'), (r) => {
+    r.affected = [];
+  });
+  const records = [record(recs, 'GO-2025-3646'), unreviewed];
+  const [f, ...rest] = matchRecords(goBinary(k3s), lookupFromRecords(records), aliasLookupFromRecords(records)).filter(
+    (x) => x.vulnerability?.ids.includes('CVE-2025-46599'),
+  );
+  assert.equal(rest.length, 0);
+  assert.equal(f?.id, 'GO-2025-3646', 'the GO record matched; the GHSA record only rates it');
+  assert.equal(f?.severity, 'medium', "the GHSA record's CVSS v3 vector");
+  assert.equal(f?.vulnerability?.cvss?.score, 6.8);
+  // Without the alias lookup (what the CLI passed before), it stays unknown.
+  const without = matchRecords(goBinary(k3s), lookupFromRecords(records));
+  assert.equal(without.find((x) => x.id === 'GO-2025-3646')?.severity, 'unknown');
+  // A withdrawn alias record rates nothing.
+  const withdrawn = mutated(unreviewed, (r) => {
+    r.withdrawn = '2026-01-01T00:00:00Z';
+  });
+  const both = [record(recs, 'GO-2025-3646'), withdrawn];
+  const w = matchRecords(goBinary(k3s), lookupFromRecords(both), aliasLookupFromRecords(both));
+  assert.equal(w.find((x) => x.id === 'GO-2025-3646')?.severity, 'unknown');
 });
 
 test('aliases: one vulnerability is one finding listing every id, the GO id first', (t) => {

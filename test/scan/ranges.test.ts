@@ -2,9 +2,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { GO_ORDER } from '../../src/scan/orders.ts';
-import { compileEntry, effectiveRanges, entryAffects } from '../../src/scan/ranges.ts';
+import { compileEntry, coveredAmong, effectiveRanges, entryAffects } from '../../src/scan/ranges.ts';
 import { matchPackage, type Platform } from '../../src/scan/records.ts';
-import type { OsvRange, OsvRecord } from '../../src/vulndb/osv.ts';
+import type { OsvAffected, OsvEvent, OsvRange, OsvRecord } from '../../src/vulndb/osv.ts';
 import { mutated, type RealRecords, realRecords, record } from './osv-fixture.ts';
 
 const LINUX: Platform = { goos: 'linux', goarch: 'amd64' };
@@ -185,4 +185,108 @@ test('a fixed version still inside another range of the record is not offered as
   const m = matches(record(recs, 'GO-2023-2185'), 'stdlib', '1.20.10', win);
   assert.equal(m[0]?.fixes[0]?.display, '1.20.12');
   assert.equal(matches(record(recs, 'GO-2023-2185'), 'stdlib', '1.20.11', win).length, 1, 'the second entry');
+});
+
+// coveredAmong (the sweep fixesAbove uses) must answer exactly as entryAffects, range by range.
+const goVersions = (texts: readonly string[]) =>
+  texts
+    .map((t) => GO_ORDER.parse(t))
+    .filter((v) => v !== undefined)
+    .sort(GO_ORDER.compare);
+
+function assertSweepAgrees(entries: OsvAffected[], probes: readonly string[], what: string): void {
+  const compiled = entries.map((e) => compileEntry(e, GO_ORDER));
+  const versions = goVersions(probes);
+  const swept = coveredAmong(compiled, versions, GO_ORDER);
+  for (const [i, v] of versions.entries()) {
+    const expected = compiled.some((c) => entryAffects(c, v, GO_ORDER));
+    if (swept[i] !== expected) assert.fail(`${what} at ${JSON.stringify(v)}: swept ${swept[i]}, evaluated ${expected}`);
+  }
+}
+
+test('the interval sweep agrees with range evaluation: every range of up to 3 events, ties included', () => {
+  // Every event sequence of length 1 to 3 over three versions (ties, reversed orders,
+  // last_affected next to fixed at the same version, "0"), probed at, between and around them.
+  const choices: OsvEvent[] = [{ introduced: '0' }];
+  for (const v of ['1.0.0', '1.1.0', '1.2.0']) choices.push({ introduced: v }, { fixed: v }, { last_affected: v });
+  const probes = [
+    '0.0.0-20000101000000-000000000000',
+    '0.9.0',
+    '1.0.0-0',
+    '1.0.0',
+    '1.0.5',
+    '1.1.0',
+    '1.1.5',
+    '1.2.0',
+    '1.3.0',
+  ];
+  const entry = (...ranges: OsvEvent[][]): OsvAffected => ({
+    package: { ecosystem: 'Go', name: 'example.com/m' },
+    ranges: ranges.map((events) => ({ type: 'SEMVER', events })),
+  });
+  let sequences: OsvEvent[][] = [[]];
+  const all: OsvEvent[][] = [];
+  for (let length = 1; length <= 3; length++) {
+    sequences = sequences.flatMap((seq) => choices.map((c) => [...seq, c]));
+    all.push(...sequences);
+  }
+  for (const events of all) assertSweepAgrees([entry(events)], probes, JSON.stringify(events));
+  // Two ranges of one entry, and two entries: the union.
+  const short = all.filter((e) => e.length <= 2);
+  for (const a of short.slice(0, 60))
+    for (const b of short) {
+      assertSweepAgrees([entry(a, b)], probes, `${JSON.stringify(a)} + ${JSON.stringify(b)}`);
+      assertSweepAgrees([entry(a), entry(b)], probes, `${JSON.stringify(a)} | ${JSON.stringify(b)}`);
+    }
+  // Versions listed one by one.
+  assertSweepAgrees(
+    [{ ...entry([{ introduced: '1.2.0' }]), versions: ['1.0.5', '1.1.0'] }],
+    probes,
+    'versions[] and a range',
+  );
+});
+
+test('the interval sweep agrees with range evaluation on every real record', (t) => {
+  const recs = realRecords();
+  if ('skip' in recs) return t.skip(recs.skip);
+  let probed = 0;
+  for (const r of recs.all)
+    for (const a of r.affected ?? []) {
+      if (a.package?.name === 'github.com/k3s-io/k3s') continue; // K3s order
+      const texts = effectiveRanges(a).flatMap((range) =>
+        range.events.flatMap((e) => Object.values(e) as string[]).filter((x) => x !== '0'),
+      );
+      // At each event version, just below it (a pre-release), and outside them all.
+      const probes = [...texts, ...texts.map((x) => (x.includes('-') ? `${x}.0` : `${x}-0`)), '0.0.1', '999.0.0'];
+      assertSweepAgrees([a], probes, r.id);
+      probed++;
+    }
+  assert.ok(probed > 1000, `${probed} entries`);
+});
+
+test('one record of 30,000 ranges: matched, with every fix above the installed version found', () => {
+  // Ranges [1.0.2i, 1.0.2i+1) and one more, [1.0.100, 1.0.200), which keeps the 50 fixes inside
+  // it (1.0.101 ... 1.0.199) from being offered: they are still affected. The old matcher ran
+  // every range for every fix: 30,000 x 30,000 evaluations.
+  const n = 30_000;
+  const ranges: OsvRange[] = [];
+  for (let i = 0; i < n; i++)
+    ranges.push({ type: 'SEMVER', events: [{ introduced: `1.0.${2 * i}` }, { fixed: `1.0.${2 * i + 1}` }] });
+  ranges.push({ type: 'SEMVER', events: [{ introduced: '1.0.100' }, { fixed: '1.0.200' }] });
+  const big: OsvRecord = {
+    id: 'GO-9999-0001',
+    modified: '2026-01-01T00:00:00Z',
+    affected: [{ package: { ecosystem: 'Go', name: 'example.com/many' }, ranges }],
+  };
+  const [m] = matches(big, 'example.com/many', 'v1.0.0');
+  assert.ok(m, 'v1.0.0 is in the first range');
+  const expected: string[] = [];
+  for (let i = 0; i < n; i++) if (2 * i + 1 < 100 || 2 * i + 1 >= 200) expected.push(`1.0.${2 * i + 1}`);
+  assert.equal(m.fixes.length, n - 50);
+  assert.deepEqual(
+    m.fixes.map((f) => f.display),
+    expected,
+  );
+  assert.equal(matches(big, 'example.com/many', 'v1.0.150').length, 1, 'inside the long range');
+  assert.equal(matches(big, 'example.com/many', 'v1.0.60001').length, 0, 'above every range');
 });

@@ -99,6 +99,12 @@ test('K3s: the Go vulndb records and the GitHub advisories, merged by alias', { 
   assert.deepEqual(ids, expectedIndex(files).get('Go/github.com/k3s-io/k3s'));
   assert.deepEqual(db.aliasesOf('GO-2025-3646'), ['CVE-2025-46599', 'GHSA-864f-7xjm-2jp2']);
   assert.deepEqual(db.aliasesOf('GHSA-864f-7xjm-2jp2'), ['CVE-2025-46599', 'GO-2025-3646']);
+  // The records of one vulnerability by any of its ids (what rates a GO- record: scan/match.ts).
+  for (const id of ['GO-2025-3646', 'CVE-2025-46599'])
+    assert.deepEqual(
+      db.recordsOfVulnerability([id]).map((r) => r.id),
+      ['GHSA-864f-7xjm-2jp2', 'GO-2025-3646'],
+    );
   const ghsa = k3s.find((r) => r.id === 'GHSA-m4hf-6vgr-75r2');
   assert.equal(ghsa?.severity?.[0]?.type, 'CVSS_V3');
   assert.equal(ghsa?.affected?.length, 5); // one entry per release line

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { isInputError } from '../../src/model/errors.ts';
+import { LIMITS } from '../../src/model/limits.ts';
 import { openVulnDb } from '../../src/vulndb/db.ts';
 import { type ImportWarning, importOsv } from '../../src/vulndb/import.ts';
 import {
@@ -84,6 +85,56 @@ test('malformed records are skipped with a warning naming each, and the import g
     ['GO-2'],
   );
   assert.equal(db.status().imports[0]?.skipped, 8);
+  db.close();
+});
+
+test('a record past the range or event limit is skipped with a warning and counted, the import goes on', async () => {
+  const dir = tempDir();
+  const src = join(dir, 'records');
+  mkdirSync(src);
+  const semver = (events: unknown[]) => ({ type: 'SEMVER', events });
+  const manyRanges = Array.from({ length: LIMITS.osvRanges + 20_000 }, (_, i) =>
+    semver([{ introduced: `1.0.${2 * i}` }, { fixed: `1.0.${2 * i + 1}` }]),
+  );
+  const manyEvents = Array.from({ length: LIMITS.osvEvents + 1 }, (_, i) => ({ introduced: `2.0.${i}` }));
+  const put = (name: string, value: unknown) => writeFileSync(join(src, name), JSON.stringify(value));
+  put('GO-1.json', osv('GO-1', 'example.com/a'));
+  put(
+    'GO-2.json',
+    osv('GO-2', 'example.com/b', {
+      affected: [{ package: { ecosystem: 'Go', name: 'example.com/b' }, ranges: manyRanges }],
+    }),
+  );
+  put(
+    'GO-3.json',
+    osv('GO-3', 'example.com/c', {
+      affected: [{ package: { ecosystem: 'Go', name: 'example.com/c' }, ranges: [semver(manyEvents)] }],
+    }),
+  );
+  // Custom ranges count too, wherever the matcher reads them.
+  put(
+    'DEBIAN-4.json',
+    osv('DEBIAN-4', 'example.com/d', {
+      affected: [
+        {
+          package: { ecosystem: 'Debian:12', name: 'd' },
+          database_specific: { custom_ranges: manyRanges },
+        },
+      ],
+    }),
+  );
+  const warnings: ImportWarning[] = [];
+  const result = await importOsv(join(dir, 'vulndb.sqlite'), [src], { onWarning: (w) => warnings.push(w) });
+  assert.deepEqual([result.added, result.skipped], [1, 3]);
+  assert.deepEqual(warnings.map((w) => w.id).sort(), ['DEBIAN-4', 'GO-2', 'GO-3']);
+  assert.match(
+    warnings.find((w) => w.id === 'GO-2')?.message ?? '',
+    new RegExp(`skipped: ${LIMITS.osvRanges + 20_000} ranges, more than the ${LIMITS.osvRanges}`),
+  );
+  assert.match(warnings.find((w) => w.id === 'GO-3')?.message ?? '', /range events, more than the/);
+  const db = openVulnDb(result.path);
+  assert.equal(db.status().imports[0]?.skipped, 3);
+  assert.deepEqual(db.recordsFor('Go', 'example.com/b'), []);
   db.close();
 });
 
