@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { fsError } from '../../io/fs-error.ts';
+import { parseJsonText } from '../../io/json-text.ts';
 import { fileTypeName, readOptionText } from '../../io/option-file.ts';
 import { InputError } from '../../model/errors.ts';
 import type { DigestAlgorithm } from './prehashed.ts';
@@ -91,7 +92,7 @@ export function forEachChunk(path: string, consume: (chunk: Buffer) => void): vo
 export async function readBundleJSON(path: string): Promise<unknown> {
   const text = readOptionText(path, 'bundle');
   try {
-    return JSON.parse(text);
+    return parseJsonText(text);
   } catch (e) {
     throw new InputError('BAD_JSON', path, `the bundle is not JSON: ${(e as Error).message}`);
   }
