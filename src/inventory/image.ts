@@ -18,6 +18,7 @@ import type {
   Location,
   OsPackageComponent,
 } from '../model/inventory.ts';
+import { formatLimit } from '../model/limits.ts';
 import { ociPurl } from '../model/purl.ts';
 import { imageView } from '../readers/images/archive-layers.ts';
 import { isSignatureImage, signatureManifests } from '../readers/images/cosign-layout.ts';
@@ -75,6 +76,11 @@ export async function inspectImageTarget(
         return { error: e.message };
       }
     },
+    // Held whole, a file costs its size in memory however small the archive (zeros compress
+    // a thousandfold): larger ones are listed in the notes, not inspected.
+    tooLarge: (_path, _size, limit): Inspected => ({
+      error: `larger than the ${formatLimit(limit)} limit for inspected image files`,
+    }),
   };
   const archive = await readImages(target, {
     ...(opts.platform ? { platform: opts.platform } : {}),

@@ -29,11 +29,17 @@ export interface TarLimits {
   maxLongName: number;
   /** Largest pax extended header record. */
   maxPaxHeader: number;
+  /**
+   * Longest member name or link target, in bytes (TAR_LIMIT past it). A reader whose caller
+   * judges names itself (an image layer: a finding, not an error) passes Infinity.
+   */
+  maxName: number;
 }
 
 export const DEFAULT_TAR_LIMITS: TarLimits = {
   maxLongName: LIMITS.tarLongName,
   maxPaxHeader: LIMITS.tarPaxHeader,
+  maxName: LIMITS.memberName,
 };
 
 const BLOCK = 512;
@@ -234,7 +240,21 @@ export class TarReader {
     this.longLink = undefined;
     this.metaSeen = false;
     if (entry.name === '') throw this.corrupt('an entry with an empty name');
+    this.checkLength('member name', entry.name);
+    this.checkLength('link target', entry.linkname);
     return entry;
+  }
+
+  /** No real path is longer than PATH_MAX; longer ones only serve to slow every lookup down. */
+  private checkLength(what: string, text: string): void {
+    const max = this.limits.maxName;
+    // UTF-8 takes at most three bytes per UTF-16 unit: most names pass without being encoded.
+    if (text.length <= max / 3 || Buffer.byteLength(text) <= max) return;
+    throw new InputError(
+      'TAR_LIMIT',
+      this.file,
+      `${this.label}: a ${what} of ${Buffer.byteLength(text)} bytes is over the ${max}-byte limit (at byte ${this.offset})`,
+    );
   }
 }
 

@@ -26,7 +26,7 @@ export interface Limits {
   readonly bundleBytes: number;
   /** zstd frames whose window is over 2^this are refused before the window is allocated. */
   readonly zstdWindowLog: number;
-  /** ELF members (bundle, data dir) and image files larger than this are hashed, not inspected. */
+  /** ELF members of a bundle or data dir larger than this are hashed, not inspected. */
   readonly elfMemberBytes: number;
   /** Members of a bundle or data dir. */
   readonly bundleMembers: number;
@@ -34,12 +34,22 @@ export interface Limits {
   readonly bundleManifestBytes: number;
   /** GNU long name / long link name record of a tar member. */
   readonly tarLongName: number;
+  /**
+   * A tar member's name or link target, in bytes (Linux's PATH_MAX). Longer strings would also
+   * defeat V8's string hashing (past 16,383 characters every such key hashes alike), making each
+   * Map and Set lookup of member paths linear.
+   */
+  readonly memberName: number;
   /** pax extended header record of a tar member. */
   readonly tarPaxHeader: number;
   /** Decompressed bytes of one image layer (`--max-layer-size`). */
   readonly layerBytes: number;
   /** Decompressed bytes of all layers of one image together. */
   readonly imageLayersBytes: number;
+  /** Members of an image archive (the outer tar), or files of an OCI layout directory. */
+  readonly imageArchiveMembers: number;
+  /** An ELF file of an image layer held whole for inspection; larger ones are not inspected. */
+  readonly imageElfBytes: number;
   /** Members of one layer, and entries of one image's file view. */
   readonly imageEntries: number;
   /** One JSON blob of an image (index, manifest, config). */
@@ -72,6 +82,8 @@ export interface Limits {
   readonly osvRanges: number;
   /** Events of one OSV record's ranges together. */
   readonly osvEvents: number;
+  /** Nesting of arrays and objects in a JSON document read from input (checked before parsing). */
+  readonly jsonDepth: number;
   /** Files named by options, per kind. */
   readonly optionFile: Readonly<Record<SizedOptionFileKind, number>>;
 }
@@ -84,8 +96,11 @@ export const LIMITS: Limits = Object.freeze({
   bundleManifestBytes: 1 * MiB,
   tarLongName: 64 * KiB,
   tarPaxHeader: 1 * MiB,
+  memberName: 4096,
   layerBytes: 16 * GiB,
   imageLayersBytes: 64 * GiB,
+  imageArchiveMembers: 100_000,
+  imageElfBytes: 256 * MiB,
   imageEntries: 2_000_000,
   imageJsonBlob: 4 * MiB,
   imageJsonTotal: 64 * MiB,
@@ -104,6 +119,7 @@ export const LIMITS: Limits = Object.freeze({
   // one record costs every scan that looks its packages up.
   osvRanges: 10_000,
   osvEvents: 100_000,
+  jsonDepth: 128,
   optionFile: Object.freeze({
     policy: 4 * MiB,
     key: 1 * MiB,

@@ -7,6 +7,8 @@
 // conditions) without a schema library at run time: a VEX file can hide findings, so one
 // that is not what it claims to be is refused whole (VEX_INVALID, naming the file), never
 // half-applied. The tests hold this reader to the schema with ajv.
+
+import { parseJsonText } from '../io/json-text.ts';
 import { readOptionText } from '../io/option-file.ts';
 import { InputError } from '../model/errors.ts';
 
@@ -92,7 +94,7 @@ export function readVexFile(path: string): LoadedVex {
 export function parseVex(text: string, source: string): VexDocument {
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = parseJsonText(text);
   } catch (e) {
     throw new InputError('VEX_INVALID', source, `not JSON: ${(e as Error).message}`);
   }

@@ -36,8 +36,13 @@ const STATUS: Record<string, VerifyStatus> = {
   'K3SG-IMAGE-BLOB-MISSING': 'missing',
   'K3SG-IMAGE-MISSING': 'missing',
   'K3SG-IMAGE-EXTRA': 'unexpected',
+  'K3SG-IMAGE-ARCHIVE-LINK': 'unexpected',
+  'K3SG-IMAGE-ARCHIVE-THROUGH-LINK': 'unexpected',
   'K3SG-POLICY-SIGNATURE': 'invalid',
 };
+
+const LINK_HINT =
+  'do not unpack or import this archive: a member leads outside it; export or fetch it again from a trusted source';
 
 const HINTS: Record<string, string> = {
   'K3SG-IMAGE-EXTRA':
@@ -46,6 +51,8 @@ const HINTS: Record<string, string> = {
   'K3SG-POLICY-REGISTRY': 'pull the image from an allowed registry, or change the policy after review',
   'K3SG-POLICY-REPOSITORY': 'use an allowed repository, or change the policy after review',
   'K3SG-POLICY-DIGEST': 'reference the image by digest (name@sha256:...)',
+  'K3SG-IMAGE-ARCHIVE-LINK': LINK_HINT,
+  'K3SG-IMAGE-ARCHIVE-THROUGH-LINK': LINK_HINT,
 };
 const TAMPER_HINT =
   'do not import this archive: it is not what its own digests say; fetch it again from a trusted source';

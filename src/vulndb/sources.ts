@@ -7,6 +7,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { readFileHead } from '../io/bytesource.ts';
 import { fsError } from '../io/fs-error.ts';
+import { parseJsonText } from '../io/json-text.ts';
 import { InputError } from '../model/errors.ts';
 import { LIMITS } from '../model/limits.ts';
 import { DEFAULT_ZIP_LIMITS, openZipFile, type ZipLimits } from './zip.ts';
@@ -72,7 +73,7 @@ function* candidates(file: number, where: string, bytes: Buffer): Generator<Sour
   try {
     // A UTF-8 byte order mark is not JSON, but some editors write one.
     const start = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
-    value = JSON.parse(bytes.toString('utf8', start));
+    value = parseJsonText(bytes.toString('utf8', start));
   } catch (e) {
     yield { ok: false, file, where, problem: `not valid JSON (${(e as Error).message})` };
     return;

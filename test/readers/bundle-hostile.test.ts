@@ -3,7 +3,7 @@
 // file (and the member), never a crash, never a write to disk, never gigabytes of memory.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { isInputError } from '../../src/model/errors.ts';
@@ -47,6 +47,30 @@ describe('hostile bundles', { skip }, () => {
       return true;
     });
   }
+
+  test('2,000 member names of 17,000 characters: TAR_LIMIT at the first, not minutes of lookups', async () => {
+    const src = join(dir, 'long-src');
+    mkdirSync(src);
+    const names = Array.from({ length: 2000 }, (_, i) => `n${String(i).padStart(4, '0')}`);
+    for (const name of names) writeFileSync(join(src, name), '');
+    const tar = join(dir, 'long-names.tar');
+    // No file system holds such names: GNU tar's --transform writes them (as GNU long names).
+    execFileSync('tar', [
+      '--format=gnu',
+      '-cf',
+      tar,
+      '-C',
+      src,
+      '--transform',
+      `s,^,bin/${'k'.repeat(17_000)}/,`,
+      ...names,
+    ]);
+    await rejectsWith(
+      zstdFile(tar, `${tar}.zst`, ['-3']),
+      'TAR_LIMIT',
+      /^bundle tar: a member name of 17010 bytes is over the 4096-byte limit/,
+    );
+  });
 
   const ok: Entry[] = [
     { name: './bin/', type: 'dir' },

@@ -105,8 +105,37 @@ const texts = {
     explanation:
       'A layer member with an absolute name or a `..` component, or a hard link to anything but an earlier ' +
       'member of the same layer, is written outside the container file system by a careless unpacker: an ' +
-      'attempt to escape, never produced by an image build. The member is skipped, the rest of the layer read.',
+      'attempt to escape, never produced by an image build. A name or symlink target longer than PATH_MAX ' +
+      '(4,096 bytes) is no path a kernel takes, only a way to slow tools down. The member is skipped, the ' +
+      'rest of the layer read.',
     fix: 'Do not import the image; find out where it was built, and rebuild it from a trusted Dockerfile.',
+    appliesTo: ARCHIVE,
+  },
+  'K3SG-IMAGE-ARCHIVE-LINK': {
+    severity: 'high',
+    title: 'Image archive member links out of the archive',
+    explanation:
+      'A symbolic link among the members of the archive itself (not of a layer) to an absolute path or ' +
+      'climbing above the archive root, or a hard link to anything but an earlier file of the archive, ' +
+      'names a file outside the archive (`/etc/passwd`): once the archive is unpacked (`tar -x` before ' +
+      'an import, a tool that unpacks into a temporary directory), that file is what gets read or ' +
+      'overwritten. No image tool writes such a member; it is reported whether or not a manifest refers ' +
+      'to it (one that does makes the archive unreadable, an error).',
+    fix:
+      'Do not import or unpack the archive; find out who made it, and export or fetch it again from a ' +
+      'trusted source.',
+    appliesTo: ARCHIVE,
+  },
+  'K3SG-IMAGE-ARCHIVE-THROUGH-LINK': {
+    severity: 'critical',
+    title: 'Image archive member lies under a symbolic link',
+    explanation:
+      'A member whose path goes through a symbolic link member of the same archive (`evil -> /tmp/x`, ' +
+      'then `evil/pwned`) is written wherever the link points when the archive is unpacked, outside the ' +
+      'directory it is unpacked into: the classic tar path traversal. No image tool writes one.',
+    fix:
+      'Do not import or unpack the archive; find out who made it, and export or fetch it again from a ' +
+      'trusted source.',
     appliesTo: ARCHIVE,
   },
 } as const satisfies Record<string, RuleText>;

@@ -5,6 +5,7 @@
 // certificate, its chain and the Rekor entry. Everything here is read from the JSON members
 // readImages kept and checked (digests), so nothing is streamed again.
 import { createHash } from 'node:crypto';
+import { parseJsonText } from '../../io/json-text.ts';
 import { type Descriptor, descriptorList, type JsonObject } from './json.ts';
 import { blobPath } from './resolve-oci.ts';
 import type { ImageArchiveResult, ImageInfo } from './types.ts';
@@ -122,7 +123,7 @@ function parseKept(archive: ImageArchiveResult, path: string): unknown {
   const bytes = archive.keptJson.get(path);
   if (!bytes) return undefined;
   try {
-    return JSON.parse(bytes.toString('utf8'));
+    return parseJsonText(bytes.toString('utf8'));
   } catch {
     return undefined;
   }

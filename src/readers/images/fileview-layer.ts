@@ -3,14 +3,14 @@
 // metadata, the few files a caller collects, what the caller's hook made of large files) and
 // the record is replayed onto the view. Nothing is written to disk.
 // Layer contents are content to audit, not input the tool must refuse: a member with an
-// absolute name or a `..` component, or a hard link to anything but an earlier member of the
-// same layer, is a K3SG-IMAGE-LAYER-PATH finding and is skipped (containerd would refuse or
-// confine it too); the rest of the layer is still read.
+// absolute name or a `..` component, a name or symlink target longer than PATH_MAX, or a hard
+// link to anything but an earlier member of the same layer, is a K3SG-IMAGE-LAYER-PATH finding
+// and is skipped (containerd would refuse or confine it too); the rest of the layer is still read.
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { constants, createGunzip, createZstdDecompress } from 'node:zlib';
-import { normalizeMemberPath } from '../../io/member-paths.ts';
+import { isOverNameLimit, normalizeMemberPath, quoteMemberName } from '../../io/member-paths.ts';
 import { sniffCompression } from '../../io/target.ts';
 import { InputError } from '../../model/errors.ts';
 import { LIMITS } from '../../model/limits.ts';
@@ -64,7 +64,7 @@ export const DEFAULT_FILE_VIEW_LIMITS: FileViewLimits = {
   maxTotalBytes: LIMITS.imageLayersBytes,
   maxCollectFile: LIMITS.imageKeptFile,
   maxCollectTotal: LIMITS.imageKeptTotal,
-  maxHookFile: LIMITS.elfMemberBytes,
+  maxHookFile: LIMITS.imageElfBytes,
 };
 
 export type { CollectPredicate, LayerFileHook } from './layer-record.ts';
@@ -126,7 +126,7 @@ export function replayLayer(record: LayerRecord, layer: number, ctx: ApplyContex
   /** This layer's members so far: stored clean name -> final path in the view. */
   const members = new Map<string, string>();
   const report = (m: RecordedMember, why: string) =>
-    ctx.findings.add('K3SG-IMAGE-LAYER-PATH', `layer member ${JSON.stringify(m.name)} ${why}; skipped`, where);
+    ctx.findings.add('K3SG-IMAGE-LAYER-PATH', `layer member ${quoteMemberName(m.name)} ${why}; skipped`, where);
 
   for (const m of record.members) {
     if (!m.path.ok) {
@@ -153,6 +153,11 @@ export function replayLayer(record: LayerRecord, layer: number, ctx: ApplyContex
       continue;
     }
     const path = joinPath(parent.path, base);
+    if (isOverNameLimit(path)) {
+      // Short names under symlinks to long targets can still add up to a long path.
+      report(m, `is under links that lead to a path longer than ${LIMITS.memberName} bytes`);
+      continue;
+    }
     if (!ctx.tree.ensureDir(parent.path, layer)) {
       report(m, 'is under a path that is not a directory');
       continue;
@@ -165,7 +170,7 @@ export function replayLayer(record: LayerRecord, layer: number, ctx: ApplyContex
       const targetPath = target.ok ? members.get(target.path) : undefined;
       const found = targetPath === undefined ? undefined : ctx.tree.entries.get(targetPath);
       if (!target.ok || targetPath === undefined || !found || found.layer !== layer) {
-        report(m, `is a hard link to ${JSON.stringify(m.linkname)}, not an earlier member of the layer`);
+        report(m, `is a hard link to ${quoteMemberName(m.linkname)}, not an earlier member of the layer`);
         continue;
       }
       entry.linkname = targetPath;

@@ -1,5 +1,7 @@
 // The JSON documents of an image (index.json, manifest.json, image indexes, manifests,
 // configs), read from the members the hasher kept, with the shape checks the resolver needs.
+
+import { parseJsonText } from '../../io/json-text.ts';
 import { InputError } from '../../model/errors.ts';
 import type { HashedMember } from './blobhash.ts';
 import type { ImageLimits } from './types.ts';
@@ -30,7 +32,7 @@ export function memberJson(file: string, path: string, m: HashedMember, limits: 
   }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(m.json.toString('utf8'));
+    parsed = parseJsonText(m.json.toString('utf8'));
   } catch (e) {
     throw new InputError('IMAGE_CORRUPT', file, `image: ${path} is not valid JSON: ${(e as Error).message}`);
   }

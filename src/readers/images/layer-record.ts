@@ -8,9 +8,10 @@
 //
 // Everything here is synchronous: it is fed from a decompressor's 'data' events.
 
-import { normalizeMemberPath } from '../../io/member-paths.ts';
-import { type TarEntryType, TarReader } from '../../io/tar.ts';
+import { isOverNameLimit, normalizeMemberPath } from '../../io/member-paths.ts';
+import { DEFAULT_TAR_LIMITS, type TarEntryType, TarReader } from '../../io/tar.ts';
 import { InputError } from '../../model/errors.ts';
+import { LIMITS } from '../../model/limits.ts';
 
 /** Whether to keep a regular file's bytes: `path` is `/` + the member's clean path. */
 export type CollectPredicate = (path: string, size: number) => boolean;
@@ -26,6 +27,11 @@ export interface LayerFileHook {
   /** Only files starting with these bytes are taken (others are dropped after their first bytes). */
   magic?: Buffer;
   take(path: string, bytes: Buffer, mode: number): unknown;
+  /**
+   * A wanted file (with the magic) over the size limit is not held: what this returns is kept
+   * on it instead, e.g. why it was not inspected.
+   */
+  tooLarge?(path: string, size: number, limit: number): unknown;
 }
 
 export interface LayerRecordLimits {
@@ -81,7 +87,18 @@ interface Taking {
   member: RecordedMember;
   collectParts?: Buffer[];
   hookBuf?: Buffer;
+  /** The first bytes of a file too large for the hook, to compare with its magic. */
+  tooLargeHead?: Buffer;
   got: number;
+}
+
+/** The member's clean path, or why it is skipped: its name, or a symlink target no kernel takes. */
+function memberPath(name: string, type: TarEntryType, linkname: string): RecordedMember['path'] {
+  const path = normalizeMemberPath(name);
+  if (path.ok && type === 'symlink' && isOverNameLimit(linkname)) {
+    return { ok: false, reason: `is a symlink to a target longer than ${LIMITS.memberName} bytes` };
+  }
+  return path;
 }
 
 export class LayerRecorder {
@@ -92,7 +109,9 @@ export class LayerRecorder {
 
   constructor(name: string, opts: LayerRecorderOptions) {
     this.record = { name, members: [], bytes: 0 };
-    this.tar = new TarReader(name, undefined, 'image layer tar');
+    // Names past the length limit are judged here, member by member (a finding, the member
+    // skipped), as other hostile layer paths are: the tar reader lets them through.
+    this.tar = new TarReader(name, { ...DEFAULT_TAR_LIMITS, maxName: Number.POSITIVE_INFINITY }, 'image layer tar');
     this.opts = opts;
   }
 
@@ -122,7 +141,7 @@ export class LayerRecorder {
   private onEntry(e: { name: string; type: TarEntryType; mode: number; size: number; linkname: string }): void {
     const member: RecordedMember = {
       name: e.name,
-      path: normalizeMemberPath(e.name),
+      path: memberPath(e.name, e.type, e.linkname),
       type: e.type,
       mode: e.mode,
       size: e.type === 'file' ? e.size : 0,
@@ -155,11 +174,13 @@ export class LayerRecorder {
         else taking.collectParts = [];
       }
     }
-    if (hook && e.size > 0 && e.size <= limits.maxHookFile && hook.want(path, e.size)) {
+    if (hook && e.size > 0 && hook.want(path, e.size)) {
       // Allocated once at the size the header gives: no second copy when it is handed over.
-      taking.hookBuf = Buffer.allocUnsafe(e.size);
+      if (e.size <= limits.maxHookFile) taking.hookBuf = Buffer.allocUnsafe(e.size);
+      else if (hook.tooLarge && !hook.magic) member.facts = hook.tooLarge(path, e.size, limits.maxHookFile);
+      else if (hook.tooLarge) taking.tooLargeHead = Buffer.alloc(0);
     }
-    if (e.size > 0 && (taking.collectParts || taking.hookBuf)) this.current = taking;
+    if (e.size > 0 && (taking.collectParts || taking.hookBuf || taking.tooLargeHead)) this.current = taking;
   }
 
   private onData(data: Buffer): void {
@@ -175,8 +196,27 @@ export class LayerRecorder {
         if (!t.hookBuf.subarray(0, magic.length).equals(magic)) t.hookBuf = undefined;
       }
     }
+    if (t.tooLargeHead) this.sniffTooLarge(t, data);
     t.got += data.length;
-    if (!t.collectParts && !t.hookBuf) this.current = undefined;
+    if (!t.collectParts && !t.hookBuf && !t.tooLargeHead) this.current = undefined;
+  }
+
+  /** Once its first bytes are in: a file too large for the hook that has its magic is marked. */
+  private sniffTooLarge(t: Taking, data: Buffer): void {
+    const hook = this.opts.hook;
+    const magic = hook?.magic;
+    if (!hook?.tooLarge || !magic || !t.tooLargeHead || !t.member.path.ok) {
+      t.tooLargeHead = undefined;
+      return;
+    }
+    const head = Buffer.concat([t.tooLargeHead, data.subarray(0, magic.length - t.tooLargeHead.length)]);
+    if (head.length < magic.length) {
+      t.tooLargeHead = head;
+      return;
+    }
+    t.tooLargeHead = undefined;
+    if (head.equals(magic))
+      t.member.facts = hook.tooLarge(`/${t.member.path.path}`, t.member.size, this.opts.limits.maxHookFile);
   }
 
   private onEnd(): void {

@@ -71,6 +71,7 @@ export async function readImages(target: string, opts: ReadImagesOptions = {}): 
     opts.onProgress,
   );
   const findings = new ImageFindings(target);
+  for (const p of members.linkProblems) findings.add(p.id, p.message, p.path);
   const ctx: ResolveContext = { file: target, members, platform, limits, findings };
   const index = members.files.get('index.json');
   const manifest = members.files.get('manifest.json');

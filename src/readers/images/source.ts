@@ -2,7 +2,8 @@
 // one streaming pass, or an OCI layout directory. Either way every regular file goes through
 // a MemberHasher and nothing is written to disk. Archive member names follow the bundle's
 // hostile-path rules: an absolute name or a `..` component is an error, and links between
-// members are resolved inside the archive's own tree.
+// members are resolved inside the archive's own tree; links that would lead out of it when
+// unpacked are findings (archive-links.ts).
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
@@ -10,11 +11,12 @@ import { join } from 'node:path';
 import { type Readable, pipeline as streamPipeline } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { constants, createGunzip, createZstdDecompress } from 'node:zlib';
-import { escapeReason, normalizeMemberPath } from '../../io/member-paths.ts';
+import { escapeReason, normalizeMemberPath, quoteMemberName } from '../../io/member-paths.ts';
 import { type RootedSymlink, resolveRooted } from '../../io/rooted-path.ts';
 import { TarReader } from '../../io/tar.ts';
 import { detectTarget } from '../../io/target.ts';
 import { InputError } from '../../model/errors.ts';
+import { ArchiveLinkCheck, type ArchiveLinkProblem } from './archive-links.ts';
 import { type HashedMember, type JsonBudget, MemberHasher, type RecorderFactory } from './blobhash.ts';
 import type { Compression, ImageLimits } from './types.ts';
 
@@ -33,12 +35,14 @@ export interface CollectedMembers {
   files: Map<string, HashedMember>;
   /** Symlinks and hard links by clean path -> target as stored (archives only). */
   links: Map<string, { target: string; hard: boolean }>;
+  /** Links that would lead out of the archive once unpacked (archives only). */
+  linkProblems: ArchiveLinkProblem[];
 }
 
 /** The member a path names, following the archive's links; undefined if none. */
 export function lookupMember(c: CollectedMembers, file: string, path: string): HashedMember | undefined {
   const clean = normalizeMemberPath(path);
-  if (!clean.ok) throw new InputError('UNSAFE_PATH', file, `image: reference ${JSON.stringify(path)} ${clean.reason}`);
+  if (!clean.ok) throw new InputError('UNSAFE_PATH', file, `image: reference ${quoteMemberName(path)} ${clean.reason}`);
   const where = resolveRooted(clean.path, { lookup: (at) => archiveNode(c, file, at), leaving: 'escape' });
   if (where.kind === 'escape')
     throw new InputError('UNSAFE_PATH', file, `image: link ${where.at || path} ${escapeReason(where)}`);
@@ -113,16 +117,22 @@ async function collectArchive(
   recorders: RecorderFactory | undefined,
   onBytes: (n: number) => void,
 ): Promise<CollectedMembers> {
-  const out: CollectedMembers = { kind: 'archive', compression, files: new Map(), links: new Map() };
+  const out: CollectedMembers = { kind: 'archive', compression, files: new Map(), links: new Map(), linkProblems: [] };
   const budget: JsonBudget = { left: limits.maxJsonTotal };
   const tar = new TarReader(file, undefined, 'image archive tar');
   let current: { path: string; hasher: MemberHasher } | undefined;
   const seen = new Set<string>();
+  const linkCheck = new ArchiveLinkCheck();
+  let entries = 0;
   const consume = async (source: AsyncIterable<Buffer>): Promise<void> => {
     for await (const chunk of source) {
       for (const ev of tar.feed(chunk)) {
         if (ev.type === 'entry') {
           const e = ev.entry;
+          // Each member costs memory however small it is: a million empty ones gzip to a few MB.
+          if (++entries > limits.maxArchiveMembers) {
+            throw new InputError('IMAGE_LIMIT', file, `image archive: more than ${limits.maxArchiveMembers} members`);
+          }
           const clean = normalizeMemberPath(e.name);
           if (!clean.ok) {
             throw new InputError(
@@ -135,6 +145,7 @@ async function collectArchive(
             throw new InputError('IMAGE_CORRUPT', file, `image archive: member ${clean.path} appears twice`);
           }
           seen.add(clean.path);
+          linkCheck.member(clean.path, e.type, e.linkname);
           if (e.type === 'file') {
             current = { path: clean.path, hasher: new MemberHasher(file, clean.path, limits, budget, recorders) };
             if (e.size === 0) await finishMember();
@@ -151,6 +162,7 @@ async function collectArchive(
       }
     }
     tar.finish();
+    out.linkProblems = linkCheck.finish();
   };
   const finishMember = async (): Promise<void> => {
     if (!current) return;
@@ -203,7 +215,13 @@ async function collectDirectory(
   recorders: RecorderFactory | undefined,
   onProgress: ProgressCallback | undefined,
 ): Promise<CollectedMembers> {
-  const out: CollectedMembers = { kind: 'directory', compression: 'none', files: new Map(), links: new Map() };
+  const out: CollectedMembers = {
+    kind: 'directory',
+    compression: 'none',
+    files: new Map(),
+    links: new Map(),
+    linkProblems: [],
+  };
   const budget: JsonBudget = { left: limits.maxJsonTotal };
   const paths: string[] = [];
   for (const top of ['oci-layout', 'index.json', 'manifest.json']) {
@@ -216,6 +234,9 @@ async function collectDirectory(
         if (await isRegular(dir, `blobs/${alg}/${name}`)) paths.push(`blobs/${alg}/${name}`);
       }
     }
+  }
+  if (paths.length > limits.maxArchiveMembers) {
+    throw new InputError('IMAGE_LIMIT', dir, `image layout: more than ${limits.maxArchiveMembers} files`);
   }
   let total = 0;
   for (const path of paths) total += (await lstat(join(dir, path))).size;

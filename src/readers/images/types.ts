@@ -24,12 +24,15 @@ export interface ImageLimits {
   maxJsonTotal: number;
   /** Largest uncompressed size of one layer (zip-bomb guard). */
   maxLayerBytes: number;
+  /** Members of the archive itself (every entry, directories too), or files of a layout. */
+  maxArchiveMembers: number;
 }
 
 export const DEFAULT_IMAGE_LIMITS: ImageLimits = {
   maxJsonBlob: LIMITS.imageJsonBlob,
   maxJsonTotal: LIMITS.imageJsonTotal,
   maxLayerBytes: LIMITS.layerBytes,
+  maxArchiveMembers: LIMITS.imageArchiveMembers,
 };
 
 /** One regular file of the archive (or of the layout's blobs/ directory), as it streamed. */

@@ -6,6 +6,7 @@
 // Every annotation is untrusted text: anything malformed is a CosignFormatError (a failed
 // signature with a clear reason), never an exception from deep inside a decoder.
 import { createHash, X509Certificate } from 'node:crypto';
+import { parseJsonText } from '../../io/json-text.ts';
 import { COSIGN_ANNOTATIONS } from '../../readers/images/cosign-layout.ts';
 
 export class CosignFormatError extends Error {
@@ -86,7 +87,7 @@ function pemCertificates(text: string, what: string): Buffer[] {
 function tlogEntry(text: string): Record<string, unknown> {
   let doc: unknown;
   try {
-    doc = JSON.parse(text);
+    doc = parseJsonText(text);
   } catch {
     throw new CosignFormatError('the Rekor bundle annotation is not JSON');
   }
@@ -110,7 +111,7 @@ function tlogEntry(text: string): Record<string, unknown> {
   let kind: unknown;
   let version: unknown;
   try {
-    const entry = JSON.parse(bodyBytes.toString('utf8')) as { kind?: unknown; apiVersion?: unknown };
+    const entry = parseJsonText(bodyBytes.toString('utf8')) as { kind?: unknown; apiVersion?: unknown };
     kind = entry.kind;
     version = entry.apiVersion;
   } catch {
@@ -133,7 +134,7 @@ function tlogEntry(text: string): Record<string, unknown> {
 function rfc3161(text: string): string {
   let doc: unknown;
   try {
-    doc = JSON.parse(text);
+    doc = parseJsonText(text);
   } catch {
     throw new CosignFormatError('the RFC 3161 timestamp annotation is not JSON');
   }

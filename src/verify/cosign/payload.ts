@@ -3,6 +3,8 @@
 // signature copied next to another image must fail) and be a cosign image signature (not some
 // other document the same key happened to sign).
 
+import { parseJsonText } from '../../io/json-text.ts';
+
 export const COSIGN_SIGNATURE_TYPE = 'cosign container image signature';
 
 export type PayloadVerdict =
@@ -13,7 +15,7 @@ export type PayloadVerdict =
 export function checkPayload(bytes: Buffer, subject: string): PayloadVerdict {
   let doc: unknown;
   try {
-    doc = JSON.parse(bytes.toString('utf8'));
+    doc = parseJsonText(bytes.toString('utf8'));
   } catch {
     return { ok: false, code: 'PAYLOAD_INVALID', reason: 'the signed payload is not JSON' };
   }

@@ -4,6 +4,7 @@
 // the same things in another order gives the same file.
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { parseJsonText } from '../../io/json-text.ts';
 import { readOptionText } from '../../io/option-file.ts';
 import { InputError, isInputError } from '../../model/errors.ts';
 import { fileNameProblem } from '../checksums.ts';
@@ -79,7 +80,7 @@ export function readLock(lockPath: string, opts: { create: boolean }): Lockfile 
   }
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = parseJsonText(text);
   } catch (e) {
     throw invalid(lockPath, `not valid JSON (${(e as Error).message})`);
   }

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import type { Bundle, Envelope, MessageSignature } from '@sigstore/bundle';
 import { HashAlgorithm } from '@sigstore/protobuf-specs';
 import type { SignedEntity } from '@sigstore/verify';
+import { parseJsonText } from '../../io/json-text.ts';
 import { SigstoreCheckError } from './failure.ts';
 import type { Digests } from './input.ts';
 import { describeKey } from './keys.ts';
@@ -134,7 +135,7 @@ function statementSubjects(env: Envelope): Subject[] | undefined {
   if (env.payloadType !== IN_TOTO) return undefined;
   let st: { _type?: unknown; subject?: unknown };
   try {
-    st = JSON.parse(env.payload.toString('utf8'));
+    st = parseJsonText(env.payload.toString('utf8')) as typeof st;
   } catch {
     throw new SigstoreCheckError('BUNDLE_INVALID', 'the DSSE payload is not JSON, though its type says in-toto');
   }

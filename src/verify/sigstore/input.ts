@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { fsError } from '../../io/fs-error.ts';
+import { parseJsonText } from '../../io/json-text.ts';
 import { fileTypeName, readOptionText } from '../../io/option-file.ts';
 import { InputError } from '../../model/errors.ts';
 import type { DigestAlgorithm } from './prehashed.ts';
@@ -96,7 +97,7 @@ export async function readBundleJSON(path: string): Promise<Record<string, unkno
   const text = readOptionText(path, 'bundle');
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = parseJsonText(text);
   } catch (e) {
     throw new InputError('BAD_JSON', path, `the bundle is not JSON: ${(e as Error).message}`);
   }

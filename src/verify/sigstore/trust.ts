@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { PublicKey, TimeRange, TrustedRoot } from '@sigstore/protobuf-specs';
 import { TrustedRoot as TrustedRootCodec } from '@sigstore/protobuf-specs';
 import { type TrustMaterial, toTrustMaterial } from '@sigstore/verify';
+import { parseJsonText } from '../../io/json-text.ts';
 import { readOptionText } from '../../io/option-file.ts';
 import { InputError } from '../../model/errors.ts';
 
@@ -69,7 +70,7 @@ export async function loadTrustedRoot(path: string, source: TrustSource): Promis
 export function parseTrustedRoot(text: string, label: string): { root: TrustedRoot; excluded: string[] } {
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = parseJsonText(text);
   } catch (e) {
     throw new InputError('BAD_JSON', label, `the trusted root is not JSON: ${(e as Error).message}`);
   }
