@@ -282,8 +282,17 @@ function usageText(text: string): string {
     .replace(/\s*\n\s*/g, ' ');
 }
 
+/** Exit status of a command whose reader closed stdout early (`| head`): 128 + SIGPIPE, as a shell reports a tool SIGPIPE stopped. */
+const EXIT_READER_GONE = 141;
+
 export async function main(argv: string[]): Promise<number> {
   watchRerunParent();
+  // `k3sguard inspect DIR | head`: once the reader has gone there is nobody to tell, so stop
+  // quietly, as a tool stopped by SIGPIPE does (Node ignores SIGPIPE and raises EPIPE instead).
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    process.exit(EXIT_READER_GONE);
+  });
   let code = EXIT_CLEAN;
   const cmd = program((c) => {
     code = c;

@@ -25,7 +25,8 @@ describe('names with escape sequences and newlines are quoted', () => {
     const dir = tempDir(t);
     writeFileSync(join(dir, EVIL), 'not a binary\n');
     writeFileSync(join(dir, 'plain'), 'not a binary\n');
-    const r = k3sguard(['inspect', dir]);
+    // --verbose: a folder's table counts files that are not Go binaries unless asked to list them.
+    const r = k3sguard(['inspect', '--verbose', dir]);
     assert.equal(r.code, 0, r.stderr);
     assertNoControls(r.stdout);
     assert.ok(r.stdout.includes(EVIL_SHOWN), r.stdout);
@@ -68,7 +69,7 @@ describe('usage errors are one line, k3sguard: first, exit 2', () => {
     [['inspect', '--jsn', 'x'], /unknown option '--jsn'.*Did you mean --json\?/],
     [['sbom', 'x', '--format', 'xml'], /argument 'xml' is invalid/],
     [['inspect', 'x', '--max-bundle-size', 'lots'], /--max-bundle-size/],
-    [['inspect'], /missing required argument 'target'/],
+    [['inspect'], /missing required argument 'targets'/],
   ] as const) {
     test(args.join(' '), () => {
       const r = k3sguard([...args]);
@@ -260,4 +261,26 @@ test('two lock add runs at once keep both artifacts (or one fails, exit 2): neve
       else assert.equal(r.code, 2, r.stderr);
     });
   }
+});
+
+test('a reader that closes stdout early (| head): a quiet stop, exit 141 as for SIGPIPE, no stack trace', (t) => {
+  const dir = tempDir(t);
+  const stderr = join(tempDir(t), 'stderr');
+  // Enough JSON to fill a pipe many times over, so the write fails after head has gone.
+  for (let i = 0; i < 2000; i++) writeFileSync(join(dir, `file-${i}`), `${i}\n`);
+  const r = spawnSync(
+    'bash',
+    [
+      '-c',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a bash expansion, not a template
+      '"$0" "$1" inspect --json --no-progress "$2" 2>"$3" | head -c 100 >/dev/null; echo "${PIPESTATUS[0]}"',
+      process.execPath,
+      CLI,
+      dir,
+      stderr,
+    ],
+    { encoding: 'utf8' },
+  );
+  assert.equal(r.stdout.trim(), '141');
+  assert.equal(readFileSync(stderr, 'utf8'), '');
 });
