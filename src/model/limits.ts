@@ -21,70 +21,37 @@ export type SizedOptionFileKind =
 /** `--db` names a file too, but a vulnerability database is large by nature: no size limit. */
 export type OptionFileKind = SizedOptionFileKind | 'db';
 
+/** Every limit by name (what each means, and its unit: LIMIT_TEXT). */
 export interface Limits {
-  /** Decompressed bytes of a K3s binary's embedded bundle (`--max-bundle-size`). */
   readonly bundleBytes: number;
-  /** zstd frames whose window is over 2^this are refused before the window is allocated. */
   readonly zstdWindowLog: number;
-  /** ELF members of a bundle or data dir larger than this are hashed, not inspected. */
   readonly elfMemberBytes: number;
-  /** Members of a bundle or data dir. */
   readonly bundleMembers: number;
-  /** `bin/.sha256sums` and `bin/.links`: larger ones are not parsed (a finding). */
   readonly bundleManifestBytes: number;
-  /** GNU long name / long link name record of a tar member. */
   readonly tarLongName: number;
-  /**
-   * A tar member's name or link target, in bytes (Linux's PATH_MAX). Longer strings would also
-   * defeat V8's string hashing (past 16,383 characters every such key hashes alike), making each
-   * Map and Set lookup of member paths linear.
-   */
   readonly memberName: number;
-  /** pax extended header record of a tar member. */
   readonly tarPaxHeader: number;
-  /** Decompressed bytes of one image layer (`--max-layer-size`). */
   readonly layerBytes: number;
-  /** Decompressed bytes of all layers of one image together. */
   readonly imageLayersBytes: number;
-  /** Members of an image archive (the outer tar), or files of an OCI layout directory. */
   readonly imageArchiveMembers: number;
-  /** An ELF file of an image layer held whole for inspection; larger ones are not inspected. */
   readonly imageElfBytes: number;
-  /** Members of one layer, and entries of one image's file view. */
   readonly imageEntries: number;
-  /** One JSON blob of an image (index, manifest, config). */
   readonly imageJsonBlob: number;
-  /** All JSON blobs of an archive together. */
   readonly imageJsonTotal: number;
-  /** One file of an image kept in memory (a package database). */
   readonly imageKeptFile: number;
-  /** All files of an image kept in memory together. */
   readonly imageKeptTotal: number;
-  /** Text files `audit iac` and `audit node` read (`--max-file-size`). */
   readonly auditFileBytes: number;
-  /** Scripts inside scripts `audit iac` follows (`$(...)`, backticks, `sh -c '...'`, a heredoc a shell reads). */
   readonly auditScriptNesting: number;
-  /** YAML nodes `audit iac` reaches through aliases in one file (an alias bomb expands past it). */
   readonly yamlAliasNodes: number;
-  /** Uncompressed bytes of one entry of an OSV zip export. */
   readonly zipEntryBytes: number;
-  /** Uncompressed bytes of all entries of an OSV zip export. */
   readonly zipTotalBytes: number;
-  /** Entries in an OSV zip export's central directory. */
   readonly zipEntries: number;
-  /** One OSV record file in a folder given to `db import`. */
   readonly osvRecordFile: number;
-  /** One JSON file (a record or an array of records) given to `db import`. */
   readonly osvJsonFile: number;
-  /** A `db update` download. */
   readonly downloadBytes: number;
-  /** Ranges of one OSV record (every `affected[].ranges` and Go `custom_ranges` together). */
   readonly osvRanges: number;
-  /** Events of one OSV record's ranges together. */
   readonly osvEvents: number;
-  /** Nesting of arrays and objects in a JSON document read from input (checked before parsing). */
   readonly jsonDepth: number;
-  /** Files named by options, per kind. */
   readonly optionFile: Readonly<Record<SizedOptionFileKind, number>>;
 }
 
@@ -132,6 +99,71 @@ export const LIMITS: Limits = Object.freeze({
   }),
 });
 
+export type LimitUnit = 'bytes' | 'count' | 'levels' | 'log2';
+
+/** What each limit bounds, for docs/limits.md's table (`npm run docs:limits`) and readers of this file. */
+export const LIMIT_TEXT: Readonly<Record<Exclude<keyof Limits, 'optionFile'>, { what: string; unit: LimitUnit }>> = {
+  bundleBytes: { unit: 'bytes', what: "Decompressed bytes of a K3s binary's embedded bundle (`--max-bundle-size`)." },
+  zstdWindowLog: {
+    unit: 'log2',
+    what: 'zstd frames whose window is over 2^this are refused before the window is allocated.',
+  },
+  elfMemberBytes: {
+    unit: 'bytes',
+    what: 'ELF members of a bundle or data dir larger than this are hashed, not inspected.',
+  },
+  bundleMembers: { unit: 'count', what: 'Members of a bundle or data dir.' },
+  bundleManifestBytes: {
+    unit: 'bytes',
+    what: '`bin/.sha256sums` and `bin/.links`: larger ones are not parsed (a finding).',
+  },
+  tarLongName: { unit: 'bytes', what: 'GNU long name / long link name record of a tar member.' },
+  memberName: {
+    unit: 'bytes',
+    what: "A tar member's name or link target, in bytes (Linux's PATH_MAX). Longer strings would also defeat V8's string hashing (past 16,383 characters every such key hashes alike), making each Map and Set lookup of member paths linear.",
+  },
+  tarPaxHeader: { unit: 'bytes', what: 'pax extended header record of a tar member.' },
+  layerBytes: { unit: 'bytes', what: 'Decompressed bytes of one image layer (`--max-layer-size`).' },
+  imageLayersBytes: { unit: 'bytes', what: 'Decompressed bytes of all layers of one image together.' },
+  imageArchiveMembers: {
+    unit: 'count',
+    what: 'Members of an image archive (the outer tar), or files of an OCI layout directory.',
+  },
+  imageElfBytes: {
+    unit: 'bytes',
+    what: 'An ELF file of an image layer held whole for inspection; larger ones are not inspected.',
+  },
+  imageEntries: { unit: 'count', what: "Members of one layer, and entries of one image's file view." },
+  imageJsonBlob: { unit: 'bytes', what: 'One JSON blob of an image (index, manifest, config).' },
+  imageJsonTotal: { unit: 'bytes', what: 'All JSON blobs of an archive together.' },
+  imageKeptFile: { unit: 'bytes', what: 'One file of an image kept in memory (a package database).' },
+  imageKeptTotal: { unit: 'bytes', what: 'All files of an image kept in memory together.' },
+  auditFileBytes: { unit: 'bytes', what: 'Text files `audit iac` and `audit node` read (`--max-file-size`).' },
+  auditScriptNesting: {
+    unit: 'levels',
+    what: "Scripts inside scripts `audit iac` follows (`$(...)`, backticks, `sh -c '...'`, a heredoc a shell reads).",
+  },
+  yamlAliasNodes: {
+    unit: 'count',
+    what: 'YAML nodes `audit iac` reaches through aliases in one file (an alias bomb expands past it).',
+  },
+  zipEntryBytes: { unit: 'bytes', what: 'Uncompressed bytes of one entry of an OSV zip export.' },
+  zipTotalBytes: { unit: 'bytes', what: 'Uncompressed bytes of all entries of an OSV zip export.' },
+  zipEntries: { unit: 'count', what: "Entries in an OSV zip export's central directory." },
+  osvRecordFile: { unit: 'bytes', what: 'One OSV record file in a folder given to `db import`.' },
+  osvJsonFile: { unit: 'bytes', what: 'One JSON file (a record or an array of records) given to `db import`.' },
+  downloadBytes: { unit: 'bytes', what: 'A `db update` download.' },
+  osvRanges: {
+    unit: 'count',
+    what: 'Ranges of one OSV record (every `affected[].ranges` and Go `custom_ranges` together).',
+  },
+  osvEvents: { unit: 'count', what: "Events of one OSV record's ranges together." },
+  jsonDepth: {
+    unit: 'levels',
+    what: 'Nesting of arrays and objects in a JSON document read from input (checked before parsing).',
+  },
+};
+
 /** `2147483648` -> `2GiB`, `1048576` -> `1MiB`: exact sizes only, for help text and messages. */
 export function formatLimit(bytes: number): string {
   for (const [unit, size] of [
@@ -142,4 +174,22 @@ export function formatLimit(bytes: number): string {
     if (bytes >= size && bytes % size === 0) return `${bytes / size}${unit}`;
   }
   return `${bytes} bytes`;
+}
+
+function shown(value: number, unit: LimitUnit): string {
+  if (unit === 'bytes') return formatLimit(value);
+  if (unit === 'log2') return `2^${value} bytes`;
+  return value.toLocaleString('en-US');
+}
+
+/** The reference table of docs/limits.md: every limit, its default and what it bounds. */
+export function limitsMarkdownTable(): string {
+  const rows = (Object.keys(LIMIT_TEXT) as (keyof typeof LIMIT_TEXT)[]).map(
+    (k) => `| \`${k}\` | ${shown(LIMITS[k], LIMIT_TEXT[k].unit)} | ${LIMIT_TEXT[k].what.replace(/\|/g, '\\|')} |`,
+  );
+  const files = (Object.keys(LIMITS.optionFile) as SizedOptionFileKind[]).map(
+    (k) =>
+      `| \`optionFile.${k}\` | ${formatLimit(LIMITS.optionFile[k])} | a file named by an option, of kind ${k} (regular files only) |`,
+  );
+  return ['| limit | default | what it bounds |', '| --- | --- | --- |', ...rows, ...files].join('\n');
 }

@@ -1,6 +1,6 @@
 // The rule catalogue is the single source of every finding id: ids unique and well-formed,
 // every text present, every id written anywhere in src/ listed (so a new finding cannot bypass
-// it), docs/rules.md exactly what the generator writes (run `npm run docs:rules` when this
+// it), docs/rules.md exactly what the generator writes (run `npm run docs` when this
 // fails), and `audit --list-rules` prints the audit rules.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -51,9 +51,9 @@ test('one check, one severity: rules with the same title in two areas agree', ()
   assert.deepEqual(shared, [['K3SG-IAC-HELMCHART-VERSION high', 'K3SG-NODE-HELMCHART-VERSION high']]);
 });
 
-test('docs/rules.md is generated from the catalogue and up to date (npm run docs:rules)', () => {
+test('docs/rules.md is generated from the catalogue and up to date (npm run docs)', () => {
   const doc = readFileSync(DOC, 'utf8');
-  assert.equal(doc, rulesMarkdown(), 'docs/rules.md is stale: run npm run docs:rules');
+  assert.equal(doc, rulesMarkdown(), 'docs/rules.md is stale: run npm run docs');
   for (const r of allRules()) assert.ok(doc.includes(`### ${r.id}\n`), r.id);
 });
 

@@ -1,5 +1,5 @@
 // The rule catalogue: every rule of every area in one list, looked up by id, and docs/rules.md
-// generated from it (`npm run docs:rules`; a test fails when the file is stale, and another
+// generated from it (`npm run docs`; a test fails when the file is stale, and another
 // when an id written anywhere in src/ is not here). `audit --list-rules` and audit waivers
 // deal in the audit areas only: the other areas' findings never reach an audit.
 import { BUNDLE_RULES } from './bundle.ts';
@@ -76,7 +76,7 @@ export function rulesMarkdown(rules: readonly Rule[] = allRules()): string {
   const out: string[] = [
     '# Rules',
     '',
-    '<!-- Generated from src/model/rules/ (bundle.ts, image.ts, policy.ts, iac.ts, node.ts) by `npm run docs:rules`; do not edit. -->',
+    '<!-- Generated from src/model/rules/ (bundle.ts, image.ts, policy.ts, iac.ts, node.ts) by `npm run docs`; do not edit. -->',
     '',
     'Every finding k3sguard reports carries one of these ids (vulnerabilities found by `scan` carry',
     'their advisory ids instead). Reports, SARIF rules and waivers key on them; an id is never reused',
