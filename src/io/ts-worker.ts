@@ -3,6 +3,9 @@
 // the TypeScript stripper again (~13 MB a thread, measured). So the worker starts as three
 // lines of JavaScript that turn the same cache on, then import the TypeScript entry, which
 // the cache then serves already stripped.
+// Callers name their entry as `new URL('./x.ts', import.meta.url)`; the build (npm run build)
+// rewrites import specifiers to .js but not such strings, so when this module is itself the
+// built .js, the entry is the built .js beside it.
 import { getCompileCacheDir } from 'node:module';
 import { Worker } from 'node:worker_threads';
 
@@ -12,8 +15,15 @@ const SHIM = [
   'import(workerData.entry);',
 ].join('\n');
 
+const BUILT = import.meta.url.endsWith('.js');
+
+/** The module to run for `entry`: its built .js when we run built. */
+function workerEntry(entry: URL): URL {
+  return BUILT && entry.pathname.endsWith('.ts') ? new URL(entry.href.replace(/\.ts$/, '.js')) : entry;
+}
+
 /** A worker running `entry` (a .ts module URL); `data` joins its workerData. */
 export function tsWorker(entry: URL, data: Record<string, unknown> = {}): Worker {
-  const workerData = { ...data, entry: entry.href, compileCache: getCompileCacheDir() };
+  const workerData = { ...data, entry: workerEntry(entry).href, compileCache: getCompileCacheDir() };
   return new Worker(SHIM, { eval: true, workerData });
 }

@@ -1,33 +1,47 @@
 // k3sguard's own SBOM (`k3sguard sbom --self`): a supply-chain tool should say what it is made
-// of. Read from the package-lock.json shipped with the tool: every runtime package (dev and
-// dev-optional ones left out: they are not part of what runs), its exact version, its
-// registry integrity hash, and who depends on whom.
+// of. The packages are the ones that run: from the tool's package.json, each runtime
+// dependency where Node finds it (the nearest node_modules folder up), its own dependencies in
+// turn; dev tools are never reached. The installed package.json files say what is there, so a
+// git clone after `npm ci` and an installed package (whose dependencies npm may have hoisted
+// or resolved afresh) both get their own truth. The registry integrity hash is not in an
+// installed package: it comes from the tool's lock file, package-lock.json in a clone, the
+// npm-shrinkwrap.json that `npm pack` ships (npm never publishes package-lock.json), and only
+// for a package whose installed version is the locked one.
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Enums, Models, Serialize, Spec } from '@cyclonedx/cyclonedx-library';
 import { InputError } from '../model/errors.ts';
+import { PACKAGE_ROOT } from '../model/package-root.ts';
+
+interface Manifest {
+  name?: string;
+  version?: string;
+  license?: unknown;
+  dependencies?: Record<string, string>;
+  optionalDependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+  peerDependenciesMeta?: Record<string, { optional?: boolean }>;
+}
 
 interface LockPackage {
   name?: string;
   version?: string;
   integrity?: string;
-  license?: string;
-  dev?: boolean;
-  devOptional?: boolean;
-  dependencies?: Record<string, string>;
 }
 
 export interface SelfPackage {
   name: string;
   version: string;
   purl: string;
-  /** From the lock file's `integrity` (sha512, hex). */
+  /** From the lock file's `integrity` (sha512, hex), when the installed version is the locked one. */
   sha512?: string;
   license?: string;
   dependsOn: string[];
 }
 
-const ROOT = new URL('../../', import.meta.url);
+const ROOT = fileURLToPath(PACKAGE_ROOT);
 
 function npmPurl(name: string, version: string): string {
   const at = name.startsWith('@') ? name.indexOf('/') : -1;
@@ -35,57 +49,88 @@ function npmPurl(name: string, version: string): string {
   return `pkg:npm/${ns}${encodeURIComponent(at > 0 ? name.slice(at + 1) : name)}@${encodeURIComponent(version)}`;
 }
 
-/** The tool and its runtime packages, from its own package-lock.json. */
-export function selfPackages(): { tool: SelfPackage; packages: SelfPackage[] } {
-  const lockPath = new URL('package-lock.json', ROOT);
-  let lock: { packages?: Record<string, LockPackage> };
+function readJson<T>(file: string, what: string): T {
   try {
-    lock = JSON.parse(readFileSync(lockPath, 'utf8'));
+    return JSON.parse(readFileSync(file, 'utf8')) as T;
   } catch (e) {
-    throw new InputError(
-      'UNREADABLE',
-      lockPath.pathname,
-      `cannot read the tool's own lock file (${(e as Error).message})`,
-    );
+    throw new InputError('UNREADABLE', file, `cannot read ${what} (${(e as Error).message})`);
   }
-  const entries = Object.entries(lock.packages ?? {});
-  const byPath = new Map(entries);
-  const nameOf = (path: string, p: LockPackage): string => p.name ?? path.slice(path.lastIndexOf('node_modules/') + 13);
-  // Resolve a dependency as Node would: the nearest node_modules folder up from the dependent.
-  const resolve = (from: string, dep: string): string | undefined => {
-    for (let base = from; ; base = base.slice(0, Math.max(0, base.lastIndexOf('/node_modules/')))) {
-      const candidate = base ? `${base}/node_modules/${dep}` : `node_modules/${dep}`;
-      if (byPath.has(candidate)) return candidate;
-      if (!base) return undefined;
-    }
-  };
-  const packages: SelfPackage[] = [];
-  const toPackage = (path: string, p: LockPackage): SelfPackage => {
-    const name = nameOf(path, p);
-    const version = p.version ?? '0.0.0';
-    const pkg: SelfPackage = { name, version, purl: npmPurl(name, version), dependsOn: [] };
+}
+
+/** sha512 (hex) by `name@version`, from the tool's lock file (none when it has none). */
+function lockedHashes(): Map<string, string> {
+  const hashes = new Map<string, string>();
+  const file = ['npm-shrinkwrap.json', 'package-lock.json'].map((f) => join(ROOT, f)).find((f) => existsSync(f));
+  if (!file) return hashes;
+  const lock = readJson<{ packages?: Record<string, LockPackage> }>(file, "the tool's own lock file");
+  for (const [path, p] of Object.entries(lock.packages ?? {})) {
     const m = /^sha512-(.+)$/.exec(p.integrity ?? '');
-    if (m?.[1]) pkg.sha512 = Buffer.from(m[1], 'base64').toString('hex');
-    if (p.license) pkg.license = p.license;
-    for (const dep of Object.keys(p.dependencies ?? {})) {
-      const at = resolve(path, dep);
-      const target = at ? byPath.get(at) : undefined;
-      if (at && target && !target.dev && !target.devOptional)
-        pkg.dependsOn.push(npmPurl(nameOf(at, target), target.version ?? '0.0.0'));
-    }
+    const name = p.name ?? path.slice(path.lastIndexOf('node_modules/') + 13);
+    if (m?.[1] && p.version) hashes.set(`${name}@${p.version}`, Buffer.from(m[1], 'base64').toString('hex'));
+  }
+  return hashes;
+}
+
+/** Where Node finds package `dep` for the package in `dir`: the nearest node_modules up. */
+function installedAt(dir: string, dep: string): string | undefined {
+  for (let d = dir; ; d = dirname(d)) {
+    const candidate = join(d, 'node_modules', dep);
+    if (existsSync(join(candidate, 'package.json'))) return realpathSync(candidate);
+    if (dirname(d) === d) return undefined;
+  }
+}
+
+/** The runtime dependencies a package needs installed (optional ones only when they are). */
+function runtimeDeps(m: Manifest): Array<{ name: string; optional: boolean }> {
+  const optionalPeer = (n: string) => m.peerDependenciesMeta?.[n]?.optional === true;
+  return [
+    ...Object.keys(m.dependencies ?? {}).map((name) => ({ name, optional: false })),
+    ...Object.keys(m.optionalDependencies ?? {}).map((name) => ({ name, optional: true })),
+    ...Object.keys(m.peerDependencies ?? {})
+      .filter((n) => !optionalPeer(n))
+      .map((name) => ({ name, optional: false })),
+  ];
+}
+
+/** The tool and the runtime packages installed with it. */
+export function selfPackages(): { tool: SelfPackage; packages: SelfPackage[] } {
+  const hashes = lockedHashes();
+  const byDir = new Map<string, SelfPackage>();
+  const queue: string[] = [];
+  const visit = (dir: string): SelfPackage => {
+    const known = byDir.get(dir);
+    if (known) return known;
+    const m = readJson<Manifest>(join(dir, 'package.json'), 'an installed package.json');
+    const name = m.name ?? dir.slice(dir.lastIndexOf('node_modules/') + 13);
+    const version = m.version ?? '0.0.0';
+    const pkg: SelfPackage = { name, version, purl: npmPurl(name, version), dependsOn: [] };
+    const sha512 = hashes.get(`${name}@${version}`);
+    if (sha512) pkg.sha512 = sha512;
+    if (typeof m.license === 'string') pkg.license = m.license;
+    byDir.set(dir, pkg);
+    queue.push(dir);
     return pkg;
   };
-  for (const [path, p] of entries) {
-    if (path === '' || p.dev || p.devOptional) continue;
-    packages.push(toPackage(path, p));
+  const root = realpathSync(ROOT);
+  const tool = visit(root);
+  delete tool.sha512; // the tool's own tarball is not in its lock file
+  while (queue.length > 0) {
+    const dir = queue.shift() as string;
+    const from = byDir.get(dir) as SelfPackage;
+    const m = readJson<Manifest>(join(dir, 'package.json'), 'an installed package.json');
+    for (const dep of runtimeDeps(m)) {
+      const at = installedAt(dir, dep.name);
+      if (!at) {
+        if (dep.optional) continue;
+        throw new InputError('UNREADABLE', join(dir, 'package.json'), `needs ${dep.name}, which is not installed`);
+      }
+      const target = visit(at);
+      if (!from.dependsOn.includes(target.purl)) from.dependsOn.push(target.purl);
+    }
   }
-  const rootEntry = byPath.get('') ?? {};
-  const pkgJson = JSON.parse(readFileSync(new URL('package.json', ROOT), 'utf8')) as {
-    name: string;
-    version: string;
-    license?: string;
-  };
-  const tool = toPackage('', { ...rootEntry, name: pkgJson.name, version: pkgJson.version, license: pkgJson.license });
+  const unique = new Map<string, SelfPackage>();
+  for (const [dir, p] of byDir) if (dir !== root) unique.set(p.purl, p);
+  const packages = [...unique.values()];
   return { tool, packages: packages.sort((a, b) => (a.purl < b.purl ? -1 : a.purl > b.purl ? 1 : 0)) };
 }
 
