@@ -1,7 +1,8 @@
 // `audit iac`: walk the paths, audit every candidate file (on worker threads when there are
 // many: parsing YAML and lexing shell is CPU-bound, so the cores are the limit), and gather
 // one AuditResult in a stable order whatever the scheduling.
-import { isAbsolute, relative, resolve } from 'node:path';
+import { statSync } from 'node:fs';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { defaultPoolSize, WorkerPool } from '../../io/worker-pool.ts';
 import type { Finding } from '../../model/inventory.ts';
 import { LIMITS } from '../../model/limits.ts';
@@ -75,7 +76,19 @@ function defaultRoot(paths: readonly string[]): string {
     const rel = relative(cwd, resolve(p));
     return !rel.startsWith('..') && !isAbsolute(rel);
   });
-  return under ? cwd : resolve(paths[0] ?? '.');
+  if (under) return cwd;
+  // Outside the working directory: the first path is the root, or its folder when it is a file,
+  // so a file is reported by its name, never as `.`.
+  const first = resolve(paths[0] ?? '.');
+  return isDirectory(first) ? first : dirname(first);
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false; // the walk reports a path it cannot read
+  }
 }
 
 async function inWorkers(jobs: FileJob[], opts: FileJobOptions, size: number): Promise<FileAudit[]> {

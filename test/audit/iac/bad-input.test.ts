@@ -102,3 +102,13 @@ test('CLI: exit 2 only when nothing could be audited, 1 with findings (a file no
   r = k3sguard(['audit', 'iac', dir, '--policy', policy, '--fail-on', 'medium']);
   assert.equal(r.code, 1);
 });
+
+test('a file named outside the working directory is reported by its name, not as "."', (t) => {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'install.sh'), '#!/bin/sh\ncurl -sfL https://get.k3s.io | sh -\n');
+  // The tests run from the repository; the temp dir is elsewhere.
+  const r = k3sguard(['audit', 'iac', '--format', 'json', join(dir, 'install.sh')]);
+  assert.equal(r.code, 1, r.stderr);
+  const files = new Set(JSON.parse(r.stdout).findings.map((f: { location: string[] }) => f.location[0]));
+  assert.deepEqual([...files], ['install.sh']);
+});
