@@ -29,7 +29,7 @@ function ecosystemList(text: string): string[] {
 }
 
 function warn(w: { where: string; id?: string; message: string }): void {
-  warnLine(`${w.where}${w.id ? ` (${w.id})` : ''}: ${w.message}; skipped`);
+  warnLine(`${w.where}${w.id ? ` (${w.id})` : ''}: ${w.message}`);
 }
 
 /**

@@ -153,6 +153,8 @@ test('db import of a file whose only record is invalid: one line saying why, exi
   const lines = two.stderr.trimEnd().split('\n');
   assert.equal(lines.length, 3, two.stderr);
   assert.match(lines[2] as string, /2 skipped/);
+  // Each warning says "skipped" once.
+  for (const line of lines.slice(0, 2)) assert.equal(line.match(/skipped/g)?.length, 1, line);
 });
 
 describe('JSON inputs that are not objects are coded errors, exit 2', () => {
