@@ -102,11 +102,15 @@ export const HASH_WORKER = new URL('./hash-worker.ts', import.meta.url);
 /** What one worker hashed of a job: [index in job.paths, outcome]. */
 export type HashJobReply = Array<[number, HashOutcome]>;
 
-/** Outcomes in the order of `paths`, hashed by this thread and `helpers` workers of `pool`. */
+/**
+ * Outcomes in the order of `paths`, hashed by `helpers` workers of `pool` and, when
+ * `thisThread`, by this thread too.
+ */
 async function hashParallel(
   paths: string[],
   pool: WorkerPool<HashJob, HashJobReply> | undefined,
   helpers: number,
+  thisThread: boolean,
 ): Promise<HashOutcome[]> {
   const job: HashJob = { paths, next: new Int32Array(new SharedArrayBuffer(4)) };
   const outcomes: (HashOutcome | undefined)[] = new Array(paths.length);
@@ -115,7 +119,7 @@ async function hashParallel(
   };
   // Posted before this thread starts hashing, so the workers start meanwhile.
   const done = pool ? Array.from({ length: helpers }, () => pool.run(job)) : [];
-  takeJobs(job, record);
+  if (thisThread) takeJobs(job, record);
   let why = 'stopped early';
   for (const d of await Promise.allSettled(done)) {
     if (d.status === 'fulfilled') for (const [i, o] of d.value) record(i, o);
@@ -144,8 +148,12 @@ export class Hasher {
     return this.pool?.started ?? 0;
   }
 
-  /** Digests in the order of `targets`; rejects with the InputError of the first unreadable one. */
-  async digestAll(targets: readonly HashTarget[]): Promise<FileDigest[]> {
+  /**
+   * Digests in the order of `targets`; rejects with the InputError of the first unreadable one.
+   * `beside`: the caller has its own work for this thread meanwhile (it reads other files), so
+   * the workers hash everything and this thread is left to it.
+   */
+  async digestAll(targets: readonly HashTarget[], opts: { beside?: boolean } = {}): Promise<FileDigest[]> {
     const fresh = new Map<string, { path: string; file: string; size: number }>();
     for (const t of targets) {
       const key = resolve(t.path);
@@ -155,12 +163,18 @@ export class Hasher {
     // Largest first: the run then ends with small files, not one core hashing the biggest alone.
     const order = [...fresh].sort((a, b) => b[1].size - a[1].size);
     const total = order.reduce((sum, [, t]) => sum + t.size, 0);
-    const helpers = total < PARALLEL_MIN_BYTES ? 0 : Math.max(0, Math.min(this.threads, order.length) - 1);
+    const besideOwnWork = opts.beside === true && this.threads > 1 && order.length > 0;
+    const helpers = besideOwnWork
+      ? Math.min(this.threads - 1, order.length)
+      : total < PARALLEL_MIN_BYTES
+        ? 0
+        : Math.max(0, Math.min(this.threads, order.length) - 1);
     if (helpers > 0) this.pool ??= new WorkerPool(HASH_WORKER, this.threads - 1);
     const run = hashParallel(
       order.map(([, t]) => t.path),
       this.pool,
       helpers,
+      !besideOwnWork,
     );
     order.forEach(([key, t], i) => {
       this.memo.set(

@@ -159,7 +159,7 @@ async function readAssets(present: PresentAsset[], opts: ReleaseOptions): Promis
     });
   }
   const others = present.filter((p) => !isBinary(p));
-  const hashed = hasher.digestAll(others);
+  const hashed = hasher.digestAll(others, { beside: true });
   const examined = new Map(present.filter(isBinary).map((p) => [p.name, examineBinary(p.path)]));
   const digests = new Map((await hashed).map((d, i) => [(others[i] as PresentAsset).name, d]));
   return present.map((p) => {

@@ -71,6 +71,23 @@ describe('Hasher: several files at once', () => {
     assert.equal((await hasher.digest(a)).sha256, first?.sha256);
   });
 
+  test('beside other work: the workers hash everything, small files too', async (t) => {
+    const dir = tempDir(t);
+    const files = [0, 1, 2].map((i) => {
+      const path = join(dir, `f${i}`);
+      writeFileSync(path, pattern(MiB + i, i));
+      return { path };
+    });
+    const hasher = new Hasher(2);
+    const digests = await hasher.digestAll(files, { beside: true });
+    // 3 MiB in all: without `beside` this thread would hash them alone (no worker).
+    assert.equal(hasher.workersStarted, 1, 'small files too go to the worker');
+    assert.deepEqual(
+      digests.map((d) => d.sha256),
+      files.map((f) => coreutilsSha256(f.path)),
+    );
+  });
+
   test('an unreadable file among many rejects with its InputError; the others are unaffected', async (t) => {
     const dir = tempDir(t);
     const files = [0, 1, 2, 3].map((i) => {
