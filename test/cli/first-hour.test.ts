@@ -7,7 +7,7 @@ import { copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } fro
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { assertInputError, k3sguard, tempDir } from './run.ts';
+import { assertInputError, k3sguard, oneRecordDb, tempDir } from './run.ts';
 
 /** A folder of what /usr/bin mostly holds: scripts, C programs (one in a subfolder), symlinks. */
 function folderOfNonGo(t: { after: (fn: () => void) => void }): string {
@@ -114,25 +114,7 @@ test('sbom accepts cyclonedx and spdx as well as cyclonedx-json and spdx-json', 
 
 test('scan takes --json (as inspect, audit and advisories do) and --format cyclonedx-json', (t) => {
   const dir = tempDir(t);
-  const record = join(dir, 'GO-2099-0001.json');
-  writeFileSync(
-    record,
-    JSON.stringify({
-      schema_version: '1.3.1',
-      id: 'GO-2099-0001',
-      modified: '2026-01-01T00:00:00Z',
-      summary: 'a record for the test',
-      affected: [
-        {
-          package: { ecosystem: 'Go', name: 'example.com/nothing' },
-          ranges: [{ type: 'SEMVER', events: [{ introduced: '0' }, { fixed: '1.0.0' }] }],
-        },
-      ],
-    }),
-  );
-  const db = join(dir, 'vulndb.sqlite');
-  const imported = k3sguard(['db', 'import', '--no-progress', '--db', db, record]);
-  assert.equal(imported.code, 0, imported.stderr);
+  const db = oneRecordDb(dir);
   const target = folderOfNonGo(t);
 
   const json = k3sguard(['scan', '--no-progress', '--db', db, '--json', target]);

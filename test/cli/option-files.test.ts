@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { LIMITS, type SizedOptionFileKind } from '../../src/model/limits.ts';
-import { assertInputError, k3sguard, tempDir } from './run.ts';
+import { assertInputError, k3sguard, oneRecordDb, tempDir } from './run.ts';
 
 const BOUND = { timeout: 60_000 };
 
@@ -35,24 +35,7 @@ function setup(t: { after: (fn: () => void) => void }) {
   assert.equal(k3sguard(['sign', '--generate-key', key]).code, 0);
   const bundle = join(dir, 'artifact.sigstore.json');
   assert.equal(k3sguard(['sign', art, '--key', key, '-o', bundle]).code, 0);
-  const record = join(dir, 'GO-2099-0001.json');
-  writeFileSync(
-    record,
-    JSON.stringify({
-      schema_version: '1.6.0',
-      id: 'GO-2099-0001',
-      modified: '2024-01-01T00:00:00Z',
-      affected: [
-        {
-          package: { ecosystem: 'Go', name: 'example.com/x' },
-          ranges: [{ type: 'SEMVER', events: [{ introduced: '0' }, { fixed: '1.0.0' }] }],
-        },
-      ],
-    }),
-  );
-  const db = join(dir, 'vulndb.sqlite');
-  const imported = k3sguard(['db', 'import', '--no-progress', '--db', db, record]);
-  assert.equal(imported.code, 0, imported.stderr);
+  const db = oneRecordDb(dir);
   const pub = join(dir, 'org.pub');
   const cases: Case[] = [
     { option: '--checksums', kind: 'sums', args: (f) => ['verify', art, '--checksums', f] },

@@ -1,6 +1,6 @@
 // Run the real CLI as a child process, as a user or a pipeline would.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -32,6 +32,33 @@ export function tempDir(t: { after: (fn: () => void) => void }, prefix = 'k3sgua
   const dir = mkdtempSync(join(tmpdir(), prefix));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
+}
+
+/**
+ * `dir/vulndb.sqlite`, imported by the CLI from one OSV record (GO-2099-0001, for a module no
+ * binary has): a database for commands that need one and a clean scan.
+ */
+export function oneRecordDb(dir: string): string {
+  const record = join(dir, 'GO-2099-0001.json');
+  writeFileSync(
+    record,
+    JSON.stringify({
+      schema_version: '1.6.0',
+      id: 'GO-2099-0001',
+      modified: '2024-01-01T00:00:00Z',
+      summary: 'a record for the test',
+      affected: [
+        {
+          package: { ecosystem: 'Go', name: 'example.com/nothing' },
+          ranges: [{ type: 'SEMVER', events: [{ introduced: '0' }, { fixed: '1.0.0' }] }],
+        },
+      ],
+    }),
+  );
+  const db = join(dir, 'vulndb.sqlite');
+  const imported = k3sguard(['db', 'import', '--no-progress', '--db', db, record]);
+  if (imported.code !== 0) throw new Error(`db import of the test record failed: ${imported.stderr}`);
+  return db;
 }
 
 /** The contract for unreadable input: exit 2, one line on stderr naming the file, nothing on stdout. */
