@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { bufferSource } from '../io/bytesource.ts';
+import { ELF_MAGIC } from '../io/target.ts';
 import { isInputError } from '../model/errors.ts';
 import type {
   Component,
@@ -32,7 +33,6 @@ import { readImages } from '../readers/images/read.ts';
 import type { ImageArchiveResult, ImageInfo } from '../readers/images/types.ts';
 import { type FileFacts, fileFacts, fileFromFacts, type GoBinaryHook } from './file.ts';
 
-const ELF_MAGIC = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
 /** Smaller ELF files cannot hold a Go runtime; not worth holding. */
 const MIN_BINARY = 4096;
 

@@ -13,7 +13,8 @@ export type Compression = 'none' | 'gzip' | 'zstd';
 
 const GZIP_MAGIC = Buffer.from([0x1f, 0x8b]);
 const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
-const ELF_MAGIC = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
+/** The first four bytes of every ELF file. */
+export const ELF_MAGIC = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
 /** A tar header block: the `ustar` magic sits at offset 257 of the first 512 bytes. */
 const TAR_BLOCK = 512;
 const USTAR_AT = 257;

@@ -22,13 +22,13 @@ import { basename, join } from 'node:path';
 import type { ByteSource } from '../io/bytesource.ts';
 import { fsError } from '../io/fs-error.ts';
 import { resolveInRoot } from '../io/member-paths.ts';
+import { ELF_MAGIC } from '../io/target.ts';
 import { InputError } from '../model/errors.ts';
 import { LIMITS } from '../model/limits.ts';
 import { BundleFindings } from './bundle/findings.ts';
 import { checkManifests, LINKS_PATH, type ManifestData, SUMS_PATH } from './bundle/manifest.ts';
 import type { BundleMember, BundleReadOptions, BundleScan, FileMember } from './bundle/types.ts';
 
-const ELF_MAGIC = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
 const READ_STEP = 1024 * 1024;
 
 /** Positional reads on an open descriptor (the one the file was hashed through). */

@@ -6,12 +6,11 @@ import { createHash, type Hash } from 'node:crypto';
 import { chunkListSource } from '../../io/chunksource.ts';
 import { ancestors, normalizeMemberPath, resolveInRoot } from '../../io/member-paths.ts';
 import type { TarEntry, TarEvent } from '../../io/tar.ts';
+import { ELF_MAGIC } from '../../io/target.ts';
 import { InputError } from '../../model/errors.ts';
 import { LIMITS } from '../../model/limits.ts';
 import { LINKS_PATH, type ManifestData, SUMS_PATH } from './manifest.ts';
 import type { BundleMember, FileMember, OnElf } from './types.ts';
-
-const ELF_MAGIC = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
 
 interface Current {
   path: string;
