@@ -10,7 +10,7 @@
 // gone (kill -9), so it never goes on writing `-o` for a command that was stopped.
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
-import { detectTarget, isImageTarget } from '../io/target.ts';
+import { namesImageTarget } from '../io/target.ts';
 
 const MMAP_ENV = 'MALLOC_MMAP_THRESHOLD_';
 const MMAP_THRESHOLD = String(1024 * 1024);
@@ -24,14 +24,7 @@ const WATCH_MS = 500;
 const IMAGE_COMMANDS = new Set(['inspect', 'sbom', 'scan', 'verify', 'lock add']);
 
 function namesImage(targets: readonly unknown[]): boolean {
-  return targets.some((t) => {
-    if (typeof t !== 'string') return false;
-    try {
-      return isImageTarget(detectTarget(t));
-    } catch {
-      return false; // the command reports a target it cannot read
-    }
-  });
+  return targets.some((t) => typeof t === 'string' && namesImageTarget(t));
 }
 
 /**

@@ -5,7 +5,7 @@
 import { basename } from 'node:path';
 import { Hasher } from '../io/hashing.ts';
 import { readOptionText } from '../io/option-file.ts';
-import { detectTarget, isImageTarget } from '../io/target.ts';
+import { namesImageTarget } from '../io/target.ts';
 import { InputError } from '../model/errors.ts';
 import { verifyJson, verifyTable } from '../report/verify.ts';
 import { verifyChecksums } from '../verify/checksums.ts';
@@ -63,14 +63,7 @@ function sigstorePolicy(opts: VerifyOptions): SigstorePolicy {
 
 /** The named targets that are image archives or OCI layouts (their integrity is always checked). */
 function imageTargets(files: string[]): string[] {
-  return files.filter((f) => {
-    if (/^sha256:/.test(f)) return false;
-    try {
-      return isImageTarget(detectTarget(f));
-    } catch {
-      return false; // a missing file is reported by the check that needs it
-    }
-  });
+  return files.filter((f) => !/^sha256:/.test(f) && namesImageTarget(f));
 }
 
 export async function runVerify(files: string[], opts: VerifyOptions): Promise<number> {

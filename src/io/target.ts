@@ -64,6 +64,15 @@ export function isImageTarget(t: Target): t is Extract<Target, { kind: 'image-ar
   return t.kind === 'image-archive' || t.kind === 'oci-layout';
 }
 
+/** Whether `path` is an image archive or layout; false when it cannot be read (whoever reads it reports that). */
+export function namesImageTarget(path: string): boolean {
+  try {
+    return isImageTarget(detectTarget(path));
+  } catch {
+    return false;
+  }
+}
+
 /** An extracted K3s bundle: `data/<hash>/` holding `bin/.sha256sums` (not a link to one). */
 export function isK3sDataDir(dir: string): boolean {
   try {

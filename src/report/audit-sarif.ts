@@ -1,8 +1,9 @@
 // An AuditResult as SARIF 2.1.0 for GitHub code scanning, written by sarif.ts (whose rules come
 // from the catalogue: full text, help in Markdown). Here: artifact URIs are relative to
 // %SRCROOT% (the audit root, which GitHub maps to the repository checkout), regions are the
-// findings' lines and columns, and each result carries a partialFingerprint that survives unrelated edits (rule, file, the
-// line's text, and which occurrence of that text it is; never the line number). Waived
+// findings' lines and columns, and each result carries a partialFingerprint that survives
+// unrelated edits (rule, file, the line's text, and which occurrence of that text it is; never
+// the line number). Waived
 // findings stay in the log with an `inSource` or `external` suppression.
 import { createHash } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
