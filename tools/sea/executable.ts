@@ -7,7 +7,7 @@
 // host's Node of the same version, without the cache (Node then compiles at start-up).
 import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { inject } from 'postject';
 import type { NodeBinary } from './node-binary.ts';
 
@@ -19,11 +19,11 @@ export interface ExecutableInput {
   target: NodeBinary;
   /** A binary of the same Node version that runs here, to make the blob. */
   host: NodeBinary;
-  /** The bundled CLI script (a file). */
+  /** The bundled CLI script (a file in workDir). */
   main: string;
   /** Asset key -> file. */
   assets: Record<string, string>;
-  /** Where the blob and its config go. */
+  /** Where the blob and its config go; the blob names its main script relative to it. */
   workDir: string;
   output: string;
 }
@@ -36,7 +36,9 @@ export async function buildExecutable(input: ExecutableInput): Promise<{ codeCac
   writeFileSync(
     config,
     JSON.stringify({
-      main: input.main,
+      // The blob records the script's path as given: relative, so a build in another temporary
+      // folder gives the same bytes.
+      main: relative(workDir, input.main),
       output: blob,
       disableExperimentalSEAWarning: true,
       useSnapshot: false,
