@@ -5,6 +5,9 @@
 // architecture): then it also carries V8's code cache of the script, compiled ahead, which
 // only that Node on that architecture accepts. A blob for another architecture is made by the
 // host's Node of the same version, without the cache (Node then compiles at start-up).
+// V8 seeds the code cache from its random seed: a fixed one makes two builds of one commit the
+// same bytes (the image built from the executable must be reproducible), and a seed is no flag
+// the cache is checked against, so the executable still accepts it (its start-up shows it).
 import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -46,7 +49,7 @@ export async function buildExecutable(input: ExecutableInput): Promise<{ codeCac
       assets: input.assets,
     }),
   );
-  execFileSync(host.path, ['--experimental-sea-config', config], { cwd: workDir, stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync(host.path, ['--random-seed=1', '--experimental-sea-config', config], { cwd: workDir, stdio: 'pipe' });
   copyFileSync(target.path, input.output);
   chmodSync(input.output, 0o755);
   await inject(input.output, 'NODE_SEA_BLOB', readFileSync(blob), { sentinelFuse: SEA_FUSE });
