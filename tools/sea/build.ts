@@ -19,16 +19,27 @@ import { executableSbom } from './sbom.ts';
 const TRUSTED_ROOT = join(ROOT, 'src', 'verify', 'sigstore', 'trust', 'trusted_root.json');
 const HOST_ARCH: Partial<Record<string, Arch>> = { x64: 'amd64', arm64: 'arm64' };
 
+interface NodeMaterial {
+  package: string;
+  version: string;
+  integrity: string;
+  sha256: string;
+  /** Whether the blob carries V8's code cache (made by this Node itself, see executable.ts). */
+  codeCache: boolean;
+}
+
 export interface Materials {
   bundler: { name: string; version: string };
   injector: { name: string; version: string };
   /** By architecture: the npm package the Node binary came from, and the binary's sha256. */
-  node: Partial<Record<Arch, { package: string; version: string; integrity: string; sha256: string }>>;
+  node: Partial<Record<Arch, NodeMaterial>>;
 }
 
 /** SOURCE_DATE_EPOCH, else the HEAD commit's time: the SBOM's timestamp, the same each build. */
 function buildTime(): Date {
-  const epoch = process.env.SOURCE_DATE_EPOCH ?? execFileSync('git', ['log', '-1', '--format=%ct'], { cwd: ROOT, encoding: 'utf8' });
+  const epoch =
+    process.env.SOURCE_DATE_EPOCH ??
+    execFileSync('git', ['log', '-1', '--format=%ct'], { cwd: ROOT, encoding: 'utf8' });
   const seconds = Number(epoch.trim());
   if (!Number.isInteger(seconds) || seconds < 0) throw new Error(`SOURCE_DATE_EPOCH: not a time in seconds: ${epoch}`);
   return new Date(seconds * 1000);
@@ -76,7 +87,7 @@ export async function buildSea(outDir: string, arches: readonly Arch[] = ARCHES)
       });
       renameSync(partial, output);
       const { package: p, sha256 } = target;
-      materials.node[arch] = { package: p.name, version: p.version, integrity: p.integrity, sha256 };
+      materials.node[arch] = { package: p.name, version: p.version, integrity: p.integrity, sha256, codeCache };
       const mib = (statSync(output).size / 2 ** 20).toFixed(1);
       process.stderr.write(`build:sea: ${output} (${mib} MiB${codeCache ? ', code cache' : ''})\n`);
     }
