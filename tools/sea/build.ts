@@ -76,16 +76,22 @@ export async function buildSea(outDir: string, arches: readonly Arch[] = ARCHES)
       const sbom = join(seaDir, `k3sguard-linux-${arch}.cdx.json`);
       writeFileSync(sbom, executableSbom(bundled.inputs, target, time));
       const output = join(outDir, `k3sguard-linux-${arch}`);
+      // Written beside its place and renamed: a failed build leaves no half executable there.
       const partial = `${output}.partial`;
-      const { codeCache } = await buildExecutable({
-        target,
-        host,
-        main,
-        assets: { ...assets, [SEA_ASSET.sbom]: sbom },
-        workDir: work,
-        output: partial,
-      });
-      renameSync(partial, output);
+      let codeCache: boolean;
+      try {
+        ({ codeCache } = await buildExecutable({
+          target,
+          host,
+          main,
+          assets: { ...assets, [SEA_ASSET.sbom]: sbom },
+          workDir: work,
+          output: partial,
+        }));
+        renameSync(partial, output);
+      } finally {
+        rmSync(partial, { force: true });
+      }
       const { package: p, sha256 } = target;
       materials.node[arch] = { package: p.name, version: p.version, integrity: p.integrity, sha256, codeCache };
       const mib = (statSync(output).size / 2 ** 20).toFixed(1);
