@@ -16,6 +16,7 @@ import { type RunResult, tempDir } from '../cli/run.ts';
 import { k3sShaped } from '../fixtures/k3s-shaped.ts';
 import { realBinary, SHARED_DATA } from '../fixtures/realbins.ts';
 import { imageFixtures } from '../images/fixtures.ts';
+import { validateCycloneDx, validateSpdx } from '../report/schemas.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
@@ -108,6 +109,8 @@ describe('the single executables, built into a temporary folder', () => {
         arch,
       );
       assert.match(node.sha256, /^[0-9a-f]{64}$/, arch);
+      const sbom = readFileSync(join(out, 'dist', 'sea', `k3sguard-linux-${arch}.cdx.json`), 'utf8');
+      assert.deepEqual(validateCycloneDx(sbom), [], arch);
     }
     const listing = execFileSync('find', ['.', '-type', 'f'], { cwd: join(out, 'dist'), encoding: 'utf8' });
     assert.deepEqual(listing.trim().split('\n').sort(), [
@@ -232,6 +235,7 @@ describe('the single executables, built into a temporary folder', () => {
     const r = run(['sbom', '--self']);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, readFileSync(join(out, 'dist', 'sea', 'k3sguard-linux-amd64.cdx.json'), 'utf8'));
+    assert.deepEqual(validateCycloneDx(r.stdout), []);
     const bom = JSON.parse(r.stdout);
     assert.equal(bom.specVersion, '1.6');
     assert.equal(bom.metadata.component.version, PKG.version);
@@ -271,9 +275,12 @@ describe('the single executables, built into a temporary folder', () => {
       assert.ok(!libraries.some((c) => c.name === dev), dev);
   });
 
-  test('sbom --self --format spdx-json: made from the embedded SBOM, Node included', () => {
+  test('sbom --self --format spdx-json: made from the embedded SBOM, Node included', (t) => {
     const r = run(['sbom', '--self', '--format', 'spdx-json']);
     assert.equal(r.code, 0, r.stderr);
+    const problems = validateSpdx(r.stdout);
+    if ('skip' in problems) t.diagnostic(problems.skip);
+    else assert.deepEqual(problems, []);
     const doc = JSON.parse(r.stdout);
     const node = doc.packages.find((p: { name: string }) => p.name === 'node');
     assert.equal(node?.versionInfo, PINNED.version);
