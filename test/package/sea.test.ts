@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { cacheDir, nodeBinary } from '../../tools/sea/node-binary.ts';
 import { type RunResult, tempDir } from '../cli/run.ts';
 import { k3sShaped } from '../fixtures/k3s-shaped.ts';
 import { realBinary, SHARED_DATA } from '../fixtures/realbins.ts';
@@ -300,6 +301,20 @@ describe('the single executables, built into a temporary folder', () => {
       'sea/materials.json',
     ])
       assert.equal(sha256(join(again, f)), sha256(join(out, 'dist', f)), f);
+  });
+
+  test('a cached Node package that is not the pinned bytes is fetched again, never used', (t) => {
+    const cache = tempDir(t);
+    const name = `${PINNED.packages.amd64?.name}-${PINNED.version}.tgz`;
+    const tampered = readFileSync(join(cacheDir(), name));
+    const middle = tampered.length >> 1;
+    tampered[middle] = (tampered[middle] as number) ^ 1;
+    writeFileSync(join(cache, name), tampered);
+    const node = nodeBinary('amd64', tempDir(t), cache);
+    const materials = JSON.parse(readFileSync(join(out, 'dist', 'sea', 'materials.json'), 'utf8'));
+    assert.equal(node.sha256, materials.node.amd64.sha256);
+    const refetched = readFileSync(join(cache, name));
+    assert.equal(`sha512-${createHash('sha512').update(refetched).digest('base64')}`, PINNED.packages.amd64?.integrity);
   });
 
   describe('the arm64 executable, under qemu-user-static', () => {
