@@ -36,7 +36,8 @@ export function builtDeclarations(text: string): string {
 }
 
 function build(): void {
-  rmSync(DIST, { recursive: true, force: true });
+  // Only what this build writes: dist/ also holds the executables, the image and the release.
+  for (const d of ['src', 'bin']) rmSync(join(DIST, d), { recursive: true, force: true });
   const tsc = join(dirname(createRequire(import.meta.url).resolve('typescript/package.json')), 'bin', 'tsc');
   execFileSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.build.json')], { stdio: 'inherit' });
   for (const f of readdirSync(join(DIST, 'src'), { recursive: true, encoding: 'utf8' }))
