@@ -7,9 +7,20 @@
 // K3SGUARD_RELEASE_ALLOW_DIRTY=1, and then the provenance says it was dirty. docs/release.md
 // says how to check a release.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { imageDigest, renderDeploy } from './release-deploy.ts';
 import { ReleaseError } from './release-error.ts';
 import { buildOutputPaths, checkOutputs, runBuilds } from './release-inputs.ts';
 import { lockDescriptors, readSeaMaterials, seaDescriptors, sourceDescriptor } from './release-materials.ts';
@@ -107,6 +118,11 @@ export async function release(argv: string[], env: NodeJS.ProcessEnv): Promise<s
     tarballSbom,
     copyInto(out, built.imageSbom),
   ];
+  const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+  const imageName = `docker.io/library/k3sguard:${version}`;
+  const deploy = join(out, 'k3sguard-deploy.yaml');
+  renderDeploy(join(ROOT, 'deploy'), imageName, await imageDigest(built.imageArchive, imageName), deploy);
+  artifacts.push(deploy);
   const sums = join(out, 'sha256sum.txt');
   await writeSums(sums, [...artifacts, ...sboms]);
 
