@@ -2,10 +2,10 @@
 // exit-code convention (0 clean, 1 findings, 2 usage or unreadable input). Nothing below the
 // CLI prints or exits; commands return their exit code.
 import { Command, CommanderError, Option } from 'commander';
+import { TOOL_VERSION } from '../io/tool-version.ts';
 import { isInputError } from '../model/errors.ts';
 import { formatLimit, LIMITS } from '../model/limits.ts';
 import { SEVERITIES } from '../model/severity.ts';
-import { TOOL_VERSION } from '../model/version.ts';
 // Type-only: each command's module (and its dependencies) still loads only when it runs.
 import type { AuditIacCliOptions, AuditNodeCliOptions, ListRulesOptions } from './audit.ts';
 import type { DbOptions } from './db.ts';

@@ -10,6 +10,7 @@
 // gone (kill -9), so it never goes on writing `-o` for a command that was stopped.
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
+import { IN_SEA } from '../io/sea.ts';
 import { namesImageTarget } from '../io/target.ts';
 
 const MMAP_ENV = 'MALLOC_MMAP_THRESHOLD_';
@@ -23,6 +24,16 @@ const WATCH_MS = 500;
 /** The commands that read image targets, by their path below `k3sguard`. */
 const IMAGE_COMMANDS = new Set(['inspect', 'sbom', 'scan', 'verify', 'lock add']);
 
+/**
+ * This process's command line, to run again under process.execPath. A script's argv is
+ * [node, script, ...args] after Node's own options (execArgv). The single executable's is
+ * [executable, executable as typed, ...args]: Node took no options from it (all were the
+ * command's), and it must not be given its own path as the first argument.
+ */
+function ownCommandLine(): string[] {
+  return IN_SEA ? process.argv.slice(2) : [...process.execArgv, ...process.argv.slice(1)];
+}
+
 function namesImage(targets: readonly unknown[]): boolean {
   return targets.some((t) => typeof t === 'string' && namesImageTarget(t));
 }
@@ -35,7 +46,7 @@ function namesImage(targets: readonly unknown[]): boolean {
 export async function rerunForImages(command: string, targets: readonly unknown[]): Promise<number | undefined> {
   if (process.platform !== 'linux' || process.env[MMAP_ENV] !== undefined) return undefined;
   if (!IMAGE_COMMANDS.has(command) || !namesImage(targets)) return undefined;
-  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+  const child = spawn(process.execPath, ownCommandLine(), {
     stdio: 'inherit',
     env: { ...process.env, [MMAP_ENV]: MMAP_THRESHOLD, [PARENT_ENV]: String(process.pid) },
   });

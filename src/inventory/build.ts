@@ -3,10 +3,10 @@
 // readers.
 import { basename, resolve } from 'node:path';
 import { detectTarget, isImageTarget, type Target } from '../io/target.ts';
+import { TOOL_VERSION } from '../io/tool-version.ts';
 import { InputError } from '../model/errors.ts';
 import { type FileComponent, type Inventory, walk } from '../model/inventory.ts';
 import { LIMITS } from '../model/limits.ts';
-import { TOOL_VERSION } from '../model/version.ts';
 import type { ImagesListInput } from '../readers/images/imageslist.ts';
 import { inspectDataDir } from './datadir.ts';
 import { walkDirectory } from './directory.ts';

@@ -7,13 +7,17 @@
 // installed package: it comes from the tool's lock file, package-lock.json in a clone, the
 // npm-shrinkwrap.json that `npm pack` ships (npm never publishes package-lock.json), and only
 // for a package whose installed version is the locked one.
+// The single executable has no installed packages: it was bundled from them, and carries the
+// SBOM its build wrote (tools/sea/sbom.ts: k3sguard, the Node it runs on, every bundled
+// package); `sbom --self` prints exactly that, and the SPDX form is made from it.
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Enums, Models, Serialize, Spec } from '@cyclonedx/cyclonedx-library';
+import { packageRoot } from '../io/package-root.ts';
+import { IN_SEA, SEA_ASSET, seaAssetText } from '../io/sea.ts';
 import { InputError } from '../model/errors.ts';
-import { PACKAGE_ROOT } from '../model/package-root.ts';
 
 interface Manifest {
   name?: string;
@@ -37,13 +41,13 @@ export interface SelfPackage {
   purl: string;
   /** From the lock file's `integrity` (sha512, hex), when the installed version is the locked one. */
   sha512?: string;
+  /** The file's own hash, for what is not an npm package (the executable's Node). */
+  sha256?: string;
   license?: string;
   dependsOn: string[];
 }
 
-const ROOT = fileURLToPath(PACKAGE_ROOT);
-
-function npmPurl(name: string, version: string): string {
+export function npmPurl(name: string, version: string): string {
   const at = name.startsWith('@') ? name.indexOf('/') : -1;
   const ns = at > 0 ? `${encodeURIComponent(name.slice(0, at))}/` : '';
   return `pkg:npm/${ns}${encodeURIComponent(at > 0 ? name.slice(at + 1) : name)}@${encodeURIComponent(version)}`;
@@ -60,7 +64,8 @@ function readJson<T>(file: string, what: string): T {
 /** sha512 (hex) by `name@version`, from the tool's lock file (none when it has none). */
 function lockedHashes(): Map<string, string> {
   const hashes = new Map<string, string>();
-  const file = ['npm-shrinkwrap.json', 'package-lock.json'].map((f) => join(ROOT, f)).find((f) => existsSync(f));
+  const root = fileURLToPath(packageRoot());
+  const file = ['npm-shrinkwrap.json', 'package-lock.json'].map((f) => join(root, f)).find((f) => existsSync(f));
   if (!file) return hashes;
   const lock = readJson<{ packages?: Record<string, LockPackage> }>(file, "the tool's own lock file");
   for (const [path, p] of Object.entries(lock.packages ?? {})) {
@@ -92,8 +97,9 @@ function runtimeDeps(m: Manifest): Array<{ name: string; optional: boolean }> {
   ];
 }
 
-/** The tool and the runtime packages installed with it. */
+/** The tool and the runtime packages installed with it (bundled into it, in the executable). */
 export function selfPackages(): { tool: SelfPackage; packages: SelfPackage[] } {
+  if (IN_SEA) return packagesOfSbom(seaAssetText(SEA_ASSET.sbom));
   const hashes = lockedHashes();
   const byDir = new Map<string, SelfPackage>();
   const queue: string[] = [];
@@ -111,7 +117,7 @@ export function selfPackages(): { tool: SelfPackage; packages: SelfPackage[] } {
     queue.push(dir);
     return pkg;
   };
-  const root = realpathSync(ROOT);
+  const root = realpathSync(fileURLToPath(packageRoot()));
   const tool = visit(root);
   delete tool.sha512; // the tool's own tarball is not in its lock file
   while (queue.length > 0) {
@@ -134,18 +140,65 @@ export function selfPackages(): { tool: SelfPackage; packages: SelfPackage[] } {
   return { tool, packages: packages.sort((a, b) => (a.purl < b.purl ? -1 : a.purl > b.purl ? 1 : 0)) };
 }
 
-function cdxComponent(p: SelfPackage, type: Enums.ComponentType): Models.Component {
+interface CdxComponentJson {
+  name: string;
+  version?: string;
+  purl?: string;
+  'bom-ref'?: string;
+  hashes?: Array<{ alg: string; content: string }>;
+  licenses?: Array<{ license?: { id?: string } }>;
+}
+
+/** The tool and its packages, read back from a CycloneDX SBOM this module's cdxComponent wrote. */
+function packagesOfSbom(text: string): { tool: SelfPackage; packages: SelfPackage[] } {
+  const bom = JSON.parse(text) as {
+    metadata: { component: CdxComponentJson };
+    components?: CdxComponentJson[];
+    dependencies?: Array<{ ref: string; dependsOn?: string[] }>;
+  };
+  const deps = new Map((bom.dependencies ?? []).map((d) => [d.ref, d.dependsOn ?? []]));
+  const pkg = (c: CdxComponentJson): SelfPackage => {
+    const purl = c.purl ?? c['bom-ref'] ?? c.name;
+    const p: SelfPackage = { name: c.name, version: c.version ?? '0.0.0', purl, dependsOn: deps.get(purl) ?? [] };
+    const hash = (alg: string) => c.hashes?.find((h) => h.alg === alg)?.content;
+    const [sha512, sha256, license] = [hash('SHA-512'), hash('SHA-256'), c.licenses?.[0]?.license?.id];
+    if (sha512) p.sha512 = sha512;
+    if (sha256) p.sha256 = sha256;
+    if (license) p.license = license;
+    return p;
+  };
+  return { tool: pkg(bom.metadata.component), packages: (bom.components ?? []).map(pkg) };
+}
+
+export function cdxComponent(p: SelfPackage, type: Enums.ComponentType): Models.Component {
   const c = new Models.Component(type, p.name, { version: p.version, bomRef: p.purl });
   c.purl = p.purl;
   if (p.sha512) c.hashes.set(Enums.HashAlgorithm['SHA-512'], p.sha512);
+  if (p.sha256) c.hashes.set(Enums.HashAlgorithm['SHA-256'], p.sha256);
   if (p.license) c.licenses.add(new Models.SpdxLicense(p.license));
   return c;
 }
 
 export function selfCycloneDxJson(opts: { timestamp?: Date } = {}): string {
-  const { tool, packages } = selfPackages();
-  const bom = new Models.Bom({ serialNumber: `urn:uuid:${randomUUID()}` });
-  bom.metadata.timestamp = opts.timestamp ?? new Date();
+  if (IN_SEA) return seaAssetText(SEA_ASSET.sbom);
+  return cycloneDxJson(selfPackages(), {
+    timestamp: opts.timestamp ?? new Date(),
+    serialNumber: `urn:uuid:${randomUUID()}`,
+  });
+}
+
+export interface SelfSbomParts {
+  tool: SelfPackage;
+  packages: SelfPackage[];
+  /** The runtime the tool carries inside it (the single executable's Node), with its CPE. */
+  platform?: SelfPackage & { cpe: string };
+}
+
+/** A CycloneDX 1.6 SBOM of the tool: a library component per package, dependencies linked. */
+export function cycloneDxJson(parts: SelfSbomParts, opts: { timestamp: Date; serialNumber: string }): string {
+  const { tool, packages, platform } = parts;
+  const bom = new Models.Bom({ serialNumber: opts.serialNumber });
+  bom.metadata.timestamp = opts.timestamp;
   bom.metadata.lifecycles.add(Enums.LifecyclePhase.Build);
   const root = cdxComponent(tool, Enums.ComponentType.Application);
   bom.metadata.component = root;
@@ -153,6 +206,11 @@ export function selfCycloneDxJson(opts: { timestamp?: Date } = {}): string {
     new Models.Component(Enums.ComponentType.Application, tool.name, { version: tool.version }),
   );
   const models = new Map(packages.map((p) => [p.purl, cdxComponent(p, Enums.ComponentType.Library)]));
+  if (platform) {
+    const c = cdxComponent(platform, Enums.ComponentType.Platform);
+    c.cpe = platform.cpe;
+    models.set(platform.purl, c);
+  }
   for (const m of models.values()) bom.components.add(m);
   const link = (from: Models.Component, deps: string[]) => {
     for (const d of deps) {
@@ -160,10 +218,17 @@ export function selfCycloneDxJson(opts: { timestamp?: Date } = {}): string {
       if (target) from.dependencies.add(target.bomRef);
     }
   };
-  link(root, tool.dependsOn);
+  link(root, platform ? [platform.purl, ...tool.dependsOn] : tool.dependsOn);
   for (const p of packages) link(models.get(p.purl) as Models.Component, p.dependsOn);
   const serializer = new Serialize.JsonSerializer(new Serialize.JSON.Normalize.Factory(Spec.Spec1dot6));
   return `${serializer.serialize(bom, { sortLists: false, space: 2 })}\n`;
+}
+
+function spdxChecksums(p: SelfPackage): Array<{ algorithm: string; checksumValue: string }> {
+  const sums = [];
+  if (p.sha256) sums.push({ algorithm: 'SHA256', checksumValue: p.sha256 });
+  if (p.sha512) sums.push({ algorithm: 'SHA512', checksumValue: p.sha512 });
+  return sums;
 }
 
 export function selfSpdxJson(opts: { created?: Date } = {}): string {
@@ -178,7 +243,7 @@ export function selfSpdxJson(opts: { created?: Date } = {}): string {
     licenseConcluded: 'NOASSERTION',
     licenseDeclared: p.license ?? 'NOASSERTION',
     copyrightText: 'NOASSERTION',
-    ...(p.sha512 ? { checksums: [{ algorithm: 'SHA512', checksumValue: p.sha512 }] } : {}),
+    ...(p.sha512 || p.sha256 ? { checksums: spdxChecksums(p) } : {}),
     externalRefs: [{ referenceCategory: 'PACKAGE-MANAGER', referenceType: 'purl', referenceLocator: p.purl }],
   });
   const all = [tool, ...packages];

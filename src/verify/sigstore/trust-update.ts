@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEFAULT_MIRROR_URL, initTUF } from '@sigstore/tuf';
-import { defaultTrustDir, parseTrustedRoot, SHIPPED_TRUSTED_ROOT, TRUSTED_ROOT_FILE } from './trust.ts';
+import { defaultTrustDir, parseTrustedRoot, SHIPPED_TRUSTED_ROOT_NAME, TRUSTED_ROOT_FILE } from './trust.ts';
 
 export { DEFAULT_MIRROR_URL };
 
@@ -51,7 +51,7 @@ export async function trustUpdate(opts: TrustUpdateOptions = {}): Promise<TrustU
   const mirrorURL = opts.mirrorURL ?? DEFAULT_MIRROR_URL;
   const path = join(trustDir, TRUSTED_ROOT_FILE);
   const previous = await readFile(path).catch(() => undefined);
-  const kept = previous ? path : SHIPPED_TRUSTED_ROOT;
+  const kept = previous ? path : SHIPPED_TRUSTED_ROOT_NAME;
   const failed = (code: string, message: string): TrustUpdateResult => ({
     outcome: 'failed',
     code,

@@ -1,7 +1,8 @@
 // Where Sigstore trust comes from, and the checks of a trusted root that @sigstore/verify
 // does not make. Three sources, in order: `--trusted-root FILE`; the public-good root that
 // `k3sguard trust update` last fetched over TUF into the trust dir; the root shipped in
-// src/verify/sigstore/trust/ (see its README for provenance).
+// src/verify/sigstore/trust/ (see its README for provenance), which the single executable
+// carries as an asset instead of a file.
 import type { KeyObject } from 'node:crypto';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -11,9 +12,15 @@ import { TrustedRoot as TrustedRootCodec } from '@sigstore/protobuf-specs';
 import { type TrustMaterial, toTrustMaterial } from '@sigstore/verify';
 import { parseJsonText } from '../../io/json-text.ts';
 import { readOptionText } from '../../io/option-file.ts';
+import { IN_SEA, SEA_ASSET, seaAssetText } from '../../io/sea.ts';
 import { InputError } from '../../model/errors.ts';
 
+/** The shipped root's file, in a git clone and the npm package (not in the single executable). */
 export const SHIPPED_TRUSTED_ROOT: string = fileURLToPath(new URL('./trust/trusted_root.json', import.meta.url));
+/** Where the shipped root in use comes from, as reports name it: its file, or the executable. */
+export const SHIPPED_TRUSTED_ROOT_NAME: string = IN_SEA
+  ? `${process.execPath} (embedded ${SEA_ASSET.trustedRoot})`
+  : SHIPPED_TRUSTED_ROOT;
 export const TRUSTED_ROOT_FILE = 'trusted_root.json';
 
 export type TrustSource = 'file' | 'cache' | 'shipped';
@@ -55,13 +62,24 @@ export async function resolveTrustedRoot(opts: ResolveTrustOptions = {}): Promis
       warnings.push(`ignored ${cached}: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
-  const shipped = await loadTrustedRoot(SHIPPED_TRUSTED_ROOT, 'shipped');
-  return { ...shipped, warnings };
+  return { ...loadShippedTrustedRoot(), warnings };
 }
 
 export async function loadTrustedRoot(path: string, source: TrustSource): Promise<LoadedTrust> {
   // Only an explicit --trusted-root is an option's file; the cached and shipped ones are ours.
   const text = readOptionText(path, 'trusted-root', source === 'file' ? {} : { label: `the ${source} trusted root` });
+  return loadedTrust(text, path, source);
+}
+
+/** The root shipped with k3sguard: its file, or the single executable's asset. */
+function loadShippedTrustedRoot(): LoadedTrust {
+  const text = IN_SEA
+    ? seaAssetText(SEA_ASSET.trustedRoot)
+    : readOptionText(SHIPPED_TRUSTED_ROOT, 'trusted-root', { label: 'the shipped trusted root' });
+  return loadedTrust(text, SHIPPED_TRUSTED_ROOT_NAME, 'shipped');
+}
+
+function loadedTrust(text: string, path: string, source: TrustSource): LoadedTrust {
   const { root, excluded } = parseTrustedRoot(text, path);
   return { source, path, root, excluded, warnings: [] };
 }
