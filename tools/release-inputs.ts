@@ -36,16 +36,19 @@ export const BUILD_SCRIPTS = [
   { script: 'build:image', makes: 'the image (issue 12 item 3)' },
 ] as const;
 
-/** Runs each build script, its output going to stderr with ours; stops at the first missing one. */
+/** Runs each build script, its output going to stderr with ours. */
 export function runBuilds(root: string, env: NodeJS.ProcessEnv, log: (line: string) => void): void {
   const scripts = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts?: Record<string, string> })
     .scripts;
+  // All checked before any runs: a missing one should not cost the time of the others.
   for (const { script, makes } of BUILD_SCRIPTS) {
     if (!scripts?.[script]) {
       throw new ReleaseError(
         `package.json has no "${script}" script: ${makes} cannot be built, so there is no release`,
       );
     }
+  }
+  for (const { script } of BUILD_SCRIPTS) {
     log(`npm run ${script}`);
     try {
       execFileSync('npm', ['run', '--silent', script], { cwd: root, env, stdio: ['ignore', 2, 2] });

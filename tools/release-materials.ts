@@ -94,9 +94,16 @@ interface NodeMaterial {
   sha256: string;
 }
 
+interface NpmTool {
+  name: string;
+  version: string;
+}
+
+/** What tools/sea/build.ts writes (its `Materials`), checked field by field. */
 interface SeaMaterials {
   node: Record<string, NodeMaterial>;
-  bundler: { name: string; version: string };
+  bundler: NpmTool;
+  injector: NpmTool;
 }
 
 function field(value: unknown, what: string, file: string): string {
@@ -104,9 +111,9 @@ function field(value: unknown, what: string, file: string): string {
   return value;
 }
 
-/** dist/sea/materials.json: each arch's Node package and binary, and the bundler. */
+/** dist/sea/materials.json: each arch's Node package and binary, the bundler and the injector. */
 export function readSeaMaterials(file: string): SeaMaterials {
-  let json: { node?: Record<string, Partial<NodeMaterial>>; bundler?: Partial<SeaMaterials['bundler']> };
+  let json: { node?: Record<string, Partial<NodeMaterial>>; bundler?: Partial<NpmTool>; injector?: Partial<NpmTool> };
   try {
     json = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
@@ -124,18 +131,18 @@ export function readSeaMaterials(file: string): SeaMaterials {
     if (!/^[0-9a-f]{64}$/.test(node[arch].sha256))
       throw new ReleaseError(`${file}: node.${arch}.sha256 is not a sha256`);
   }
-  const bundler = {
-    name: field(json.bundler?.name, 'bundler.name', file),
-    version: field(json.bundler?.version, 'bundler.version', file),
-  };
-  return { node, bundler };
+  const tool = (key: 'bundler' | 'injector') => ({
+    name: field(json[key]?.name, `${key}.name`, file),
+    version: field(json[key]?.version, `${key}.version`, file),
+  });
+  return { node, bundler: tool('bundler'), injector: tool('injector') };
 }
 
 /**
  * The Node binaries inside the executables: the binary as injected (sha256; the purl's subpath
  * names it inside its package) and the npm package it came from (its integrity, as the registry
- * serves it), unless the lock already lists that package. The bundler is among the lock's
- * packages; it is marked so a reader need not know which one it is.
+ * serves it), unless the lock already lists that package. The bundler and the injector are among
+ * the lock's packages; they are marked so a reader need not know which ones they are.
  */
 export function seaDescriptors(m: SeaMaterials, lock: ResourceDescriptor[]): ResourceDescriptor[] {
   const out: ResourceDescriptor[] = [];
@@ -151,9 +158,13 @@ export function seaDescriptors(m: SeaMaterials, lock: ResourceDescriptor[]): Res
       out.push({ name: n.package, uri: purl, digest: integrityDigest(n.integrity), annotations: { scope: 'build' } });
     }
   }
-  const bundler = lock.find((d) => d.uri === npmPurl(m.bundler.name, m.bundler.version));
-  if (!bundler)
-    throw new ReleaseError(`the bundler ${m.bundler.name}@${m.bundler.version} is not in package-lock.json`);
-  bundler.annotations = { ...bundler.annotations, role: 'the bundler' };
+  for (const [tool, role] of [
+    [m.bundler, 'the bundler'],
+    [m.injector, 'the SEA blob injector'],
+  ] as const) {
+    const locked = lock.find((d) => d.uri === npmPurl(tool.name, tool.version));
+    if (!locked) throw new ReleaseError(`${role}, ${tool.name}@${tool.version}, is not in package-lock.json`);
+    locked.annotations = { ...locked.annotations, role };
+  }
   return out;
 }

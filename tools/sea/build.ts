@@ -28,7 +28,9 @@ export interface Materials {
 
 /** SOURCE_DATE_EPOCH, else the HEAD commit's time: the SBOM's timestamp, the same each build. */
 function buildTime(): Date {
-  const epoch = process.env.SOURCE_DATE_EPOCH ?? execFileSync('git', ['log', '-1', '--format=%ct'], { cwd: ROOT, encoding: 'utf8' });
+  const epoch =
+    process.env.SOURCE_DATE_EPOCH ??
+    execFileSync('git', ['log', '-1', '--format=%ct'], { cwd: ROOT, encoding: 'utf8' });
   const seconds = Number(epoch.trim());
   if (!Number.isInteger(seconds) || seconds < 0) throw new Error(`SOURCE_DATE_EPOCH: not a time in seconds: ${epoch}`);
   return new Date(seconds * 1000);

@@ -44,7 +44,10 @@ export async function buildExecutable(input: ExecutableInput): Promise<{ codeCac
       assets: input.assets,
     }),
   );
-  execFileSync(host.path, ['--experimental-sea-config', config], { cwd: workDir, stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync(host.path, ['--experimental-sea-config', config], {
+    cwd: workDir,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   copyFileSync(target.path, input.output);
   chmodSync(input.output, 0o755);
   await inject(input.output, 'NODE_SEA_BLOB', readFileSync(blob), { sentinelFuse: SEA_FUSE });

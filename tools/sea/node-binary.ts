@@ -40,7 +40,8 @@ function verifiedTarball(name: string, integrity: string, cache: string): Buffer
       const bytes = readFileSync(file);
       const found = `sha512-${createHash('sha512').update(bytes).digest('base64')}`;
       if (found === integrity) return bytes;
-      if (attempt === 'fetched') throw new Error(`${file}: integrity ${found}, pinned ${integrity} (tools/sea/node-dist.json)`);
+      if (attempt === 'fetched')
+        throw new Error(`${file}: integrity ${found}, pinned ${integrity} (tools/sea/node-dist.json)`);
       process.stderr.write(`build:sea: ${file} is not the pinned package, fetching it again\n`);
       rmSync(file);
     }
