@@ -12,21 +12,23 @@ import {
   copyFileSync,
   existsSync,
   mkdirSync,
+  mkdtempSync,
   readdirSync,
   readFileSync,
   rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { imageDigest, renderDeploy } from './release-deploy.ts';
 import { ReleaseError } from './release-error.ts';
-import { buildOutputPaths, checkOutputs, runBuilds } from './release-inputs.ts';
+import { type BuildOutputs, buildOutputPaths, checkOutputs, runBuilds } from './release-inputs.ts';
 import { lockDescriptors, readSeaMaterials, seaDescriptors, sourceDescriptor } from './release-materials.ts';
 import { provenancePredicate, SLSA_PROVENANCE_V1 } from './release-provenance.ts';
 import { k3sguardSigner } from './release-sign.ts';
-import { sourceState } from './release-source.ts';
+import { type SourceState, sourceState } from './release-source.ts';
 import { writeSums } from './release-sums.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -98,10 +100,45 @@ export async function release(argv: string[], env: NodeJS.ProcessEnv): Promise<s
   const buildEnv = { ...env, SOURCE_DATE_EPOCH: String(sourceDateEpoch) };
   const startedOn = new Date();
 
-  runBuilds(ROOT, buildEnv, log);
-  const built = buildOutputPaths(ROOT);
-  checkOutputs(built);
-  prepareOutDir(out);
+  const buildDir = mkdtempSync(join(tmpdir(), 'k3sguard-release-build-'));
+  try {
+    runBuilds(ROOT, buildDir, buildEnv, log);
+    const built = buildOutputPaths(buildDir);
+    checkOutputs(built);
+    prepareOutDir(out);
+    await assemble({ out, work: buildDir, built, key, source, sourceDateEpoch, startedOn, env, buildEnv });
+  } finally {
+    rmSync(buildDir, { recursive: true, force: true });
+  }
+  for (const f of readdirSync(out).sort()) log(`${String(statSync(join(out, f)).size).padStart(12)}  ${f}`);
+  return out;
+}
+
+interface Assembly {
+  out: string;
+  /** The build folder, for files that are not part of the release. */
+  work: string;
+  built: BuildOutputs;
+  key: string;
+  source: SourceState;
+  sourceDateEpoch: number;
+  startedOn: Date;
+  env: NodeJS.ProcessEnv;
+  buildEnv: NodeJS.ProcessEnv;
+}
+
+/** The release folder from the build outputs: copies, the npm package, SBOMs, sums, signatures. */
+async function assemble({
+  out,
+  work,
+  built,
+  key,
+  source,
+  sourceDateEpoch,
+  startedOn,
+  env,
+  buildEnv,
+}: Assembly): Promise<void> {
   log('npm pack');
   const tarball = npmPack(out, buildEnv);
   const tarballSbom = join(out, `${basename(tarball, '.tgz')}.cdx.json`);
@@ -139,19 +176,12 @@ export async function release(argv: string[], env: NodeJS.ProcessEnv): Promise<s
     env,
   });
   const signer = k3sguardSigner(ROOT, key, env);
-  const predicateFile = join(out, '.provenance-predicate.json');
+  const predicateFile = join(work, 'provenance-predicate.json');
   writeFileSync(predicateFile, JSON.stringify(predicate));
   const provenance = join(out, `${basename(tarball, '.tgz')}.provenance.sigstore.json`);
   log('signing');
-  try {
-    signer.attest([...artifacts, ...sboms], predicateFile, SLSA_PROVENANCE_V1, provenance);
-  } finally {
-    rmSync(predicateFile, { force: true });
-  }
+  signer.attest([...artifacts, ...sboms], predicateFile, SLSA_PROVENANCE_V1, provenance);
   for (const f of [...artifacts, ...sboms, sums]) signer.signFile(f);
-
-  for (const f of readdirSync(out).sort()) log(`${String(statSync(join(out, f)).size).padStart(12)}  ${f}`);
-  return out;
 }
 
 if (import.meta.main) {

@@ -83,8 +83,10 @@ test('release: without K3SGUARD_SIGNING_KEY, one line and exit 2, nothing built'
 describe('a release built with a test key, checked by its own amd64 executable', () => {
   let out = '';
   let pub = '';
-  const work = mkdtempSync(join(tmpdir(), 'k3sguard-release-'));
-  after(() => rmSync(work, { recursive: true, force: true }));
+  let work = '';
+  after(() => {
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
   let exe = '';
   let statement: Statement;
   let dirtyBefore = false;
@@ -100,6 +102,7 @@ describe('a release built with a test key, checked by its own amd64 executable',
   };
 
   before(() => {
+    work = mkdtempSync(join(tmpdir(), 'k3sguard-release-'));
     const key = join(work, 'org-signing.pem');
     const made = k3sguard(['sign', '--generate-key', key]);
     assert.equal(made.code, 0, made.stderr);
@@ -186,18 +189,23 @@ describe('a release built with a test key, checked by its own amd64 executable',
         `${path}@${p.version} with its integrity`,
       );
     }
-    const materials = JSON.parse(readFileSync(join(ROOT, 'dist', 'sea', 'materials.json'), 'utf8'));
+    // The Node binary inside each executable: the same sha256 as the executable's own SBOM says.
     for (const arch of ['amd64', 'arm64']) {
-      const node = materials.node[arch];
+      const bom = JSON.parse(readFileSync(join(out, `k3sguard-linux-${arch}.cdx.json`), 'utf8'));
+      const node = bom.components.find((c: { name: string }) => c.name === 'node');
+      const sha256 = node?.hashes?.find((h: { alg: string }) => h.alg === 'SHA-256')?.content;
+      assert.match(sha256 ?? '', /^[0-9a-f]{64}$/, `the SBOM of ${arch} names Node's sha256`);
       assert.ok(
-        deps.some((d) => d.digest.sha256 === node.sha256 && d.uri?.includes(node.package)),
+        deps.some((d) => d.digest.sha256 === sha256 && d.uri === `${node.purl}#bin/node`),
         `the Node binary of ${arch}`,
       );
     }
-    assert.ok(
-      deps.some((d) => d.uri?.startsWith(`pkg:npm/${materials.bundler.name}@`)),
-      'the bundler',
-    );
+    for (const role of ['the bundler', 'the SEA blob injector']) {
+      assert.ok(
+        deps.some((d) => (d as { annotations?: { role?: string } }).annotations?.role === role),
+        role,
+      );
+    }
   });
 
   test('a copy of any artifact with one byte changed fails against the sums, its bundle and the provenance', () => {
