@@ -36,7 +36,8 @@ export function sourceState(root: string): SourceState {
   return {
     commit,
     commitTime: Number(git(root, ['show', '-s', '--format=%ct', 'HEAD'])),
-    changes: git(root, ['status', '--porcelain', '--untracked-files=all'])
+    // Not trimmed as a whole: a line's leading space is part of its status (` M file`).
+    changes: execFileSync('git', ['-C', root, 'status', '--porcelain', '--untracked-files=all'], { encoding: 'utf8' })
       .split('\n')
       .filter((l) => l !== ''),
     remote,
