@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import {
+  chmodSync,
   copyFileSync,
   existsSync,
   mkdirSync,
@@ -20,7 +21,9 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { parseAllDocuments } from 'yaml';
 import { k3sguard, oneRecordDb, type RunResult } from '../cli/run.ts';
+import { withContainerd } from '../images/containerd.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
@@ -256,4 +259,87 @@ describe('a release built with a test key, checked by its own amd64 executable',
       assert.ok(digests.includes(digest as string), `${ref}: the digest of the image in the release`);
     }
   });
+
+  test('the deploy workloads run in the released image under containerd: their args, mounts, read-only root', async (t) => {
+    const docs = parseAllDocuments(readFileSync(join(out, 'k3sguard-deploy.yaml'), 'utf8')).map((d) => d.toJS());
+    const pods = docs.flatMap((d) => {
+      if (d?.kind === 'Job') return [{ name: d.metadata.name as string, pod: d.spec.template.spec as PodSpec }];
+      if (d?.kind === 'CronJob')
+        return [{ name: d.metadata.name as string, pod: d.spec.jobTemplate.spec.template.spec as PodSpec }];
+      return [];
+    });
+    assert.deepEqual(pods.map((p) => p.name).sort(), ['k3sguard-audit-node', 'k3sguard-verify-k3s']);
+    // A K3s node's files, world-readable: ctr runs the image's own (unprivileged) user, so the
+    // audit's uid 0 without capabilities is not what runs here; the commands and mounts are.
+    const host = join(work, 'host');
+    for (const d of ['etc/rancher/k3s', 'var/lib/rancher/k3s/server/manifests', 'etc/systemd/system', 'usr/local/bin'])
+      mkdirSync(join(host, d), { recursive: true });
+    writeFileSync(join(host, 'etc/rancher/k3s/config.yaml'), 'node-name: test\n');
+    copyFileSync('/bin/ls', join(host, 'usr/local/bin/k3s'));
+    const lockDir = join(work, 'lock');
+    mkdirSync(lockDir);
+    const locked = run(['lock', 'add', '--lock', join(lockDir, 'k3sguard.lock'), join(host, 'usr/local/bin/k3s')]);
+    assert.equal(locked.code, 0, locked.stderr);
+    chmodSync(join(lockDir, 'k3sguard.lock'), 0o644);
+    const r = await withContainerd(({ ctr, ctrRun }) => {
+      ctr('images', 'import', join(out, 'k3sguard-image.tar'));
+      const listed = ctr('images', 'ls').toString('utf8');
+      const results = new Map<string, RunResult>();
+      for (const { name, pod } of pods) {
+        const container = pod.containers[0] as PodContainer;
+        const digest = container.image.split('@')[1] as string;
+        assert.match(
+          listed,
+          new RegExp(`k3sguard:${PKG.version}\\s.*${digest}`),
+          `${name}: the pinned digest is the image's`,
+        );
+        const mounts = container.volumeMounts.flatMap((m) => {
+          const v = pod.volumes.find((x) => x.name === m.name);
+          let src: string;
+          if (v?.hostPath) src = join(host, v.hostPath.path);
+          else if (v?.configMap) src = lockDir;
+          else src = mkdtempSync(join(work, 'empty-'));
+          if (v?.emptyDir) chmodSync(src, 0o1777);
+          return ['--mount', `type=bind,src=${src},dst=${m.mountPath},options=rbind:${m.readOnly ? 'ro' : 'rw'}`];
+        });
+        const ro = container.securityContext.readOnlyRootFilesystem ? ['--read-only'] : [];
+        const ref = `k3sguard:${PKG.version}`;
+        results.set(
+          name,
+          ctrRun(['run', '--rm', ...ro, ...mounts, ref, name, '/usr/local/bin/k3sguard', ...container.args]),
+        );
+      }
+      return results;
+    });
+    if ('skip' in r) {
+      t.skip(r.skip as string);
+      return;
+    }
+    const results = r as Map<string, RunResult>;
+    const verify = results.get('k3sguard-verify-k3s') as RunResult;
+    assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+    assert.match(verify.stdout, /OK\s+lock\s+\/host\/usr\/local\/bin\/k3s/);
+    const audit = results.get('k3sguard-audit-node') as RunResult;
+    const report = JSON.parse(audit.stdout);
+    assert.equal(report.root, '/host');
+    assert.deepEqual(report.filesAudited.sort(), ['etc/rancher/k3s/config.yaml', 'usr/local/bin/k3s']);
+    // /bin/ls is no K3s binary: the audit says so, and fails the Job.
+    assert.deepEqual(
+      report.findings.map((f: { id: string }) => f.id),
+      ['K3SG-NODE-BINARY-BUNDLE'],
+    );
+    assert.equal(audit.code, 1, audit.stderr);
+  });
 });
+
+interface PodContainer {
+  image: string;
+  args: string[];
+  volumeMounts: Array<{ name: string; mountPath: string; readOnly?: boolean }>;
+  securityContext: { readOnlyRootFilesystem?: boolean };
+}
+
+interface PodSpec {
+  containers: PodContainer[];
+  volumes: Array<{ name: string; hostPath?: { path: string }; configMap?: unknown; emptyDir?: unknown }>;
+}
