@@ -36,8 +36,9 @@ export function builtDeclarations(text: string): string {
 }
 
 function build(): void {
-  // Only what this build writes: dist/ also holds the executables, the image and the release.
-  for (const d of ['src', 'bin']) rmSync(join(DIST, d), { recursive: true, force: true });
+  // Only this build's outputs: dist/ also holds the executables, the image and the release,
+  // which other builds write.
+  for (const dir of ['src', 'bin']) rmSync(join(DIST, dir), { recursive: true, force: true });
   const tsc = join(dirname(createRequire(import.meta.url).resolve('typescript/package.json')), 'bin', 'tsc');
   execFileSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.build.json')], { stdio: 'inherit' });
   for (const f of readdirSync(join(DIST, 'src'), { recursive: true, encoding: 'utf8' }))

@@ -19,11 +19,20 @@ import { executableSbom } from './sbom.ts';
 const TRUSTED_ROOT = join(ROOT, 'src', 'verify', 'sigstore', 'trust', 'trusted_root.json');
 const HOST_ARCH: Partial<Record<string, Arch>> = { x64: 'amd64', arm64: 'arm64' };
 
+interface NodeMaterial {
+  package: string;
+  version: string;
+  integrity: string;
+  sha256: string;
+  /** Whether the blob carries V8's code cache (made by this Node itself, see executable.ts). */
+  codeCache: boolean;
+}
+
 export interface Materials {
   bundler: { name: string; version: string };
   injector: { name: string; version: string };
   /** By architecture: the npm package the Node binary came from, and the binary's sha256. */
-  node: Partial<Record<Arch, { package: string; version: string; integrity: string; sha256: string }>>;
+  node: Partial<Record<Arch, NodeMaterial>>;
 }
 
 /** SOURCE_DATE_EPOCH, else the HEAD commit's time: the SBOM's timestamp, the same each build. */
@@ -67,18 +76,24 @@ export async function buildSea(outDir: string, arches: readonly Arch[] = ARCHES)
       const sbom = join(seaDir, `k3sguard-linux-${arch}.cdx.json`);
       writeFileSync(sbom, executableSbom(bundled.inputs, target, time));
       const output = join(outDir, `k3sguard-linux-${arch}`);
+      // Written beside its place and renamed: a failed build leaves no half executable there.
       const partial = `${output}.partial`;
-      const { codeCache } = await buildExecutable({
-        target,
-        host,
-        main,
-        assets: { ...assets, [SEA_ASSET.sbom]: sbom },
-        workDir: work,
-        output: partial,
-      });
-      renameSync(partial, output);
+      let codeCache: boolean;
+      try {
+        ({ codeCache } = await buildExecutable({
+          target,
+          host,
+          main,
+          assets: { ...assets, [SEA_ASSET.sbom]: sbom },
+          workDir: work,
+          output: partial,
+        }));
+        renameSync(partial, output);
+      } finally {
+        rmSync(partial, { force: true });
+      }
       const { package: p, sha256 } = target;
-      materials.node[arch] = { package: p.name, version: p.version, integrity: p.integrity, sha256 };
+      materials.node[arch] = { package: p.name, version: p.version, integrity: p.integrity, sha256, codeCache };
       const mib = (statSync(output).size / 2 ** 20).toFixed(1);
       process.stderr.write(`build:sea: ${output} (${mib} MiB${codeCache ? ', code cache' : ''})\n`);
     }

@@ -1,55 +1,76 @@
 // One single executable: Node's own tooling turns the bundled script and its assets into a
 // preparation blob (`node --experimental-sea-config`; Node 24 has no --build-sea), and postject
 // writes the blob into a copy of the Node binary as the NODE_SEA_BLOB section Node looks for.
-// The blob is made by the very Node binary it goes into when that can run here (the host's
-// architecture): then it also carries V8's code cache of the script, compiled ahead, which
-// only that Node on that architecture accepts. A blob for another architecture is made by the
-// host's Node of the same version, without the cache (Node then compiles at start-up).
-import { execFileSync } from 'node:child_process';
+// The blob is best made by the very Node binary it goes into: then it also carries V8's code
+// cache of the script, compiled ahead, which only that Node on that architecture accepts, and
+// the executable starts faster than the script form. For another architecture that Node runs
+// under Debian's qemu-user-static (with the target's C and C++ runtimes from multiarch
+// packages); without qemu, the host's Node of the same version makes the blob without the
+// cache (Node then compiles at start-up), and the build says so.
+// V8 seeds the code cache from its random seed: a fixed one makes two builds of one commit the
+// same bytes (the image built from the executable must be reproducible), and a seed is no flag
+// the cache is checked against, so the executable still accepts it (its start-up shows it).
+import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { inject } from 'postject';
-import type { NodeBinary } from './node-binary.ts';
+import type { Arch, NodeBinary } from './node-binary.ts';
 
 /** The fuse Node's binary carries; postject flips it so Node looks for the blob. */
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
+const QEMU: Record<Arch, string> = { amd64: 'qemu-x86_64-static', arm64: 'qemu-aarch64-static' };
 
 export interface ExecutableInput {
   /** The binary that goes into the executable. */
   target: NodeBinary;
-  /** A binary of the same Node version that runs here, to make the blob. */
+  /** A binary of the same Node version that runs here. */
   host: NodeBinary;
-  /** The bundled CLI script (a file). */
+  /** The bundled CLI script (a file in workDir). */
   main: string;
   /** Asset key -> file. */
   assets: Record<string, string>;
-  /** Where the blob and its config go. */
+  /** Where the blob and its config go; the blob names its main script relative to it. */
   workDir: string;
   output: string;
 }
 
+/** How to run the target's Node here (a command line), or undefined when it cannot run. */
+function targetNode(target: NodeBinary, host: NodeBinary): string[] | undefined {
+  if (target.arch === host.arch) return [target.path];
+  const emulated = [QEMU[target.arch], target.path];
+  const probe = spawnSync(emulated[0] as string, [target.path, '--version'], { encoding: 'utf8' });
+  return probe.status === 0 && probe.stdout.trim() === `v${target.package.version}` ? emulated : undefined;
+}
+
 export async function buildExecutable(input: ExecutableInput): Promise<{ codeCache: boolean }> {
   const { target, host, workDir } = input;
-  const codeCache = target.arch === host.arch;
+  const own = targetNode(target, host);
+  const [command, ...prefix] = own ?? [host.path];
+  if (!own)
+    process.stderr.write(
+      `build:sea: ${target.arch}: no ${QEMU[target.arch]} to run its Node, so no code cache (slower start)\n`,
+    );
   const config = join(workDir, `sea-config-${target.arch}.json`);
   const blob = join(workDir, `sea-${target.arch}.blob`);
   writeFileSync(
     config,
     JSON.stringify({
-      main: input.main,
+      // The blob records the script's path as given: relative, so a build in another temporary
+      // folder gives the same bytes.
+      main: relative(workDir, input.main),
       output: blob,
       disableExperimentalSEAWarning: true,
       useSnapshot: false,
-      useCodeCache: codeCache,
+      useCodeCache: own !== undefined,
       assets: input.assets,
     }),
   );
-  execFileSync(host.path, ['--experimental-sea-config', config], {
+  execFileSync(command as string, [...prefix, '--random-seed=1', '--experimental-sea-config', config], {
     cwd: workDir,
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: 'pipe',
   });
   copyFileSync(target.path, input.output);
   chmodSync(input.output, 0o755);
   await inject(input.output, 'NODE_SEA_BLOB', readFileSync(blob), { sentinelFuse: SEA_FUSE });
-  return { codeCache };
+  return { codeCache: own !== undefined };
 }
