@@ -6,7 +6,7 @@
 // What it is built from is the commit at HEAD: a tree that differs from it is refused unless
 // K3SGUARD_RELEASE_ALLOW_DIRTY=1, and then the provenance says it was dirty. docs/release.md
 // says how to check a release.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
   copyFileSync,
@@ -26,6 +26,7 @@ import { imageDigest, renderDeploy } from './release-deploy.ts';
 import { ReleaseError } from './release-error.ts';
 import { type BuildOutputs, buildOutputPaths, checkOutputs, runBuilds } from './release-inputs.ts';
 import { lockDescriptors, readSeaMaterials, seaDescriptors, sourceDescriptor } from './release-materials.ts';
+import { writeNpmSbom } from './release-npm-sbom.ts';
 import { provenancePredicate, SLSA_PROVENANCE_V1 } from './release-provenance.ts';
 import { k3sguardSigner } from './release-sign.ts';
 import { type SourceState, sourceState } from './release-source.ts';
@@ -61,14 +62,6 @@ function npmPack(out: string, env: NodeJS.ProcessEnv): string {
   const name = r.stdout?.trim().split('\n').pop();
   if (r.status !== 0 || !name) throw new ReleaseError('npm pack failed (its output is above): no release');
   return join(out, name);
-}
-
-/** `k3sguard sbom --self`: k3sguard and the runtime npm packages the tarball installs, locked. */
-function npmSbom(file: string, env: NodeJS.ProcessEnv): void {
-  execFileSync(process.execPath, [join(ROOT, 'bin', 'k3sguard.js'), 'sbom', '--self', '-o', file], {
-    env,
-    stdio: ['ignore', 'ignore', 2],
-  });
 }
 
 function copyInto(out: string, from: string, name = basename(from), mode = 0o644): string {
@@ -142,7 +135,7 @@ async function assemble({
   log('npm pack');
   const tarball = npmPack(out, buildEnv);
   const tarballSbom = join(out, `${basename(tarball, '.tgz')}.cdx.json`);
-  npmSbom(tarballSbom, buildEnv);
+  writeNpmSbom(tarballSbom, sourceDateEpoch);
   const artifacts = [
     copyInto(out, built.executables.amd64, undefined, 0o755),
     copyInto(out, built.executables.arm64, undefined, 0o755),

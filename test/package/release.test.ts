@@ -149,6 +149,9 @@ describe('a release built with a test key, checked by its own amd64 executable',
     // The npm tarball's SBOM: k3sguard and its runtime packages, each with its locked sha512.
     const npmBom = JSON.parse(readFileSync(join(out, `${PKG.name}-${PKG.version}.cdx.json`), 'utf8'));
     assert.equal(npmBom.metadata.component.name, 'k3sguard');
+    // Reproducible: the time is the commit's (SOURCE_DATE_EPOCH's default), not the clock's.
+    const commitTime = Number(git(['show', '-s', '--format=%ct', 'HEAD']));
+    assert.equal(Date.parse(npmBom.metadata.timestamp), commitTime * 1000);
     for (const c of npmBom.components)
       assert.ok(
         c.hashes?.some((h: { alg: string }) => h.alg === 'SHA-512'),
