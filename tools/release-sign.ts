@@ -21,7 +21,8 @@ export function k3sguardSigner(root: string, keyPath: string, env: NodeJS.Proces
     });
     if (r.status !== 0) {
       // The CLI's own line already names the file and the problem (a wrong passphrase, say).
-      throw new ReleaseError(`k3sguard sign failed: ${(r.stderr || r.error?.message || '').trim()}`);
+      const why = (r.stderr || r.error?.message || '').trim().replace(/^k3sguard: /, '');
+      throw new ReleaseError(`k3sguard sign failed: ${why}`);
     }
   };
   return {

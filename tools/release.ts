@@ -95,6 +95,11 @@ export async function release(argv: string[], env: NodeJS.ProcessEnv): Promise<s
 
   const buildDir = mkdtempSync(join(tmpdir(), 'k3sguard-release-build-'));
   try {
+    // The key (and its passphrase) is tried first, on a file of no value: a key that cannot
+    // sign should not be found out after the builds.
+    const probe = join(buildDir, 'key-probe');
+    writeFileSync(probe, 'k3sguard release: can this key sign?\n');
+    k3sguardSigner(ROOT, key, env).signFile(probe);
     runBuilds(ROOT, buildDir, buildEnv, log);
     const built = buildOutputPaths(buildDir);
     checkOutputs(built);

@@ -83,6 +83,31 @@ test('release: without K3SGUARD_SIGNING_KEY, one line and exit 2, nothing built'
   assert.ok(!existsSync('/nonexistent/release'));
 });
 
+test('release: a key that cannot sign (encrypted, no passphrase) stops it before any build, one line, exit 2', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'k3sguard-release-key-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const key = join(dir, 'enc.pem');
+  const made = spawnSync(process.execPath, [join(ROOT, 'bin', 'k3sguard.js'), 'sign', '--generate-key', key], {
+    env: { ...process.env, K3SGUARD_KEY_PASSPHRASE: 'secret' },
+    encoding: 'utf8',
+  });
+  assert.equal(made.status, 0, made.stderr);
+  const { K3SGUARD_KEY_PASSPHRASE: _, ...env } = process.env;
+  const r = runRelease(join(dir, 'release'), { ...env, K3SGUARD_SIGNING_KEY: key, K3SGUARD_RELEASE_ALLOW_DIRTY: '1' });
+  assert.equal(r.code, 2, r.stderr);
+  // (A working copy with changes adds the DIRTY notice first.)
+  const lines = r.stderr
+    .trimEnd()
+    .split('\n')
+    .filter((l) => !l.startsWith('release: DIRTY'));
+  assert.equal(lines.length, 1, r.stderr);
+  assert.match(
+    lines[0] ?? '',
+    /^release: k3sguard sign failed: .*enc\.pem: the key is encrypted: set K3SGUARD_KEY_PASSPHRASE/,
+  );
+  assert.ok(!existsSync(join(dir, 'release')));
+});
+
 describe('a release built with a test key, checked by its own amd64 executable', () => {
   let out = '';
   let pub = '';
