@@ -170,7 +170,7 @@ function packagesOfSbom(text: string): { tool: SelfPackage; packages: SelfPackag
   return { tool: pkg(bom.metadata.component), packages: (bom.components ?? []).map(pkg) };
 }
 
-export function cdxComponent(p: SelfPackage, type: Enums.ComponentType): Models.Component {
+function cdxComponent(p: SelfPackage, type: Enums.ComponentType): Models.Component {
   const c = new Models.Component(type, p.name, { version: p.version, bomRef: p.purl });
   c.purl = p.purl;
   if (p.sha512) c.hashes.set(Enums.HashAlgorithm['SHA-512'], p.sha512);

@@ -12,10 +12,12 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { cacheDir, nodeBinary } from '../../tools/sea/node-binary.ts';
 import { type RunResult, tempDir } from '../cli/run.ts';
 import { k3sShaped } from '../fixtures/k3s-shaped.ts';
 import { realBinary, SHARED_DATA } from '../fixtures/realbins.ts';
 import { imageFixtures } from '../images/fixtures.ts';
+import { validateCycloneDx, validateSpdx } from '../report/schemas.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
@@ -108,6 +110,8 @@ describe('the single executables, built into a temporary folder', () => {
         arch,
       );
       assert.match(node.sha256, /^[0-9a-f]{64}$/, arch);
+      const sbom = readFileSync(join(out, 'dist', 'sea', `k3sguard-linux-${arch}.cdx.json`), 'utf8');
+      assert.deepEqual(validateCycloneDx(sbom), [], arch);
     }
     const listing = execFileSync('find', ['.', '-type', 'f'], { cwd: join(out, 'dist'), encoding: 'utf8' });
     assert.deepEqual(listing.trim().split('\n').sort(), [
@@ -232,6 +236,7 @@ describe('the single executables, built into a temporary folder', () => {
     const r = run(['sbom', '--self']);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, readFileSync(join(out, 'dist', 'sea', 'k3sguard-linux-amd64.cdx.json'), 'utf8'));
+    assert.deepEqual(validateCycloneDx(r.stdout), []);
     const bom = JSON.parse(r.stdout);
     assert.equal(bom.specVersion, '1.6');
     assert.equal(bom.metadata.component.version, PKG.version);
@@ -271,9 +276,12 @@ describe('the single executables, built into a temporary folder', () => {
       assert.ok(!libraries.some((c) => c.name === dev), dev);
   });
 
-  test('sbom --self --format spdx-json: made from the embedded SBOM, Node included', () => {
+  test('sbom --self --format spdx-json: made from the embedded SBOM, Node included', (t) => {
     const r = run(['sbom', '--self', '--format', 'spdx-json']);
     assert.equal(r.code, 0, r.stderr);
+    const problems = validateSpdx(r.stdout);
+    if ('skip' in problems) t.diagnostic(problems.skip);
+    else assert.deepEqual(problems, []);
     const doc = JSON.parse(r.stdout);
     const node = doc.packages.find((p: { name: string }) => p.name === 'node');
     assert.equal(node?.versionInfo, PINNED.version);
@@ -293,6 +301,20 @@ describe('the single executables, built into a temporary folder', () => {
       'sea/materials.json',
     ])
       assert.equal(sha256(join(again, f)), sha256(join(out, 'dist', f)), f);
+  });
+
+  test('a cached Node package that is not the pinned bytes is fetched again, never used', (t) => {
+    const cache = tempDir(t);
+    const name = `${PINNED.packages.amd64?.name}-${PINNED.version}.tgz`;
+    const tampered = readFileSync(join(cacheDir(), name));
+    const middle = tampered.length >> 1;
+    tampered[middle] = (tampered[middle] as number) ^ 1;
+    writeFileSync(join(cache, name), tampered);
+    const node = nodeBinary('amd64', tempDir(t), cache);
+    const materials = JSON.parse(readFileSync(join(out, 'dist', 'sea', 'materials.json'), 'utf8'));
+    assert.equal(node.sha256, materials.node.amd64.sha256);
+    const refetched = readFileSync(join(cache, name));
+    assert.equal(`sha512-${createHash('sha512').update(refetched).digest('base64')}`, PINNED.packages.amd64?.integrity);
   });
 
   describe('the arm64 executable, under qemu-user-static', () => {

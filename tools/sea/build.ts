@@ -80,7 +80,7 @@ export async function buildSea(outDir: string, arches: readonly Arch[] = ARCHES)
       const partial = `${output}.partial`;
       let codeCache: boolean;
       try {
-        ({ codeCache } = await buildExecutable({
+        ({ codeCache } = buildExecutable({
           target,
           host,
           main,

@@ -11,14 +11,15 @@
 // same bytes (the image built from the executable must be reproducible), and a seed is no flag
 // the cache is checked against, so the executable still accepts it (its start-up shows it).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
-import { inject } from 'postject';
 import type { Arch, NodeBinary } from './node-binary.ts';
 
 /** The fuse Node's binary carries; postject flips it so Node looks for the blob. */
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 const QEMU: Record<Arch, string> = { amd64: 'qemu-x86_64-static', arm64: 'qemu-aarch64-static' };
+const POSTJECT = createRequire(import.meta.url).resolve('postject/dist/cli.js');
 
 export interface ExecutableInput {
   /** The binary that goes into the executable. */
@@ -42,7 +43,7 @@ function targetNode(target: NodeBinary, host: NodeBinary): string[] | undefined 
   return probe.status === 0 && probe.stdout.trim() === `v${target.package.version}` ? emulated : undefined;
 }
 
-export async function buildExecutable(input: ExecutableInput): Promise<{ codeCache: boolean }> {
+export function buildExecutable(input: ExecutableInput): { codeCache: boolean } {
   const { target, host, workDir } = input;
   const own = targetNode(target, host);
   const [command, ...prefix] = own ?? [host.path];
@@ -71,6 +72,18 @@ export async function buildExecutable(input: ExecutableInput): Promise<{ codeCac
   });
   copyFileSync(target.path, input.output);
   chmodSync(input.output, 0o755);
-  await inject(input.output, 'NODE_SEA_BLOB', readFileSync(blob), { sentinelFuse: SEA_FUSE });
+  inject(input.output, blob);
   return { codeCache: own !== undefined };
+}
+
+/**
+ * postject's own command, in a process of its own: its ELF library prints a warning for each
+ * note section it cannot name (harmless, and every build), so what it says is shown only
+ * when it fails.
+ */
+function inject(executable: string, blob: string): void {
+  const r = spawnSync(process.execPath, [POSTJECT, executable, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', SEA_FUSE], {
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) throw new Error(`postject ${executable} failed:\n${r.stdout}${r.stderr}`);
 }
