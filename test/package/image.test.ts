@@ -5,7 +5,7 @@
 // own image reader finds, k3sguard's `inspect` and `verify` run on the archive and the layout,
 // and the archive imported into a real containerd that runs the image with `ctr run`.
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, createReadStream, mkdtempSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +18,7 @@ import { realBinary } from '../fixtures/realbins.ts';
 import { hasTool } from '../fixtures/tools.ts';
 import { withContainerd } from '../images/ctr-export.ts';
 import { validateCycloneDx } from '../report/schemas.ts';
+import { httpsTestServer } from './https-test-server.ts';
 import { ROOT, type SeaExecutable, seaExecutable } from './sea-executable.ts';
 
 const BUILD = join(ROOT, 'tools', 'image', 'build.ts');
@@ -25,6 +26,7 @@ const EPOCH = 1_700_000_000;
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 const REF = `k3sguard:${VERSION}`;
 const GO_BINARY = 'lefthook-2.2.2';
+const CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
 const MiB = 1024 * 1024;
 
 const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
@@ -264,8 +266,9 @@ describe('the image (npm run build:image)', () => {
     assert.equal(executable.hashes.find((h: { alg: string }) => h.alg === 'SHA-256').content, sha256(exe.path));
   });
 
-  test('containerd imports it as k3sguard:<version> and runs --version and an inspect as the non-root user', async (t) => {
+  test('containerd imports it as k3sguard:<version> and runs it as the non-root user, trusting the CA bundle its config names', async (t) => {
     if (!hasTool('runc')) return t.skip('runc not installed (apt-get install -y runc)');
+    if (!hasTool('openssl')) return t.skip('openssl not installed (apt-get install -y openssl)');
     const go = realBinary(GO_BINARY);
     if ('skip' in go) return t.skip(go.skip);
     const out = mkdtempSync(join(work, 'out-'));
@@ -280,25 +283,37 @@ describe('the image (npm run build:image)', () => {
     const cli = exe.standIn
       ? ['/usr/local/bin/k3sguard', '/opt/k3sguard/bin/k3sguard.js']
       : ['/usr/local/bin/k3sguard'];
-    const r = await withContainerd(({ ctr, address, namespace }) => {
+    const server = await httpsTestServer(mkdtempSync(join(work, 'tls-')));
+    t.after(() => server.close());
+    const r = await withContainerd(async ({ ctr, address, namespace }) => {
       ctr('images', 'import', first.archive);
       assert.match(ctr('images', 'ls', '-q').toString(), new RegExp(`^${REF.replace(/\./g, '\\.')}$`, 'm'));
-      const run = (id: string, mounts: string[], args: string[]) =>
-        spawnSync('ctr', ['--address', address, '-n', namespace, 'run', '--rm', ...mounts, REF, id, ...args], {
-          encoding: 'utf8',
-          stdio: ['ignore', 'pipe', 'pipe'],
-          maxBuffer: 64 * MiB,
-        });
-      const version = run('k3sguard-version', [], ['/usr/local/bin/k3sguard', '--version']);
-      assert.equal(version.status, 0, version.stderr);
+      const run = (id: string, flags: string[], args: string[]) => ctrRun(address, namespace, id, flags, args);
+
+      const version = await run('k3sguard-version', [], ['/usr/local/bin/k3sguard', '--version']);
+      assert.equal(version.code, 0, version.stderr);
       assert.equal(version.stdout.trim(), exe.version);
-      assert.equal(version.stderr, '', 'no warning (NODE_EXTRA_CA_CERTS loads)');
-      const inspect = run(
+
+      const inspect = await run(
         'k3sguard-inspect',
         [...sources, mount(go.path, '/work/lefthook'), mount(out, '/out', 'rw')],
         [...cli, 'inspect', '--json', '--no-progress', '-o', '/out/inspect.json', '/work/lefthook'],
       );
-      assert.equal(inspect.status, 0, inspect.stderr);
+      assert.equal(inspect.code, 0, inspect.stderr);
+
+      // TLS from inside the image, on the host's loopback: the test server's certificate is in no
+      // bundle, so the handshake fails; with it mounted over the bundle's path, the one the
+      // config's NODE_EXTRA_CA_CERTS names, it succeeds and the server's 404 comes back.
+      const dbUpdate = (id: string, flags: string[]) =>
+        run(
+          id,
+          ['--net-host', ...sources, ...flags],
+          [...cli, 'db', 'update', '--no-progress', '--db', '/tmp/vulndb.sqlite', '--source', `${server.url}/all.zip`],
+        );
+      const untrusted = await dbUpdate('k3sguard-tls-debian', []);
+      assert.match(untrusted.stderr, /self-signed certificate/, untrusted.stderr);
+      const trusted = await dbUpdate('k3sguard-tls-bundle', [mount(server.certFile, CA_BUNDLE)]);
+      assert.match(trusted.stderr, /HTTP 404/, trusted.stderr);
       return { ran: true } as const;
     });
     if ('skip' in r) return t.skip(r.skip);
@@ -314,6 +329,34 @@ describe('the image (npm run build:image)', () => {
     assert.ok(inContainer.children.length > 10, 'the Go modules were read');
   });
 });
+
+/**
+ * `ctr run --rm` of the image, without blocking this process (the test's HTTPS server answers
+ * from its event loop while the container runs).
+ */
+function ctrRun(
+  address: string,
+  namespace: string,
+  id: string,
+  flags: string[],
+  args: string[],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((ok, fail) => {
+    const c = spawn('ctr', ['--address', address, '-n', namespace, 'run', '--rm', ...flags, REF, id, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    c.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+    });
+    c.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+    });
+    c.on('error', fail);
+    c.on('close', (code) => ok({ code, stdout, stderr }));
+  });
+}
 
 /** A `ctr run --mount` of a host path, read-only unless said otherwise. */
 function mount(src: string, dst: string, mode: 'ro' | 'rw' = 'ro'): string {
