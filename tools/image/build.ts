@@ -142,6 +142,9 @@ async function main(): Promise<void> {
   });
   const executable = resolve(values.executable ?? process.env.K3SGUARD_IMAGE_EXECUTABLE ?? DEFAULT_EXECUTABLE);
   const outDir = resolve(values['out-dir'] ?? join(ROOT, 'dist'));
+  // The revision label names a commit: changes not in it would be in the image unnamed.
+  if (git(['status', '--porcelain', '--untracked-files=no']) !== '')
+    console.error('build:image: warning: the work tree has uncommitted changes; the image is labelled with HEAD');
   const started = Date.now();
   const built = await buildImage({ executable, outDir, epoch: sourceDateEpoch(), revision: headRevision() });
   const MiB = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
