@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 import { k3sguard, oneRecordDb, type RunResult } from '../cli/run.ts';
-import { withContainerd } from '../images/containerd.ts';
+import { withContainerd } from '../images/ctr-export.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
@@ -311,7 +311,7 @@ describe('a release built with a test key, checked by its own amd64 executable',
     const locked = run(['lock', 'add', '--lock', join(lockDir, 'k3sguard.lock'), join(host, 'usr/local/bin/k3s')]);
     assert.equal(locked.code, 0, locked.stderr);
     chmodSync(join(lockDir, 'k3sguard.lock'), 0o644);
-    const r = await withContainerd(({ ctr, ctrRun }) => {
+    const r = await withContainerd(({ address, namespace, ctr }) => {
       ctr('images', 'import', join(out, 'k3sguard-image.tar'));
       const listed = ctr('images', 'ls').toString('utf8');
       const results = new Map<string, RunResult>();
@@ -334,10 +334,13 @@ describe('a release built with a test key, checked by its own amd64 executable',
         });
         const ro = container.securityContext.readOnlyRootFilesystem ? ['--read-only'] : [];
         const ref = `k3sguard:${PKG.version}`;
-        results.set(
-          name,
-          ctrRun(['run', '--rm', ...ro, ...mounts, ref, name, '/usr/local/bin/k3sguard', ...container.args]),
-        );
+        // Not ctr(): the workload's exit code is the result, a non-zero one included.
+        const command = ['run', '--rm', ...ro, ...mounts, ref, name, '/usr/local/bin/k3sguard', ...container.args];
+        const ran = spawnSync('ctr', ['--address', address, '-n', namespace, ...command], {
+          encoding: 'utf8',
+          maxBuffer: 64 * MiB,
+        });
+        results.set(name, { code: ran.status, stdout: ran.stdout, stderr: ran.stderr });
       }
       return results;
     });

@@ -100,8 +100,8 @@ export async function buildImage(o: BuildImageOptions): Promise<BuiltImage> {
   rmSync(layout, { recursive: true, force: true });
   mkdirSync(layout, { recursive: true });
 
-  const fs = rootfs(o.executable, statSync(o.executable).size);
-  const layer = await writeLayer(layout, fs.entries, o.epoch);
+  const root = rootfs(o.executable, statSync(o.executable).size);
+  const layer = await writeLayer(layout, root.entries, o.epoch);
   const { manifest } = writeImage(layout, meta, layer);
   const ref = writeLayoutIndex(layout, meta, manifest);
   const archive = join(o.outDir, 'k3sguard-image.tar');
@@ -116,7 +116,7 @@ export async function buildImage(o: BuildImageOptions): Promise<BuiltImage> {
       executableSha256: await sha256File(o.executable),
       // The image's os-release is the host's (./rootfs.ts copies it).
       os: parseOsRelease(readFileSync('/etc/os-release')),
-      packages: fs.packages,
+      packages: root.packages,
       seaSbom: join(dirname(o.executable), 'sea', `${basename(o.executable)}.cdx.json`),
     }),
   );
@@ -129,7 +129,7 @@ export async function buildImage(o: BuildImageOptions): Promise<BuiltImage> {
     layerSize: layer.descriptor.size,
     tarSize: layer.tarSize,
     archiveSize: statSync(archive).size,
-    packages: fs.packages.map((p) => `${p.name}=${p.version}`),
+    packages: root.packages.map((p) => `${p.name}=${p.version}`),
   };
 }
 
@@ -142,6 +142,9 @@ async function main(): Promise<void> {
   });
   const executable = resolve(values.executable ?? process.env.K3SGUARD_IMAGE_EXECUTABLE ?? DEFAULT_EXECUTABLE);
   const outDir = resolve(values['out-dir'] ?? join(ROOT, 'dist'));
+  // The revision label names a commit: changes not in it would be in the image unnamed.
+  if (git(['status', '--porcelain', '--untracked-files=no']) !== '')
+    console.error('build:image: warning: the work tree has uncommitted changes; the image is labelled with HEAD');
   const started = Date.now();
   const built = await buildImage({ executable, outDir, epoch: sourceDateEpoch(), revision: headRevision() });
   const MiB = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
