@@ -149,13 +149,23 @@ function program(setExit: (code: number) => void): Command {
 
   cmd
     .command('sign')
-    .description("sign a file with the organisation's ECDSA P-256 key: a Sigstore bundle, no transparency log")
-    .argument('[file]', 'the file to sign')
+    .description(
+      "sign a file with the organisation's ECDSA P-256 key, or attest to files (--predicate): a Sigstore bundle, no transparency log",
+    )
+    .argument('[files...]', 'the file to sign (with --predicate: the subjects of the attestation)')
     .option('--key <key>', 'private key (PEM; encrypted keys read K3SGUARD_KEY_PASSPHRASE)')
-    .option('-o, --output <bundle>', 'where to write the bundle (default FILE.sigstore.json)')
+    .option(
+      '-o, --output <bundle>',
+      'where to write the bundle (default FILE.sigstore.json; FILE.intoto.sigstore.json with --predicate)',
+    )
+    .option(
+      '--predicate <file>',
+      'attest instead: an in-toto Statement v1 with this JSON object as predicate, DSSE-signed',
+    )
+    .option('--predicate-type <uri>', 'with --predicate: its type, e.g. https://slsa.dev/provenance/v1')
     .option('--generate-key <key>', 'create a new key pair: KEY (mode 0600) and its .pub')
-    .action(async (file: string | undefined, opts: SignCliOptions) =>
-      setExit(await (await import('./sign.ts')).runSign(file, opts)),
+    .action(async (files: string[], opts: SignCliOptions) =>
+      setExit(await (await import('./sign.ts')).runSign(files, opts)),
     );
 
   cmd

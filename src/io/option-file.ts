@@ -22,6 +22,7 @@ const OPTION: Record<OptionFileKind, string> = {
   sums: '--checksums',
   bundle: '--bundle',
   'trusted-root': '--trusted-root',
+  predicate: '--predicate',
   db: '--db',
 };
 

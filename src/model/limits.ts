@@ -16,7 +16,8 @@ export type SizedOptionFileKind =
   | 'images-list'
   | 'sums'
   | 'bundle'
-  | 'trusted-root';
+  | 'trusted-root'
+  | 'predicate';
 
 /** `--db` names a file too, but a vulnerability database is large by nature: no size limit. */
 export type OptionFileKind = SizedOptionFileKind | 'db';
@@ -142,6 +143,7 @@ export const LIMITS: Limits = Object.freeze({
     sums: 16 * MiB,
     bundle: 16 * MiB,
     'trusted-root': 16 * MiB,
+    predicate: 16 * MiB,
   }),
 });
 

@@ -66,7 +66,7 @@ export function bundledPackages(inputs: readonly string[]): Map<string, SelfPack
 }
 
 /** A version 5 (name-based) UUID, as CycloneDX's serialNumber wants one. */
-function nameUuid(name: string): string {
+export function nameUuid(name: string): string {
   const URL_NAMESPACE = Buffer.from('6ba7b8119dad11d180b400c04fd430c8', 'hex');
   const h = createHash('sha1').update(URL_NAMESPACE).update(name).digest().subarray(0, 16);
   h[6] = ((h[6] as number) & 0x0f) | 0x50;

@@ -15,7 +15,8 @@ import { canVerifyPrehashed, type DigestAlgorithm, verifyPrehashed } from './pre
 
 type SignatureContent = SignedEntity['signature'];
 
-const IN_TOTO = 'application/vnd.in-toto+json';
+/** The DSSE payload type of an in-toto statement. */
+export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
 const SUBJECT_ALGORITHMS: DigestAlgorithm[] = ['sha256', 'sha384', 'sha512'];
 
 /** The message signature's digest algorithm (unspecified means SHA-256, as in the library). */
@@ -132,7 +133,7 @@ interface Subject {
 
 /** The subjects of an in-toto statement, or undefined when the payload is not one. */
 function statementSubjects(env: Envelope): Subject[] | undefined {
-  if (env.payloadType !== IN_TOTO) return undefined;
+  if (env.payloadType !== IN_TOTO_PAYLOAD_TYPE) return undefined;
   let st: { _type?: unknown; subject?: unknown };
   try {
     st = parseJsonText(env.payload.toString('utf8')) as typeof st;

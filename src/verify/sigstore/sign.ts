@@ -33,18 +33,29 @@ export async function signFile(
   if (!verifyPrehashed(createPublicKey(key), 'sha256', digest, signature)) {
     throw new Error('the signature just made does not verify: the key is unusable');
   }
-  // Written out field by field (the library's serializer drops the empty tlogEntries, which
-  // stricter readers require), then read back with the library as a check of the shape.
-  const json = {
-    mediaType: BUNDLE_V03_MEDIA_TYPE,
-    verificationMaterial: { publicKey: { hint: id }, tlogEntries: [] },
+  const bundle = keyedBundleText(id, {
     messageSignature: {
       messageDigest: { algorithm: 'SHA2_256', digest: digest.toString('base64') },
       signature: signature.toString('base64'),
     },
+  });
+  return { bundle, sha256: digest.toString('hex'), keyId: id };
+}
+
+/**
+ * A v0.3 bundle signed by the key `id` names (no certificate, no log entry) around `content`
+ * (a messageSignature or a dsseEnvelope), as JSON text. Written out field by field (the
+ * library's serializer drops the empty tlogEntries, which stricter readers require), then read
+ * back with the library as a check of the shape.
+ */
+export function keyedBundleText(id: string, content: Record<string, unknown>): string {
+  const json = {
+    mediaType: BUNDLE_V03_MEDIA_TYPE,
+    verificationMaterial: { publicKey: { hint: id }, tlogEntries: [] },
+    ...content,
   };
   bundleFromJSON(json);
-  return { bundle: `${JSON.stringify(json, null, 2)}\n`, sha256: digest.toString('hex'), keyId: id };
+  return `${JSON.stringify(json, null, 2)}\n`;
 }
 
 /** Hash and signature in one pass: memory stays flat whatever the file's size. */
