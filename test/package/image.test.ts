@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, createReadStream, mkdtempSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, createReadStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -24,7 +24,7 @@ import { ROOT, type SeaExecutable, seaExecutable } from './sea-executable.ts';
 const BUILD = join(ROOT, 'tools', 'image', 'build.ts');
 const EPOCH = 1_700_000_000;
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
-const REF = `k3sguard:${VERSION}`;
+const REF = `docker.io/library/k3sguard:${VERSION}`;
 const GO_BINARY = 'lefthook-2.2.2';
 const CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
 const MiB = 1024 * 1024;
@@ -133,9 +133,8 @@ describe('the image (npm run build:image)', () => {
   let layer: Map<string, LayerEntry>;
 
   before(async () => {
-    exe = seaExecutable();
-    if (exe.standIn) console.log(`image: no single executable yet; the stand-in is Node ${exe.version} (${exe.path})`);
     work = mkdtempSync(join(tmpdir(), 'k3sguard-image-'));
+    exe = seaExecutable(join(work, 'sea'));
     const started = Date.now();
     first = build(exe.path, join(work, 'a'));
     const seconds = (Date.now() - started) / 1000;
@@ -266,23 +265,14 @@ describe('the image (npm run build:image)', () => {
     assert.equal(executable.hashes.find((h: { alg: string }) => h.alg === 'SHA-256').content, sha256(exe.path));
   });
 
-  test('containerd imports it as k3sguard:<version> and runs it as the non-root user, trusting the CA bundle its config names', async (t) => {
+  test('containerd imports it as docker.io/library/k3sguard:<version> and runs it as the non-root user, trusting the CA bundle its config names', async (t) => {
     if (!hasTool('runc')) return t.skip('runc not installed (apt-get install -y runc)');
     if (!hasTool('openssl')) return t.skip('openssl not installed (apt-get install -y openssl)');
     const go = realBinary(GO_BINARY);
     if ('skip' in go) return t.skip(go.skip);
     const out = mkdtempSync(join(work, 'out-'));
     chmodSync(out, 0o777); // the container's user writes its result here
-    // A stand-in is Node itself: it runs k3sguard from the sources, mounted read-only.
-    const sources = exe.standIn
-      ? [
-          ...['bin', 'src', 'package.json'].map((p) => mount(join(ROOT, p), `/opt/k3sguard/${p}`)),
-          mount(realpathSync(join(ROOT, 'node_modules')), '/opt/k3sguard/node_modules'),
-        ]
-      : [];
-    const cli = exe.standIn
-      ? ['/usr/local/bin/k3sguard', '/opt/k3sguard/bin/k3sguard.js']
-      : ['/usr/local/bin/k3sguard'];
+    const cli = ['/usr/local/bin/k3sguard'];
     const server = await httpsTestServer(mkdtempSync(join(work, 'tls-')));
     t.after(() => server.close());
     const r = await withContainerd(async ({ ctr, address, namespace }) => {
@@ -296,7 +286,7 @@ describe('the image (npm run build:image)', () => {
 
       const inspect = await run(
         'k3sguard-inspect',
-        [...sources, mount(go.path, '/work/lefthook'), mount(out, '/out', 'rw')],
+        [mount(go.path, '/work/lefthook'), mount(out, '/out', 'rw')],
         [...cli, 'inspect', '--json', '--no-progress', '-o', '/out/inspect.json', '/work/lefthook'],
       );
       assert.equal(inspect.code, 0, inspect.stderr);
@@ -307,7 +297,7 @@ describe('the image (npm run build:image)', () => {
       const dbUpdate = (id: string, flags: string[]) =>
         run(
           id,
-          ['--net-host', ...sources, ...flags],
+          ['--net-host', ...flags],
           [...cli, 'db', 'update', '--no-progress', '--db', '/tmp/vulndb.sqlite', '--source', `${server.url}/all.zip`],
         );
       const untrusted = await dbUpdate('k3sguard-tls-debian', []);

@@ -12,6 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { type RunResult, tempDir } from '../cli/run.ts';
 import { realBinary, SHARED_DATA } from '../fixtures/realbins.ts';
+import { withPackLock } from './pack-lock.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
@@ -49,7 +50,7 @@ describe('the npm package, installed from its tarball', () => {
     env = { ...process.env, PATH, NO_COLOR: '1', XDG_CACHE_HOME: join(work, 'cache') };
     const npm = (args: string[], cwd: string) =>
       execFileSync('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd, env, encoding: 'utf8' });
-    npm(['pack', '--pack-destination', work], ROOT);
+    withPackLock(() => npm(['pack', '--pack-destination', work], ROOT));
     tarball = join(work, `${PKG.name}-${PKG.version}.tgz`);
     prefix = join(work, 'prefix');
     // The dependencies come from npm's cache when it has them (it does after `npm ci`).

@@ -24,6 +24,7 @@ import { after, before, describe, test } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 import { k3sguard, oneRecordDb, type RunResult } from '../cli/run.ts';
 import { withContainerd } from '../images/ctr-export.ts';
+import { withPackLock } from './pack-lock.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
@@ -64,12 +65,14 @@ function git(args: string[]): string {
 
 /** `npm run release` as the workflow runs it; the test key, a dirty tree accepted (and checked to be marked). */
 function runRelease(out: string | undefined, env: NodeJS.ProcessEnv): RunResult {
-  const r = spawnSync('npm', ['run', '--silent', 'release', '--', ...(out ? ['--out', out] : [])], {
-    cwd: ROOT,
-    env: { ...env, PATH: `${join(process.execPath, '..')}:${process.env.PATH}` },
-    encoding: 'utf8',
-    maxBuffer: 64 * MiB,
-  });
+  const r = withPackLock(() =>
+    spawnSync('npm', ['run', '--silent', 'release', '--', ...(out ? ['--out', out] : [])], {
+      cwd: ROOT,
+      env: { ...env, PATH: `${join(process.execPath, '..')}:${process.env.PATH}` },
+      encoding: 'utf8',
+      maxBuffer: 64 * MiB,
+    }),
+  );
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -333,9 +336,17 @@ describe('a release built with a test key, checked by its own amd64 executable',
           return ['--mount', `type=bind,src=${src},dst=${m.mountPath},options=rbind:${m.readOnly ? 'ro' : 'rw'}`];
         });
         const ro = container.securityContext.readOnlyRootFilesystem ? ['--read-only'] : [];
-        const ref = `k3sguard:${PKG.version}`;
         // Not ctr(): the workload's exit code is the result, a non-zero one included.
-        const command = ['run', '--rm', ...ro, ...mounts, ref, name, '/usr/local/bin/k3sguard', ...container.args];
+        const command = [
+          'run',
+          '--rm',
+          ...ro,
+          ...mounts,
+          IMAGE_NAME,
+          name,
+          '/usr/local/bin/k3sguard',
+          ...container.args,
+        ];
         const ran = spawnSync('ctr', ['--address', address, '-n', namespace, ...command], {
           encoding: 'utf8',
           maxBuffer: 64 * MiB,

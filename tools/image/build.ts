@@ -2,7 +2,7 @@
 // single executable (dist/k3sguard-linux-amd64, from `npm run build:sea`; --executable or
 // K3SGUARD_IMAGE_EXECUTABLE for another) goes into one layer with what it needs from the build
 // host's Debian (./rootfs.ts), written as
-//   <out>/image/                OCI layout (index.json names it k3sguard:<version>)
+//   <out>/image/                OCI layout (index.json names it docker.io/library/k3sguard:<version>)
 //   <out>/k3sguard-image.tar    the same layout as one OCI archive (`ctr images import` takes it)
 //   <out>/k3sguard-image.cdx.json  its CycloneDX SBOM
 // with <out> = dist/ unless --out-dir says otherwise (tests build elsewhere).

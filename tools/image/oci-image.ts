@@ -79,9 +79,13 @@ export function writeImage(
   return { manifest, config };
 }
 
-/** `oci-layout` and `index.json`, naming the image `<name>:<version>`. */
+/**
+ * `oci-layout` and `index.json`, naming the image `docker.io/library/<name>:<version>` for
+ * containerd: the kubelet asks K3s's CRI for a pod's `k3sguard:<version>` under that normalised
+ * name, and would not find an image imported under the short one.
+ */
 export function writeLayoutIndex(layout: string, meta: ImageMeta, manifest: Descriptor): string {
-  const ref = `${meta.name}:${meta.version}`;
+  const ref = `docker.io/library/${meta.name}:${meta.version}`;
   writeFileSync(join(layout, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
   const entry: Descriptor = {
     ...manifest,
