@@ -3,7 +3,7 @@
 // by its PID; before that, every task it runs is killed and deleted, so no shim, container
 // process or rootfs mount outlives the test. Skipped, with the reason, without containerd/ctr.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -18,6 +18,10 @@ export interface PrivateContainerd {
   pid: number;
   /** `ctr --address <socket> -n <namespace> ...args`, its stdout. */
   ctr(namespace: string, ...args: string[]): string;
+  /** SIGSTOP, returning once the kernel shows the daemon stopped (signals arrive asynchronously). */
+  freeze(): Promise<void>;
+  /** SIGCONT, returning once it runs again. */
+  thaw(): Promise<void>;
   /** Kill and delete every task, then stop the daemon (SIGTERM to its PID) and wait for it. */
   stop(): Promise<void>;
   /** stop(), then delete the temp dir. */
@@ -50,15 +54,24 @@ export async function startContainerd(dir?: string): Promise<PrivateContainerd |
     if (!dir) rmSync(home, { recursive: true, force: true });
     return { skip: 'containerd did not start' };
   }
+  // A bound on every ctr command: one talking to a frozen daemon must not hold the test forever.
   const ctr = (namespace: string, ...args: string[]) =>
     execFileSync('ctr', ['--address', socket, '-n', namespace, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 120_000,
     }).toString('utf8');
+  const pid = daemon.pid;
+  const signal = async (sig: 'SIGSTOP' | 'SIGCONT', stopped: boolean) => {
+    process.kill(pid, sig);
+    for (let i = 0; i < 100 && isStopped(pid) !== stopped; i++) await sleep(20);
+    if (isStopped(pid) !== stopped) throw new Error(`containerd ${pid} did not take ${sig}`);
+  };
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
     stopped = true;
     if (running(daemon)) {
+      if (isStopped(pid)) await signal('SIGCONT', false); // a test that froze it and failed
       for (const ns of lines(ctr('default', 'namespaces', 'ls', '-q'))) {
         for (const id of lines(ctr(ns, 'tasks', 'ls', '-q'))) {
           try {
@@ -84,14 +97,26 @@ export async function startContainerd(dir?: string): Promise<PrivateContainerd |
     dir: home,
     socket,
     root,
-    pid: daemon.pid,
+    pid,
     ctr,
+    freeze: () => signal('SIGSTOP', true),
+    thaw: () => signal('SIGCONT', false),
     stop,
     remove: async () => {
       await stop();
       rmSync(home, { recursive: true, force: true });
     },
   };
+}
+
+/** Whether the process is stopped by a signal (state T in /proc/<pid>/stat). */
+function isStopped(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('T');
+  } catch {
+    return false; // gone
+  }
 }
 
 function running(p: ChildProcess): boolean {

@@ -230,14 +230,17 @@ test('a real containerd frozen, killed mid-call, then started again', async (t) 
   assert.match((await c.version()).version, /\d/);
 
   // Frozen: the kernel still accepts connections, nothing answers.
-  process.kill(first.pid, 'SIGSTOP');
-  await failsWith(c.images('k8s.io'), 'CONTAINERD_TIMEOUT', first.socket, /within 1000 ms/);
-  process.kill(first.pid, 'SIGCONT');
+  await first.freeze();
+  try {
+    await failsWith(c.images('k8s.io'), 'CONTAINERD_TIMEOUT', first.socket, /within 1000 ms/);
+  } finally {
+    await first.thaw();
+  }
   assert.deepEqual(await c.images('k8s.io'), []);
 
   // Killed while a call waits on it: the call fails at once, not at its deadline.
   const slow = client(first.socket, { deadlineMs: 60_000 });
-  process.kill(first.pid, 'SIGSTOP');
+  await first.freeze();
   const pending = slow.containers('k8s.io');
   await sleep(200); // let the call reach the frozen daemon (the outcome does not depend on it)
   process.kill(first.pid, 'SIGKILL');

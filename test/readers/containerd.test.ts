@@ -16,6 +16,7 @@ import { ContainerdClient } from '../../src/readers/containerd/client.ts';
 import {
   contentStoreDir,
   contentStoreSelection,
+  distinctImages,
   readContentStoreImage,
 } from '../../src/readers/containerd/content-store.ts';
 import type { ContainerdImage } from '../../src/readers/containerd/types.ts';
@@ -174,13 +175,17 @@ test('the images read from the content store: the same components as their archi
   assert.deepEqual(fromArchive.findings, []);
   const archiveImages = fromArchive.root.children;
   assert.equal(archiveImages.length, 2);
+  const distinct = distinctImages(records);
+  assert.deepEqual(
+    distinct.map((i) => i.names).sort(),
+    [[AGAIN_NAME, DEBIAN_NAME].sort(), [DEBIAN_EXTRA_NAME]].sort(),
+    'one image per target, with all its names',
+  );
   for (const want of archiveImages) {
     if (want.type !== 'image') throw new Error('not an image');
-    const named = records.filter((r) => r.target.digest === want.manifestDigest);
-    const layout = await contentStoreSelection(store, {
-      names: named.map((r) => r.name),
-      target: (named[0] as ContainerdImage).target,
-    });
+    const named = distinct.find((i) => i.target.digest === want.manifestDigest);
+    if (!named) throw new Error(`${want.manifestDigest} is not in containerd`);
+    const layout = await contentStoreSelection(store, named);
     const got = await inspectImageTarget(store, { layout });
     assert.deepEqual(got.findings, []);
     assert.equal(got.kind, 'oci-layout');
@@ -188,7 +193,7 @@ test('the images read from the content store: the same components as their archi
     const image = got.root.children[0];
     if (image?.type !== 'image') throw new Error('not an image');
     // Every record naming the target names the image: the re-tag too.
-    assert.deepEqual(image.names, named.map((r) => r.name).sort());
+    assert.deepEqual(image.names, named.names);
     // Named by its first name, which the re-tag changes: the rest must be the same.
     const {
       names: _a,

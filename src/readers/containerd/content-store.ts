@@ -22,7 +22,7 @@ import { normalizeImageRef } from '../images/refs.ts';
 import { isImageIndex, platformManifest } from '../images/resolve-oci.ts';
 import type { LayoutSelection } from '../images/source.ts';
 import { DEFAULT_IMAGE_LIMITS, type ImageArchiveResult, type Platform } from '../images/types.ts';
-import type { ContainerdDescriptor } from './types.ts';
+import type { ContainerdDescriptor, ContainerdImage } from './types.ts';
 
 /** The content store's folder under containerd's root. */
 export const CONTENT_STORE_DIR = 'io.containerd.content.v1.content';
@@ -48,6 +48,20 @@ export interface ContentStoreOptions {
 }
 
 const SHA256_DIGEST = /^sha256:[0-9a-f]{64}$/;
+
+/**
+ * The image records of the API grouped by target digest: one ContentStoreImage per distinct
+ * image, with every name pointing at it (sorted), in the order the targets first appear.
+ */
+export function distinctImages(records: readonly ContainerdImage[]): ContentStoreImage[] {
+  const byDigest = new Map<string, { names: string[]; target: ContentStoreImage['target'] }>();
+  for (const r of records) {
+    const seen = byDigest.get(r.target.digest);
+    if (seen) seen.names.push(r.name);
+    else byDigest.set(r.target.digest, { names: [r.name], target: r.target });
+  }
+  return [...byDigest.values()].map((i) => ({ names: i.names.sort(), target: i.target }));
+}
 
 /**
  * What readImages needs to read `image` from the content store at `dir`: an index.json naming

@@ -19,7 +19,10 @@ export function namespaceError(name: string): string | undefined {
   return `containerd namespace ${JSON.stringify(name)} is not a valid namespace name`;
 }
 
-/** How long the probe may take: a path that accepts and then stalls must not hold a call. */
+/**
+ * How long the probe may take (at most the call's deadline): a path that accepts and then
+ * stalls must not hold a failed call much longer than the call itself could take.
+ */
 const PROBE_MS = 2000;
 
 export type SocketProbe =
@@ -36,7 +39,7 @@ export type SocketProbe =
  * One look at the socket path, then one HTTP/2 connection, closed as soon as the server's
  * SETTINGS frame (the first thing every HTTP/2 server sends) arrives or fails to.
  */
-export async function probeSocket(path: string): Promise<SocketProbe> {
+export async function probeSocket(path: string, timeoutMs = PROBE_MS): Promise<SocketProbe> {
   let isSocket: boolean;
   try {
     isSocket = (await lstat(path)).isSocket();
@@ -52,8 +55,8 @@ export async function probeSocket(path: string): Promise<SocketProbe> {
     const socket = connect(path);
     const session = http2Connect('http://localhost', { createConnection: () => socket });
     const timer = setTimeout(
-      () => finish({ kind: 'not-http2', why: `no HTTP/2 settings within ${PROBE_MS} ms` }),
-      PROBE_MS,
+      () => finish({ kind: 'not-http2', why: `no HTTP/2 settings within ${timeoutMs} ms` }),
+      timeoutMs,
     );
     function finish(r: SocketProbe): void {
       clearTimeout(timer);
@@ -95,14 +98,14 @@ export async function callError(socket: string, where: string, e: ServiceError, 
     case status.UNIMPLEMENTED:
       return err('CONTAINERD_PROTOCOL', `the server does not offer this method: not containerd's API? (${detail})`);
     case status.UNAVAILABLE:
-      return unavailable(socket, where, e);
+      return unavailable(socket, where, e, Math.min(PROBE_MS, ctx.deadlineMs));
     default:
       return err('CONTAINERD_PROTOCOL', `containerd answered ${status[e.code] ?? e.code} (${detail})`);
   }
 }
 
-async function unavailable(socket: string, where: string, e: ServiceError): Promise<InputError> {
-  const probe = await probeSocket(socket);
+async function unavailable(socket: string, where: string, e: ServiceError, probeMs: number): Promise<InputError> {
+  const probe = await probeSocket(socket, probeMs);
   const err = (code: ConstructorParameters<typeof InputError>[0], text: string) =>
     new InputError(code, socket, `${where}: ${text}`, { cause: e });
   switch (probe.kind) {
