@@ -28,19 +28,21 @@ const AGAIN_NAME = 'docker.io/k3sguard/again:1';
 const RUN_ID = 'k3sg-run';
 const CREATED_ID = 'k3sg-created';
 
+// Started here, not in before(): whether the tests skip must be known when they are declared.
 const img = await debianImage();
-let ctrd: PrivateContainerd | undefined;
-let skip: string | undefined = 'skip' in img ? img.skip : undefined;
-let client: ContainerdClient;
+const started = 'skip' in img ? img : await startContainerd();
+const skip = 'skip' in started ? started.skip : undefined;
+const ctrd: PrivateContainerd | undefined = 'skip' in started ? undefined : started;
+let client: ContainerdClient | undefined;
 
-before(async () => {
-  if (skip || 'skip' in img) return;
-  const c = await startContainerd();
-  if ('skip' in c) {
-    skip = c.skip;
-    return;
-  }
-  ctrd = c;
+after(async () => {
+  client?.close();
+  await ctrd?.remove();
+});
+
+before(() => {
+  const c = ctrd;
+  if (!c || 'skip' in img) return;
   c.ctr(NS, 'images', 'import', img.extraImageTar);
   c.ctr(NS, 'images', 'tag', DEBIAN_NAME, AGAIN_NAME);
   c.ctr(NS, 'images', 'label', AGAIN_NAME, 'k3sguard.test/role=retagged', 'second=label');
@@ -61,11 +63,6 @@ before(async () => {
   client = new ContainerdClient(c.socket);
 });
 
-after(async () => {
-  client?.close();
-  await ctrd?.remove();
-});
-
 /** ctr's tabular output: the header line's column names, then one row per line. */
 function table(text: string): string[][] {
   return text
@@ -80,15 +77,20 @@ function need(): PrivateContainerd {
   return ctrd;
 }
 
+function api(): ContainerdClient {
+  if (!client) throw new Error('no client: the setup failed');
+  return client;
+}
+
 test('version: what `ctr version` says of the server', { skip }, async () => {
   const text = need().ctr(NS, 'version');
   const server = text.slice(text.indexOf('Server:'));
   const field = (name: string) => new RegExp(`${name}:\\s+(\\S+)`).exec(server)?.[1];
-  assert.deepEqual(await client.version(), { version: field('Version'), revision: field('Revision') });
+  assert.deepEqual(await api().version(), { version: field('Version'), revision: field('Revision') });
 });
 
 test('images: name, target and labels as `ctr images ls` prints them', { skip }, async () => {
-  const images = await client.images(NS);
+  const images = await api().images(NS);
   // REF TYPE DIGEST SIZE(2 words) PLATFORMS LABELS
   const rows = table(need().ctr(NS, 'images', 'ls')).map((r) => {
     const [ref, type, digest, , , platforms, labels] = r;
@@ -113,11 +115,11 @@ test('images: name, target and labels as `ctr images ls` prints them', { skip },
   const debian = images.find((i) => i.name === DEBIAN_NAME);
   assert.deepEqual(again?.labels, { 'k3sguard.test/role': 'retagged', second: 'label' });
   assert.deepEqual(again?.target, debian?.target, 'a tag is another record for the same target');
-  assert.deepEqual(await client.images('default'), [], 'namespaces are apart');
+  assert.deepEqual(await api().images('default'), [], 'namespaces are apart');
 });
 
 test('containers: id, image, runtime, labels as `ctr containers ls` and `containers info` say', { skip }, async () => {
-  const containers = await client.containers(NS);
+  const containers = await api().containers(NS);
   const rows = table(need().ctr(NS, 'containers', 'ls'));
   assert.deepEqual(containers.map((c) => [c.id, c.image, c.runtime]).sort(), rows.sort());
   assert.deepEqual(containers.map((c) => c.id).sort(), [CREATED_ID, RUN_ID]);
@@ -142,11 +144,11 @@ test('containers: id, image, runtime, labels as `ctr containers ls` and `contain
   assert.deepEqual(run?.pod, { name: 'p', namespace: 'ns' });
   assert.equal(run?.labels['io.kubernetes.pod.name'], 'p');
   assert.equal(containers.find((c) => c.id === CREATED_ID)?.pod, undefined);
-  assert.deepEqual(await client.containers('default'), []);
+  assert.deepEqual(await api().containers('default'), []);
 });
 
 test('tasks: the running container, with the pid and status `ctr tasks ls` prints', { skip }, async () => {
-  const tasks = await client.tasks(NS);
+  const tasks = await api().tasks(NS);
   const rows = table(need().ctr(NS, 'tasks', 'ls'));
   assert.deepEqual(
     tasks.map((t) => [t.containerId, String(t.pid), t.status.toUpperCase()]),
@@ -169,7 +171,7 @@ function located(c: Component): unknown {
 
 test('the images read from the content store: the same components as their archive', { skip }, async () => {
   const store = contentStoreDir(need().root);
-  const records = await client.images(NS);
+  const records = await api().images(NS);
   if ('skip' in img) throw new Error(img.skip);
   const fromArchive = await inspectImageTarget(img.extraImageTar);
   assert.deepEqual(fromArchive.findings, []);
@@ -219,7 +221,7 @@ test('the images read from the content store: the same components as their archi
 
 test('content store: a changed blob, a missing one, an index, all checked as in a layout', { skip }, async () => {
   const store = contentStoreDir(need().root);
-  const debian = (await client.images(NS)).find((i) => i.name === DEBIAN_NAME) as ContainerdImage;
+  const debian = (await api().images(NS)).find((i) => i.name === DEBIAN_NAME) as ContainerdImage;
   const layout = await contentStoreSelection(store, { names: [DEBIAN_NAME], target: debian.target });
   // A copy of just this image's blobs, to change (containerd's own store stays as it is).
   const copy = mkdtempSync(join(tmpdir(), 'k3sg-store-'));
