@@ -42,7 +42,7 @@ const METHODS = {
   version: '/containerd.services.version.v1.Version/Version',
   images: '/containerd.services.images.v1.Images/List',
   // The streaming list: one container per message, so a node with many containers (each
-  // carrying its OCI spec) never needs one huge message. containerd has it since 1.5.
+  // carrying its OCI spec) never needs one huge message. containerd has it since 1.2.
   containers: '/containerd.services.containers.v1.Containers/ListStream',
   tasks: '/containerd.services.tasks.v1.Tasks/List',
 } as const;
