@@ -1,8 +1,9 @@
 // `./quickstart` with no target and no K3s on this machine: a K3s-shaped binary to inspect,
 // the one the tests build (an outer Go k3s embedding a zstd bundle of real Go binaries and an
 // inner k3s, see test/fixtures/k3s-shaped.ts). Prints its path, or why it could not be made.
-import { fetchRealBinary, REAL_BINARIES } from '../test/fixtures/realbins.ts';
+
 import { k3sShaped } from '../test/fixtures/k3s-shaped.ts';
+import { fetchRealBinary, REAL_BINARIES } from '../test/fixtures/realbins.ts';
 
 try {
   for (const name of Object.keys(REAL_BINARIES)) fetchRealBinary(name);

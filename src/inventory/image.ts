@@ -30,6 +30,7 @@ import type { ImagesListInput } from '../readers/images/imageslist.ts';
 import type { LayerFileHook } from '../readers/images/layer-record.ts';
 import { type OsPackage, readOsPackages } from '../readers/images/packagedb.ts';
 import { readImages } from '../readers/images/read.ts';
+import type { LayoutSelection } from '../readers/images/source.ts';
 import type { ImageArchiveResult, ImageInfo } from '../readers/images/types.ts';
 import { type FileFacts, fileFacts, fileFromFacts, type GoBinaryHook } from './file.ts';
 
@@ -44,6 +45,8 @@ export interface ImageInventoryOptions {
   maxLayerBytes?: number;
   progress?: (text: string) => void;
   onGoBinary?: GoBinaryHook;
+  /** For a directory target: only these blobs, with this index.json (containerd's content store). */
+  layout?: LayoutSelection;
 }
 
 type Inspected = FileFacts | { error: string };
@@ -86,6 +89,7 @@ export async function inspectImageTarget(
     ...(opts.platform ? { platform: opts.platform } : {}),
     ...(opts.imagesList ? { imagesList: opts.imagesList } : {}),
     ...(opts.maxLayerBytes ? { limits: { maxLayerBytes: opts.maxLayerBytes } } : {}),
+    ...(opts.layout ? { layout: opts.layout } : {}),
     contents: {
       collect: osPackageFiles,
       hook,

@@ -40,7 +40,14 @@ export type InputErrorCode =
   | 'IMAGE_CORRUPT' // corrupt outer compression, unparsable index/manifest/config, bad layout
   | 'IMAGE_LIMIT' // a blob or layer past the size limits (a zip bomb, a huge manifest)
   // Policy files (src/policy/*.ts).
-  | 'POLICY_INVALID'; // a policy that is not YAML or not the documented schema: file:line:col says where
+  | 'POLICY_INVALID' // a policy that is not YAML or not the documented schema: file:line:col says where
+  // Local gRPC APIs (src/io/protobuf.ts, src/readers/containerd/*.ts); the file is the socket.
+  | 'PROTOBUF_CORRUPT' // a message that does not decode: truncated, lengths past the end, wrong wire types
+  | 'CONTAINERD_NO_SOCKET' // nothing at the socket path, or something that is not a socket
+  | 'CONTAINERD_DENIED' // the socket is there but this user may not connect to it
+  | 'CONTAINERD_UNAVAILABLE' // nothing listens (containerd stopped), or the connection broke
+  | 'CONTAINERD_TIMEOUT' // no answer before the call's deadline
+  | 'CONTAINERD_PROTOCOL'; // an answer that is not containerd's API: not gRPC, an error status, too large, malformed
 
 /** Input the tool cannot read, or a usage mistake: exit code 2. */
 export class InputError extends Error {

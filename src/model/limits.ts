@@ -115,6 +115,16 @@ export const LIMIT_SPECS = Object.freeze({
     what: 'Ranges of one OSV record (every `affected[].ranges` and Go `custom_ranges` together).',
   },
   osvEvents: { value: 100_000, unit: 'count', what: "Events of one OSV record's ranges together." },
+  containerdMessageBytes: {
+    value: 16 * MiB,
+    unit: 'bytes',
+    what: "One message from containerd's API socket (containerd's own client allows as much).",
+  },
+  containerdItems: {
+    value: 100_000,
+    unit: 'count',
+    what: 'Images, containers or tasks in one list read from containerd.',
+  },
   jsonDepth: {
     value: 128,
     unit: 'levels',

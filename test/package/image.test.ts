@@ -16,7 +16,7 @@ import { type TarEvent, TarReader } from '../../src/io/tar.ts';
 import { k3sguard } from '../cli/run.ts';
 import { realBinary } from '../fixtures/realbins.ts';
 import { hasTool } from '../fixtures/tools.ts';
-import { withContainerd } from '../images/ctr-export.ts';
+import { withContainerd } from '../images/containerd.ts';
 import { validateCycloneDx } from '../report/schemas.ts';
 import { httpsTestServer } from './https-test-server.ts';
 import { ROOT, type SeaExecutable, seaExecutable } from './sea-executable.ts';
@@ -277,7 +277,7 @@ describe('the image (npm run build:image)', () => {
     t.after(() => server.close());
     const r = await withContainerd(async ({ ctr, address, namespace }) => {
       ctr('images', 'import', first.archive);
-      assert.match(ctr('images', 'ls', '-q').toString(), new RegExp(`^${REF.replace(/\./g, '\\.')}$`, 'm'));
+      assert.match(ctr('images', 'ls', '-q'), new RegExp(`^${REF.replace(/\./g, '\\.')}$`, 'm'));
       const run = (id: string, flags: string[], args: string[]) => ctrRun(address, namespace, id, flags, args);
 
       const version = await run('k3sguard-version', [], ['/usr/local/bin/k3sguard', '--version']);

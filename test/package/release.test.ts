@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 import { k3sguard, oneRecordDb, type RunResult } from '../cli/run.ts';
-import { withContainerd } from '../images/ctr-export.ts';
+import { withContainerd } from '../images/containerd.ts';
 import { withPackLock } from './pack-lock.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -316,7 +316,7 @@ describe('a release built with a test key, checked by its own amd64 executable',
     chmodSync(join(lockDir, 'k3sguard.lock'), 0o644);
     const r = await withContainerd(({ address, namespace, ctr }) => {
       ctr('images', 'import', join(out, 'k3sguard-image.tar'));
-      const listed = ctr('images', 'ls').toString('utf8');
+      const listed = ctr('images', 'ls');
       const results = new Map<string, RunResult>();
       for (const { name, pod } of pods) {
         const container = pod.containers[0] as PodContainer;

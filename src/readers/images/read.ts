@@ -10,7 +10,7 @@ import { type CollectPredicate, type LayerFileHook, LayerRecorder } from './laye
 import { parsePlatform } from './platform.ts';
 import { resolveDockerManifest } from './resolve-docker.ts';
 import { blobPath, checkBlobNames, type ResolveContext, resolveOciIndex } from './resolve-oci.ts';
-import { type CollectedMembers, collectMembers } from './source.ts';
+import { type CollectedMembers, collectMembers, type LayoutSelection } from './source.ts';
 
 import {
   DEFAULT_IMAGE_LIMITS,
@@ -30,6 +30,11 @@ export interface ReadImagesOptions {
   contents?: ContentOptions;
   /** Bytes of the archive (or layout blobs) read so far, of `total`; called at most every 64 MiB. */
   onProgress?: (read: number, total: number) => void;
+  /**
+   * For a directory target: read only these blobs, with this index.json (containerd's content
+   * store; see readers/containerd/content-store.ts).
+   */
+  layout?: LayoutSelection;
 }
 
 export interface ContentOptions {
@@ -69,6 +74,7 @@ export async function readImages(target: string, opts: ReadImagesOptions = {}): 
     limits,
     recorderFactory(target, opts.contents ?? { collect: () => false }),
     opts.onProgress,
+    opts.layout,
   );
   const findings = new ImageFindings(target);
   for (const p of members.linkProblems) findings.add(p.id, p.message, p.path);
@@ -81,6 +87,8 @@ export async function readImages(target: string, opts: ReadImagesOptions = {}): 
   checkBlobNames(ctx);
   const images: ImageInfo[] = [];
   if (index) images.push(...resolveOciIndex(ctx, memberJson(target, 'index.json', index, limits)));
+  const extraNames = opts.layout?.names ?? [];
+  if (extraNames.length > 0) for (const i of images) i.names = [...new Set([...i.names, ...extraNames])].sort();
   if (manifest) {
     const docker = resolveDockerManifest(ctx, memberJson(target, 'manifest.json', manifest, limits), images);
     images.push(...docker);

@@ -82,6 +82,21 @@ function platformMatches(want: Platform, os?: string, arch?: string, variant?: s
   return want.variant === undefined || variant === undefined || variant === want.variant;
 }
 
+/** Whether the document `d` names is an image index (by media type, else by its shape). */
+export function isImageIndex(d: Descriptor, doc: JsonObject): boolean {
+  const mediaType = d.mediaType || (typeof doc.mediaType === 'string' ? doc.mediaType : '');
+  return INDEX_TYPES.has(mediaType) || (!MANIFEST_TYPES.has(mediaType) && Array.isArray(doc.manifests));
+}
+
+/** The entry of an image index's manifests that the resolver follows for `want`, if any. */
+export function platformManifest(entries: readonly Descriptor[], want: Platform): Descriptor | undefined {
+  return entries.find(
+    (e) =>
+      MANIFEST_TYPES.has(e.mediaType) &&
+      platformMatches(want, e.platform?.os, e.platform?.architecture, e.platform?.variant),
+  );
+}
+
 /** The images index.json lists, each resolved to one platform. */
 export function resolveOciIndex(ctx: ResolveContext, index: JsonObject): ImageInfo[] {
   const images: ImageInfo[] = [];
@@ -108,16 +123,11 @@ function resolveDescriptor(ctx: ResolveContext, d: Descriptor, image: ImageInfo,
     return;
   }
   const doc = memberJson(ctx.file, blobPath(d.digest), m, ctx.limits);
-  const mediaType = d.mediaType || (typeof doc.mediaType === 'string' ? doc.mediaType : '');
-  if (INDEX_TYPES.has(mediaType) || (!MANIFEST_TYPES.has(mediaType) && Array.isArray(doc.manifests))) {
+  if (isImageIndex(d, doc)) {
     image.indexDigest = d.digest;
     const entries = descriptorList(ctx.file, `${blobPath(d.digest)} manifests`, doc.manifests);
     const want = ctx.platform;
-    const chosen = entries.find(
-      (e) =>
-        MANIFEST_TYPES.has(e.mediaType) &&
-        platformMatches(want, e.platform?.os, e.platform?.architecture, e.platform?.variant),
-    );
+    const chosen = platformManifest(entries, want);
     if (!chosen) {
       const names = image.names.join(', ') || d.digest;
       ctx.findings.add(

@@ -85,16 +85,35 @@ function progressCounter(total: number, cb: ProgressCallback | undefined): (n: n
   };
 }
 
+/**
+ * Part of a directory shaped like an OCI layout (`blobs/sha256/<hex>`) with an index.json
+ * that is not in it: containerd's content store holds the blobs of every image it has, and
+ * no index. Only the listed blobs are read; `index` stands for index.json.
+ */
+export interface LayoutSelection {
+  /** The index.json to use, as bytes (hashed and kept like a file's). */
+  index: Buffer;
+  /** `sha256:<hex>` digests of the blobs to read; those absent from the directory are skipped. */
+  blobs: readonly string[];
+  /**
+   * Normalized references to give the images the index leads to, besides its annotations' one
+   * (containerd keeps a record per name, all pointing at the same target).
+   */
+  names?: readonly string[];
+}
+
 export async function collectMembers(
   file: string,
   limits: ImageLimits,
   recorders?: RecorderFactory,
   onProgress?: ProgressCallback,
+  selection?: LayoutSelection,
 ): Promise<CollectedMembers> {
   // Any folder is read as a layout and any file as an archive: what is missing from one (no
   // index.json, not a tar) is then reported as the image problem it is.
   const target = detectTarget(file);
-  if (target.stats.isDirectory()) return collectDirectory(file, limits, recorders, onProgress);
+  if (target.stats.isDirectory()) return collectDirectory(file, limits, recorders, onProgress, selection);
+  if (selection) throw new InputError('USAGE', file, 'image: a blob selection is for a directory, not an archive');
   const compression = target.kind === 'image-archive' ? target.compression : 'none';
   return collectArchive(file, compression, limits, recorders, progressCounter(target.stats.size, onProgress));
 }
@@ -208,12 +227,16 @@ export function openTarStream(file: string, compression: Compression, onBytes?: 
   return streamPipeline(src, inflate, () => {});
 }
 
-/** The files of an OCI layout: index.json, oci-layout, manifest.json and blobs/<alg>/<hex>. */
+/**
+ * The files of an OCI layout: index.json, oci-layout, manifest.json and blobs/<alg>/<hex>; or,
+ * with a selection, its index.json and the blobs it lists.
+ */
 async function collectDirectory(
   dir: string,
   limits: ImageLimits,
   recorders: RecorderFactory | undefined,
   onProgress: ProgressCallback | undefined,
+  selection: LayoutSelection | undefined,
 ): Promise<CollectedMembers> {
   const out: CollectedMembers = {
     kind: 'directory',
@@ -223,17 +246,11 @@ async function collectDirectory(
     linkProblems: [],
   };
   const budget: JsonBudget = { left: limits.maxJsonTotal };
-  const paths: string[] = [];
-  for (const top of ['oci-layout', 'index.json', 'manifest.json']) {
-    if (await isRegular(dir, top)) paths.push(top);
-  }
-  if (await isDir(dir, 'blobs')) {
-    for (const alg of (await readdir(join(dir, 'blobs'))).sort()) {
-      if (!(await isDir(dir, `blobs/${alg}`))) continue;
-      for (const name of (await readdir(join(dir, 'blobs', alg))).sort()) {
-        if (await isRegular(dir, `blobs/${alg}/${name}`)) paths.push(`blobs/${alg}/${name}`);
-      }
-    }
+  const paths = selection ? await selectedPaths(dir, selection) : await layoutPaths(dir);
+  if (selection) {
+    const hasher = new MemberHasher(dir, 'index.json', limits, budget);
+    await hasher.write(selection.index);
+    out.files.set('index.json', await hasher.end());
   }
   if (paths.length > limits.maxArchiveMembers) {
     throw new InputError('IMAGE_LIMIT', dir, `image layout: more than ${limits.maxArchiveMembers} files`);
@@ -254,6 +271,36 @@ async function collectDirectory(
     out.files.set(path, await hasher.end());
   }
   return out;
+}
+
+async function layoutPaths(dir: string): Promise<string[]> {
+  const paths: string[] = [];
+  for (const top of ['oci-layout', 'index.json', 'manifest.json']) {
+    if (await isRegular(dir, top)) paths.push(top);
+  }
+  if (await isDir(dir, 'blobs')) {
+    for (const alg of (await readdir(join(dir, 'blobs'))).sort()) {
+      if (!(await isDir(dir, `blobs/${alg}`))) continue;
+      for (const name of (await readdir(join(dir, 'blobs', alg))).sort()) {
+        if (await isRegular(dir, `blobs/${alg}/${name}`)) paths.push(`blobs/${alg}/${name}`);
+      }
+    }
+  }
+  return paths;
+}
+
+const SHA256_DIGEST = /^sha256:([0-9a-f]{64})$/;
+
+/** The selected blobs the directory holds, each once; a digest of another form names no file. */
+async function selectedPaths(dir: string, selection: LayoutSelection): Promise<string[]> {
+  const paths = new Set<string>();
+  for (const digest of selection.blobs) {
+    const hex = SHA256_DIGEST.exec(digest)?.[1];
+    if (hex === undefined) continue;
+    const path = `blobs/sha256/${hex}`;
+    if (!paths.has(path) && (await isRegular(dir, path))) paths.add(path);
+  }
+  return [...paths];
 }
 
 /** A regular file, not a symlink: a layout's links could point anywhere on the machine. */
