@@ -243,7 +243,7 @@ describe('the image (npm run build:image)', () => {
       const inv = JSON.parse(r.stdout);
       assert.deepEqual(inv.findings, []);
       const image = inv.root.children[0];
-      assert.deepEqual(image.names, [`docker.io/library/${REF}`]);
+      assert.deepEqual(image.names, [REF]);
       const purls = image.children
         .filter((c: { type: string }) => c.type === 'os-package')
         .map((c: { purl: string }) => c.purl);
