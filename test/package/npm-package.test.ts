@@ -11,8 +11,8 @@ import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { type RunResult, tempDir } from '../cli/run.ts';
-import { realBinary, SHARED_DATA } from '../fixtures/realbins.ts';
 import { withPackLock } from './pack-lock.ts';
+import { SHIPPED_CASES } from './shipped-cases.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
@@ -35,9 +35,9 @@ describe('the npm package, installed from its tarball', () => {
   let installed = '';
   let elsewhere = '';
   let env: NodeJS.ProcessEnv = {};
-  const run = (args: string[]): RunResult => {
+  const run = (args: string[], opts: { cwd?: string } = {}): RunResult => {
     const r = spawnSync(join(prefix, 'bin', 'k3sguard'), args, {
-      cwd: elsewhere,
+      cwd: opts.cwd ?? elsewhere,
       env,
       encoding: 'utf8',
       maxBuffer: 64 * MiB,
@@ -87,35 +87,7 @@ describe('the npm package, installed from its tarball', () => {
     assert.equal(r.stdout.trim(), PKG.version);
   });
 
-  test('inspect of a real Go binary', (t) => {
-    const bin = realBinary('esbuild-0.24.2');
-    if ('skip' in bin) return t.skip(bin.skip);
-    const r = run(['inspect', '--json', bin.path]);
-    assert.equal(r.code, 0, r.stderr);
-    const doc = JSON.parse(r.stdout);
-    assert.equal(doc.root.sha256, sha256(bin.path));
-    assert.match(r.stdout, /github\.com\/evanw\/esbuild/);
-    assert.match(r.stdout, /go1\.23\.1/);
-  });
-
-  test('a folder: its files scanned by worker threads (ScanPool) running the built JavaScript', (t) => {
-    // A folder is always scanned by the pool, which has no other way in: a worker that cannot
-    // load its entry fails the run.
-    const dir = tempDir(t);
-    const files: string[] = [];
-    for (let i = 0; i < 12; i++) {
-      const p = join(dir, `data-${i}`);
-      writeFileSync(p, Buffer.alloc(64 * 1024 + i, i));
-      files.push(p);
-    }
-    const r = run(['inspect', '--json', dir]);
-    assert.equal(r.code, 0, r.stderr);
-    const children = JSON.parse(r.stdout).root.children as Array<{ name: string; sha256: string }>;
-    assert.deepEqual(
-      children.map((c) => [c.name, c.sha256]).sort(),
-      files.map((f) => [f.slice(dir.length + 1), sha256(f)]).sort(),
-    );
-  });
+  for (const c of SHIPPED_CASES) test(c.name, (t) => c.check(run, t));
 
   test('verify of large files: hashed by worker threads too (Hasher)', (t) => {
     const dir = tempDir(t);
@@ -148,37 +120,6 @@ describe('the npm package, installed from its tarball', () => {
       encoding: 'utf8',
     });
     assert.deepEqual(JSON.parse(out), files.map(sha256));
-  });
-
-  test('audit iac of enough files for its worker threads', (t) => {
-    const dir = tempDir(t);
-    // Below 64 files the audit stays on its own thread.
-    const names = Array.from({ length: 70 }, (_, i) => `config-${i}.yaml`);
-    for (const [i, name] of names.entries())
-      writeFileSync(join(dir, name), `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c${i}\ndata:\n  a: "b"\n`);
-    const r = spawnSync(join(prefix, 'bin', 'k3sguard'), ['audit', 'iac', '--format', 'json', '.'], {
-      cwd: dir,
-      env,
-      encoding: 'utf8',
-    });
-    assert.equal(r.status, 0, r.stderr);
-    const audit = JSON.parse(r.stdout);
-    assert.deepEqual(audit.findings, []);
-    assert.deepEqual([...audit.filesAudited].sort(), names.sort());
-  });
-
-  test('scan with a database imported from the Go vulnerability database', (t) => {
-    const govulndb = join(SHARED_DATA, 'govulndb');
-    if (!existsSync(govulndb)) return t.skip(`no ${govulndb} to import a database from`);
-    const bin = realBinary('esbuild-0.24.2');
-    if ('skip' in bin) return t.skip(bin.skip);
-    const db = join(work, 'vulndb.sqlite');
-    const imported = run(['db', 'import', '--db', db, govulndb]);
-    assert.equal(imported.code, 0, imported.stderr);
-    const r = run(['scan', '--db', db, '--format', 'json', bin.path]);
-    assert.ok(r.code === 0 || r.code === 1, r.stderr);
-    const findings = JSON.parse(r.stdout).findings as Array<{ id?: string }>;
-    assert.ok(findings.length > 0, 'go1.23.1 has standard library advisories');
   });
 
   test("sbom --self: the packages npm installed, with the shipped lock file's hashes", () => {

@@ -15,9 +15,10 @@ import { after, before, describe, test } from 'node:test';
 import { cacheDir, nodeBinary } from '../../tools/sea/node-binary.ts';
 import { type RunResult, tempDir } from '../cli/run.ts';
 import { k3sShaped } from '../fixtures/k3s-shaped.ts';
-import { realBinary, SHARED_DATA } from '../fixtures/realbins.ts';
+import { realBinary } from '../fixtures/realbins.ts';
 import { imageFixtures } from '../images/fixtures.ts';
 import { validateCycloneDx, validateSpdx } from '../report/schemas.ts';
+import { SHIPPED_CASES } from './shipped-cases.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
@@ -135,16 +136,7 @@ describe('the single executables, built into a temporary folder', () => {
     assert.equal(r.stderr, '');
   });
 
-  test('inspect of a real Go binary', (t) => {
-    const bin = realBinary('esbuild-0.24.2');
-    if ('skip' in bin) return t.skip(bin.skip);
-    const r = run(['inspect', '--json', bin.path]);
-    assert.equal(r.code, 0, r.stderr);
-    const doc = JSON.parse(r.stdout);
-    assert.equal(doc.root.sha256, sha256(bin.path));
-    assert.match(r.stdout, /github\.com\/evanw\/esbuild/);
-    assert.match(r.stdout, /go1\.23\.1/);
-  });
+  for (const c of SHIPPED_CASES) test(c.name, (t) => c.check(run, t));
 
   test('inspect of a K3s-shaped binary: its zstd bundle read inside the executable', async (t) => {
     const k3s = await k3sShaped('good');
@@ -161,50 +153,6 @@ describe('the single executables, built into a temporary folder', () => {
     const files = k3s.members.filter((m) => m.type === 'file' && m.sha256);
     assert.ok(files.length > 3);
     for (const m of files) assert.equal(found.get(m.name), m.sha256, m.name);
-  });
-
-  test('a folder: its files scanned by worker threads from the embedded worker bundle', (t) => {
-    const dir = tempDir(t);
-    const files: string[] = [];
-    for (let i = 0; i < 12; i++) {
-      const p = join(dir, `data-${i}`);
-      writeFileSync(p, Buffer.alloc(64 * 1024 + i, i));
-      files.push(p);
-    }
-    const r = run(['inspect', '--json', dir]);
-    assert.equal(r.code, 0, r.stderr);
-    const children = JSON.parse(r.stdout).root.children as Array<{ name: string; sha256: string }>;
-    assert.deepEqual(
-      children.map((c) => [c.name, c.sha256]).sort(),
-      files.map((f) => [f.slice(dir.length + 1), sha256(f)]).sort(),
-    );
-  });
-
-  test('audit iac of enough files for its worker threads', (t) => {
-    const dir = tempDir(t);
-    // Below 64 files the audit stays on its own thread.
-    const names = Array.from({ length: 70 }, (_, i) => `config-${i}.yaml`);
-    for (const [i, name] of names.entries())
-      writeFileSync(join(dir, name), `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c${i}\ndata:\n  a: "b"\n`);
-    const r = run(['audit', 'iac', '--format', 'json', '.'], { cwd: dir });
-    assert.equal(r.code, 0, r.stderr);
-    const audit = JSON.parse(r.stdout);
-    assert.deepEqual(audit.findings, []);
-    assert.deepEqual([...audit.filesAudited].sort(), names.sort());
-  });
-
-  test('db import and scan: node:sqlite inside the executable', (t) => {
-    const govulndb = join(SHARED_DATA, 'govulndb');
-    if (!existsSync(govulndb)) return t.skip(`no ${govulndb} to import a database from`);
-    const bin = realBinary('esbuild-0.24.2');
-    if ('skip' in bin) return t.skip(bin.skip);
-    const db = join(tempDir(t), 'vulndb.sqlite');
-    const imported = run(['db', 'import', '--no-progress', '--db', db, govulndb]);
-    assert.equal(imported.code, 0, imported.stderr);
-    const r = run(['scan', '--db', db, '--format', 'json', bin.path]);
-    assert.equal(r.code, 1, r.stderr);
-    const findings = JSON.parse(r.stdout).findings as unknown[];
-    assert.ok(findings.length > 0, 'go1.23.1 has standard library advisories');
   });
 
   test('sign, then verify against the shipped trusted root embedded in the executable', (t) => {
