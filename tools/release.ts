@@ -39,15 +39,19 @@ const COMMAND = 'npm run release';
 
 const log = (line: string) => process.stderr.write(`release: ${line}\n`);
 
+/** Refuses a folder that is neither missing, empty nor an earlier release: it is not ours to empty. */
+function checkOutDir(out: string): void {
+  if (!existsSync(out)) return;
+  const entries = readdirSync(out);
+  if (entries.length > 0 && !entries.includes('sha256sum.txt')) {
+    throw new ReleaseError(`${out}: not empty and not an earlier release: not deleting it`);
+  }
+}
+
 /** Where the release goes: emptied first, but only when it is empty or an earlier release. */
 function prepareOutDir(out: string): void {
-  if (existsSync(out)) {
-    const entries = readdirSync(out);
-    if (entries.length > 0 && !entries.includes('sha256sum.txt')) {
-      throw new ReleaseError(`${out}: not empty and not an earlier release: not deleting it`);
-    }
-    rmSync(out, { recursive: true, force: true });
-  }
+  checkOutDir(out);
+  rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
 }
 
@@ -74,6 +78,7 @@ function copyInto(out: string, from: string, name = basename(from), mode = 0o644
 export async function release(argv: string[], env: NodeJS.ProcessEnv): Promise<string> {
   const { values } = parseArgs({ args: argv, options: { out: { type: 'string' } } });
   const out = resolve(values.out ?? join(ROOT, 'dist', 'release'));
+  checkOutDir(out); // before the builds, as the key below: nothing to find out after them
   const key = env[KEY_ENV];
   if (!key) throw new ReleaseError(`${KEY_ENV} is not set: give the path of the organisation's signing key (PEM)`);
   if (!existsSync(key)) throw new ReleaseError(`${KEY_ENV}: ${key}: no such file`);

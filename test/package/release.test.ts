@@ -86,6 +86,18 @@ test('release: without K3SGUARD_SIGNING_KEY, one line and exit 2, nothing built'
   assert.ok(!existsSync('/nonexistent/release'));
 });
 
+test('release: an output folder holding other files is refused before any build, and left as it was', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'k3sguard-release-out-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'notes.txt'), 'mine\n');
+  const r = runRelease(dir, { ...process.env, K3SGUARD_SIGNING_KEY: '/nonexistent/key.pem' });
+  assert.equal(r.code, 2, r.stderr);
+  assert.deepEqual(r.stderr.trimEnd().split('\n'), [
+    `release: ${dir}: not empty and not an earlier release: not deleting it`,
+  ]);
+  assert.deepEqual(readdirSync(dir), ['notes.txt']);
+});
+
 test('release: a key that cannot sign (encrypted, no passphrase) stops it before any build, one line, exit 2', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'k3sguard-release-key-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
