@@ -47,7 +47,17 @@ export type InputErrorCode =
   | 'CONTAINERD_DENIED' // the socket is there but this user may not connect to it
   | 'CONTAINERD_UNAVAILABLE' // nothing listens (containerd stopped), or the connection broke
   | 'CONTAINERD_TIMEOUT' // no answer before the call's deadline
-  | 'CONTAINERD_PROTOCOL'; // an answer that is not containerd's API: not gRPC, an error status, too large, malformed
+  | 'CONTAINERD_PROTOCOL' // an answer that is not containerd's API: not gRPC, an error status, too large, malformed
+  // OCI distribution API (src/readers/registry/*.ts); the file is the registry host or reference.
+  | 'REGISTRY_CONFIG' // a registries.yaml that is not YAML or not K3s's shape, or a CA file that cannot be read
+  | 'REGISTRY_UNREACHABLE' // no connection: DNS, refused, reset, a TLS handshake that fails
+  | 'REGISTRY_TIMEOUT' // no complete answer before the request's deadline
+  | 'REGISTRY_AUTH' // 401/403 after the credentials (or none) were tried, or a token service that refuses
+  | 'REGISTRY_NOT_FOUND' // the repository, tag, manifest or blob is not there (404)
+  | 'REGISTRY_PROTOCOL' // an answer that is not the distribution API: bad status, media type, JSON, redirects
+  | 'REGISTRY_LIMIT' // a manifest or blob past its size limit (declared or as streamed)
+  | 'REGISTRY_OFFLINE' // offline mode, and the cache has no (fresh) answer
+  | 'DIGEST_MISMATCH'; // content whose sha256 is not the digest asked for or announced
 
 /** Input the tool cannot read, or a usage mistake: exit code 2. */
 export class InputError extends Error {

@@ -125,6 +125,32 @@ export const LIMIT_SPECS = Object.freeze({
     unit: 'count',
     what: 'Images, containers or tasks in one list read from containerd.',
   },
+  registryManifestBytes: {
+    value: 4 * MiB,
+    unit: 'bytes',
+    what: "A manifest or index fetched from a registry (the distribution spec's own suggested bound).",
+  },
+  registrySignatureBlobBytes: {
+    value: 1 * MiB,
+    unit: 'bytes',
+    what: 'A cosign signature payload (simplesigning JSON) fetched from a registry.',
+  },
+  registrySignatureLayers: {
+    value: 64,
+    unit: 'count',
+    what: 'Signature layers of one `.sig` manifest verified; the rest are reported, not verified.',
+  },
+  registryTokenBytes: {
+    value: 1 * MiB,
+    unit: 'bytes',
+    what: "A registry token service's answer, or a registry's error body.",
+  },
+  registryRedirects: { value: 5, unit: 'count', what: 'Redirects followed for one registry request.' },
+  registryCacheEntryBytes: {
+    value: 1 * MiB,
+    unit: 'bytes',
+    what: 'One entry of the registry cache on disk (larger ones are ignored as corrupt).',
+  },
   jsonDepth: {
     value: 128,
     unit: 'levels',
