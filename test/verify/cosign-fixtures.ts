@@ -11,13 +11,14 @@
 //    (its containers/image is built with "Debian-local change: sigstore disabled"), so openssl
 //    signs a simple-signing payload for the umoci image; skopeo (containers/image's sigstore
 //    attachment writer) pushes image + signatures to a local docker-registry, which writes the
-//    `sha256-<hex>.sig` manifest; skopeo then copies both tags into an OCI layout.
-import { execFileSync, spawn } from 'node:child_process';
+//    `sha256-<hex>.sig` manifest (test/fixtures/registry.ts starts it); skopeo then copies both
+//    tags into an OCI layout.
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { CACHE_DIR } from '../fixtures/realbins.ts';
+import { startRegistry } from '../fixtures/registry.ts';
 import { hasTool } from '../fixtures/tools.ts';
 import { imageFixtures } from '../images/fixtures.ts';
 
@@ -184,6 +185,10 @@ export interface SkopeoSigned {
   extraDigest: string;
   /** Public keys (PEM) of the signing keys, and one that signed nothing. */
   keys: { p256: string; p384: string; ed25519: string; unused: string };
+  /** skopeo `dir:` copies of the two images with their signatures (signature-N files), to push again. */
+  dirs: { test: string; extra: string };
+  /** registries.d telling skopeo to push those signatures as `.sig` tags (use-sigstore-attachments). */
+  registriesD: string;
 }
 
 let skopeoCached: Promise<SkopeoSigned | { skip: string }> | undefined;
@@ -206,6 +211,8 @@ async function buildSkopeoSigned(): Promise<SkopeoSigned | { skip: string }> {
       ed25519: join(dir, 'keys', 'ed25519.pub'),
       unused: join(dir, 'keys', 'unused.pub'),
     },
+    dirs: { test: join(dir, 'dir-test'), extra: join(dir, 'dir-extra') },
+    registriesD: join(dir, 'registries.d'),
   };
   const done = join(dir, 'digests.json');
   if (existsSync(done)) return { ...result, ...(JSON.parse(readFileSync(done, 'utf8')) as object) };
@@ -234,11 +241,9 @@ async function buildSkopeoSigned(): Promise<SkopeoSigned | { skip: string }> {
       join(work, 'keys', `${name}.pub`),
     ]);
   }
-  const port = await freePort();
-  const registry = startRegistry(work, port);
+  const registry = await startRegistry({ dir: join(work, 'registry') });
   try {
-    await waitForRegistry(port);
-    const host = `127.0.0.1:${port}`;
+    const host = registry.host;
     const regd = join(work, 'registries.d');
     mkdirSync(regd);
     writeFileSync(join(regd, 'default.yaml'), 'default-docker:\n  use-sigstore-attachments: true\n');
@@ -301,45 +306,7 @@ async function buildSkopeoSigned(): Promise<SkopeoSigned | { skip: string }> {
     renameSync(work, dir);
     return { ...result, ...saved } as SkopeoSigned;
   } finally {
-    registry.kill();
+    await registry.stop();
     rmSync(work, { recursive: true, force: true });
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-function startRegistry(work: string, port: number): { kill: () => void } {
-  const config = join(work, 'registry.yml');
-  writeFileSync(
-    config,
-    `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${join(work, 'registry-data')}\nhttp:\n  addr: 127.0.0.1:${port}\n`,
-  );
-  const child = spawn('docker-registry', ['serve', config], { stdio: 'ignore' });
-  return {
-    kill: () => {
-      if (child.exitCode === null) child.kill();
-    },
-  };
-}
-
-async function waitForRegistry(port: number): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    try {
-      const r = await fetch(`http://127.0.0.1:${port}/v2/`);
-      if (r.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`docker-registry did not start on 127.0.0.1:${port}`);
 }
