@@ -19,6 +19,9 @@ import { resolvePolicy } from '../sigstore/policy.ts';
 import { signaturePolicy } from './policy-signatures.ts';
 import { verifySignatureLayer } from './verify.ts';
 
+/** Failure codes by how much they tell, least first (others rank below all of these). */
+const TELLING = ['UNTRUSTED_SIGNER_ERROR', 'UNTRUSTED_SIGNER', 'SIGNED_OTHER_IMAGE'];
+
 export const VERDICT_TTL_MS = 60 * 60_000;
 export const UNMET_TTL_MS = 60_000;
 
@@ -100,6 +103,7 @@ export async function verifyRegistrySignatures(
     };
     const failures: string[] = [...sigs.problems];
     let hint: string | undefined;
+    let hintRank = -1;
     let ok: RequirementVerdict | undefined;
     for (const layer of sigs.layers) {
       const c = await verifySignatureLayer(layer, digest, verifyOpts);
@@ -108,7 +112,13 @@ export async function verifyRegistrySignatures(
         break;
       }
       failures.push(c.detail);
-      hint ??= c.hint;
+      // The most telling failure gives the hint: a valid signature of another image or by another
+      // signer says more than a layer that does not verify at all.
+      const rank = TELLING.findIndex((code) => c.detail.includes(`[${code}]`));
+      if (c.hint && (hint === undefined || rank > hintRank)) {
+        hint = c.hint;
+        hintRank = rank;
+      }
     }
     if (sigs.layers.length === 0) failures.push(`${repository}:${sigs.tag} has no simplesigning layer`);
     verdict = ok ?? {
