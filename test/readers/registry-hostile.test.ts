@@ -145,6 +145,16 @@ test('malformed, too deep, or non-v2 manifests are REGISTRY_PROTOCOL; server err
       res.writeHead(503);
       res.end();
     },
+    '/v2/bad/manifests/huge404': (_req, res) => {
+      res.writeHead(404); // an error page far past the bound: cut, not read whole
+      for (let i = 0; i < 8; i++) res.write(Buffer.alloc(1 << 20, 0x41));
+      res.end();
+    },
+    '/v2/bad/manifests/cut': (_req, res) => {
+      res.writeHead(200, { 'content-type': OCI, 'content-length': '1000' });
+      res.write(MANIFEST.subarray(0, 100));
+      setImmediate(() => res.socket?.destroy());
+    },
   });
   const client = new RegistryClient({ plainHttp: [s.host] });
   try {
@@ -161,6 +171,9 @@ test('malformed, too deep, or non-v2 manifests are REGISTRY_PROTOCOL; server err
       assert.match(e.message, why);
     }
     assert.equal((await code(client.resolve(`${s.host}/bad:503`))).code, 'REGISTRY_UNREACHABLE');
+    assert.equal((await code(client.resolve(`${s.host}/bad:huge404`))).code, 'REGISTRY_NOT_FOUND');
+    const cut = await code(client.resolve(`${s.host}/bad:cut`));
+    assert.equal(cut.code, 'REGISTRY_UNREACHABLE', cut.message);
   } finally {
     client.close();
   }

@@ -79,6 +79,11 @@ export class RegistryClient {
     this.#timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   }
 
+  /** The deadline a call gets when its caller gives none: now plus the client's timeout. */
+  defaultDeadline(): number {
+    return Date.now() + this.#timeoutMs;
+  }
+
   /** Ends kept-alive connections. */
   close(): void {
     this.#http.close();

@@ -112,6 +112,7 @@ export class HttpTransport {
         settled = true;
         clearTimeout(timer);
         if (e) {
+          // Whatever was not read is not waited for, and the connection is not reused.
           req.destroy();
           reject(e);
         } else resolve(a as HttpAnswer);
@@ -128,48 +129,38 @@ export class HttpTransport {
           ...(secure ? { ca: opts.tls.ca, rejectUnauthorized: !opts.tls.insecureSkipVerify } : {}),
         },
         (res) => {
+          const status = res.statusCode ?? 0;
           const declared = Number(res.headers['content-length']);
-          const isRedirect = REDIRECTS.has(res.statusCode ?? 0);
-          // A redirect's or an error's body is not needed whole: bounded by the token/error limit.
-          const max =
-            isRedirect || (res.statusCode ?? 0) >= 400
-              ? Math.min(opts.maxBytes, LIMITS.registryTokenBytes)
-              : opts.maxBytes;
-          if (
-            opts.method !== 'HEAD' &&
-            Number.isFinite(declared) &&
-            declared > max &&
-            !isRedirect &&
-            (res.statusCode ?? 0) < 400
-          ) {
+          // A redirect's or an error's body is only read for what it says: bounded small.
+          const wanted = !REDIRECTS.has(status) && status < 400;
+          const max = wanted ? opts.maxBytes : Math.min(opts.maxBytes, LIMITS.registryTokenBytes);
+          const answer = (body: Buffer): HttpAnswer => ({ status, headers: res.headers, body, url });
+          if (opts.method !== 'HEAD' && wanted && Number.isFinite(declared) && declared > max) {
             finish(tooLarge(host, url, `declares ${declared} bytes`, max));
             return;
           }
           const chunks: Buffer[] = [];
           let size = 0;
           res.on('data', (c: Buffer) => {
+            if (settled) return;
             size += c.length;
-            if (size > max) {
-              if (isRedirect || (res.statusCode ?? 0) >= 400) {
-                // Enough of an error page to say what it was; the rest is not read.
-                finish(undefined, {
-                  status: res.statusCode ?? 0,
-                  headers: res.headers,
-                  body: Buffer.concat(chunks),
-                  url,
-                });
-              } else finish(tooLarge(host, url, `sends more than ${max} bytes`, max));
+            if (size <= max) {
+              chunks.push(c);
               return;
             }
-            chunks.push(c);
+            if (wanted) finish(tooLarge(host, url, `sends more than ${max} bytes`, max));
+            else {
+              // Enough of an error page to say what it was; the rest is not read.
+              finish(undefined, answer(Buffer.concat(chunks)));
+              req.destroy();
+            }
           });
-          res.on('end', () =>
-            finish(undefined, { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), url }),
-          );
+          res.on('end', () => finish(undefined, answer(Buffer.concat(chunks))));
           res.on('error', (e) => finish(networkError(host, e)));
-          res.on('aborted', () =>
-            finish(new InputError('REGISTRY_UNREACHABLE', host, `the connection broke during ${url.pathname}`)),
-          );
+          res.on('close', () => {
+            if (!res.complete)
+              finish(new InputError('REGISTRY_UNREACHABLE', host, `the connection broke during ${url.pathname}`));
+          });
         },
       );
       const timer = setTimeout(() => finish(timeout(host, url)), remaining);

@@ -28,6 +28,8 @@ export async function fetchSignatures(
   opts: CallOptions = {},
 ): Promise<RegistrySignatures> {
   const tag = signatureTag(digest);
+  // One deadline for the manifest and every payload: a slow registry cannot multiply it.
+  opts = { deadline: opts.deadline ?? client.defaultDeadline() };
   let manifest: Awaited<ReturnType<RegistryClient['manifest']>>;
   try {
     manifest = await client.manifest(repository, tag, opts);
