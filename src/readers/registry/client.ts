@@ -152,6 +152,48 @@ export class RegistryClient {
     return { digest, mediaType, bytes: a.body, json: doc };
   }
 
+  /**
+   * The OCI 1.1 referrers of a digest (manifests whose `subject` is it), filtered by
+   * `artifactType` here too (a registry may ignore the filter); undefined when the registry has
+   * no referrers API (404, as registries before OCI 1.1 answer). The list is not
+   * content-addressed: each manifest it names is fetched by digest and checked.
+   */
+  async referrers(
+    repository: string,
+    digest: string,
+    artifactType: string,
+    opts: CallOptions = {},
+  ): Promise<Array<{ digest: string; mediaType: string; size: number }> | undefined> {
+    const what = `${repository}@${digest} referrers`;
+    if (!DIGEST.test(digest)) throw new InputError('REGISTRY_PROTOCOL', what, 'not a sha256 digest');
+    const path = `referrers/${digest}?artifactType=${encodeURIComponent(artifactType)}`;
+    let a: HttpAnswer;
+    try {
+      a = await this.#get(repository, path, MEDIA_TYPES.ociIndex, LIMITS.registryManifestBytes, what, opts);
+    } catch (e) {
+      if (e instanceof InputError && e.code === 'REGISTRY_NOT_FOUND') return undefined;
+      throw e;
+    }
+    let doc: unknown;
+    try {
+      doc = parseJsonText(a.body.toString('utf8'));
+    } catch (e) {
+      throw new InputError('REGISTRY_PROTOCOL', what, `the referrers list is not JSON: ${(e as Error).message}`);
+    }
+    const manifests = (doc as { manifests?: unknown } | null)?.manifests;
+    if (!Array.isArray(manifests))
+      throw new InputError('REGISTRY_PROTOCOL', what, 'the referrers answer is not an image index');
+    const out: Array<{ digest: string; mediaType: string; size: number }> = [];
+    for (const m of manifests) {
+      const d = m as Record<string, unknown>;
+      if (typeof d !== 'object' || d === null || d.artifactType !== artifactType) continue;
+      if (typeof d.digest !== 'string' || !DIGEST.test(d.digest) || typeof d.mediaType !== 'string') continue;
+      if (!Number.isSafeInteger(d.size)) continue;
+      out.push({ digest: d.digest, mediaType: d.mediaType, size: d.size as number });
+    }
+    return out;
+  }
+
   /** A blob by digest, at most `maxBytes`, its sha256 checked. */
   async blob(repository: string, digest: string, maxBytes: number, opts: CallOptions = {}): Promise<Buffer> {
     const what = `${repository}@${digest}`;

@@ -1,5 +1,5 @@
 // The image policy's `requireSignature` for an image in a registry, by digest: its `.sig` tag
-// fetched over the distribution API (readers/registry/signatures.ts) and each signature layer
+// (or OCI 1.1 signature referrers) fetched over the distribution API (readers/registry/signatures.ts) and each signature layer
 // verified by the same code as an archive's (verify.ts verifySignatureLayer, with the policy's
 // key or keyless identity as policy-signatures.ts reads it). A requirement is met when one
 // layer verifies and names this digest, as `cosign verify` decides.
@@ -120,7 +120,11 @@ export async function verifyRegistrySignatures(
         hintRank = rank;
       }
     }
-    if (sigs.layers.length === 0) failures.push(`${repository}:${sigs.tag} has no simplesigning layer`);
+    if (sigs.layers.length === 0 && sigs.problems.length === 0) {
+      failures.push(
+        `${sigs.via === 'tag' ? `${repository}:${sigs.tag}` : 'the signature referrers'} hold no simplesigning layer`,
+      );
+    }
     verdict = ok ?? {
       requirement: resolved.text,
       met: false,
