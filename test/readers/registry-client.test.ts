@@ -114,6 +114,17 @@ test('basic auth: the credentials of registries.yaml (username/password or auth)
   });
   t.after(() => dockerForm.close());
   assert.equal((await dockerForm.resolve(ref)).digest, expected);
+  // K3s's "*" entry: the default for hosts without their own; a host's own entry wins over it.
+  const star = `configs:\n  "*":\n    auth:\n      username: ${USER}\n      password: "${PASSWORD}"\n`;
+  const byDefault = new RegistryClient({ plainHttp: [authed.host], config: await config(star) });
+  t.after(() => byDefault.close());
+  assert.equal((await byDefault.resolve(ref)).digest, expected);
+  const own = new RegistryClient({
+    plainHttp: [authed.host],
+    config: await config(`${star}  "${authed.host}":\n    auth:\n      username: ${USER}\n      password: other\n`),
+  });
+  t.after(() => own.close());
+  await rejectsWith(own.resolve(ref), 'REGISTRY_AUTH');
   const wrong = new RegistryClient({
     plainHttp: [authed.host],
     config: await config(`configs:\n  "${authed.host}":\n    auth:\n      username: ${USER}\n      password: wrong\n`),

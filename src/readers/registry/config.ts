@@ -1,6 +1,6 @@
 // Registry credentials and TLS settings from a file shaped like K3s's registries.yaml
 // (/etc/rancher/k3s/registries.yaml), so the file the nodes already pull with can be mounted
-// as is. Only `configs.<host>` is read: `auth` (username/password, the base64 `auth` pair, or
+// as is. Only `configs.<host>` (and K3s's `"*"` default entry) is read: `auth` (username/password, the base64 `auth` pair, or
 // an `identitytoken`) and `tls` (ca_file, insecure_skip_verify). `mirrors` (and rewrites) are
 // accepted and ignored: images are checked at the registry they name, which is what a
 // signature names too. Client certificates (tls.cert_file/key_file) are not supported yet and
@@ -121,10 +121,13 @@ function object(v: unknown, what: string, bad: (m: string) => never): Record<str
   return v as Record<string, unknown>;
 }
 
-/** The settings for a host; Docker Hub's names are one host. */
+/**
+ * The settings for a host; Docker Hub's names are one host. K3s's `"*"` entry is the default for
+ * hosts that have none of their own.
+ */
 export function hostConfig(config: RegistryConfig, host: string): RegistryHostConfig {
   const found = config.hosts.get(host) ?? (isDockerHub(host) ? dockerHubConfig(config) : undefined);
-  return found ?? { insecureSkipVerify: false };
+  return found ?? config.hosts.get('*') ?? { insecureSkipVerify: false };
 }
 
 const DOCKER_HUB_NAMES = ['docker.io', 'registry-1.docker.io', 'index.docker.io'];
