@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { InputError } from '../../src/model/errors.ts';
 import { LIMITS } from '../../src/model/limits.ts';
-import { RegistryClient } from '../../src/readers/registry/client.ts';
+import { parseImageRef } from '../../src/readers/images/refs.ts';
+import { RegistryClient, registryEndpoint, splitRepository } from '../../src/readers/registry/client.ts';
 import { parseRegistryConfig } from '../../src/readers/registry/config.ts';
 import { makeServingCertificate } from '../fixtures/registry.ts';
 import { hasTool } from '../fixtures/tools.ts';
@@ -247,7 +248,7 @@ test('redirects: a loop stops at the bound; ftp: and relative redirects; a redir
   }
 });
 
-test('https registry: a redirect down to http is refused', {
+test('https registry: a redirect down to http is refused, and so is a token realm on http', {
   skip: hasTool('openssl') ? false : 'openssl not installed',
 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'k3sguard-hostile-'));
@@ -260,6 +261,10 @@ test('https registry: a redirect down to http is refused', {
           res.end();
         },
         '/v2/up/manifests/1': manifestRoute(MANIFEST),
+        '/v2/plaintoken/manifests/1': (_req, res) => {
+          res.writeHead(401, { 'www-authenticate': 'Bearer realm="http://127.0.0.1:1/token",service="s"' });
+          res.end();
+        },
       },
       tls,
     );
@@ -273,6 +278,10 @@ test('https registry: a redirect down to http is refused', {
       const e = await code(client.resolve(`${s.host}/down:1`));
       assert.equal(e.code, 'REGISTRY_PROTOCOL');
       assert.match(e.message, /a redirect to http: refused \(only https is followed\)/);
+      // Nor are credentials sent to a token service over http.
+      const token = await code(client.resolve(`${s.host}/plaintoken:1`));
+      assert.equal(token.code, 'REGISTRY_PROTOCOL');
+      assert.match(token.message, /the token realm http:\/\/127\.0\.0\.1:1 is not https/);
     } finally {
       client.close();
     }
@@ -340,4 +349,20 @@ test('bearer tokens: the challenge realm is asked with the credentials for servi
   } finally {
     for (const c of [basic, refresh, wrong, anonymous]) c.close();
   }
+});
+
+test('Docker Hub names: short names are docker.io/library/..., served at registry-1.docker.io', () => {
+  for (const [text, repository] of [
+    ['debian:12', 'docker.io/library/debian'],
+    ['docker.io/rancher/k3s:v1.31.0-k3s1', 'docker.io/rancher/k3s'],
+    [`registry.example:5000/team/app@sha256:${'a'.repeat(64)}`, 'registry.example:5000/team/app'],
+  ] as const) {
+    assert.equal(parseImageRef(text)?.repository, repository);
+  }
+  assert.deepEqual(splitRepository('docker.io/library/debian'), { host: 'docker.io', path: 'library/debian' });
+  for (const host of ['docker.io', 'index.docker.io', 'registry-1.docker.io']) {
+    assert.equal(registryEndpoint(host), 'https://registry-1.docker.io');
+  }
+  assert.equal(registryEndpoint('127.0.0.1:5000', true), 'http://127.0.0.1:5000');
+  assert.equal(registryEndpoint('ghcr.io'), 'https://ghcr.io');
 });

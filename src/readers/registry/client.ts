@@ -65,6 +65,11 @@ export function splitRepository(repository: string): { host: string; path: strin
   return { host: repository.slice(0, slash), path: repository.slice(slash + 1) };
 }
 
+/** Where a registry host is served: Docker Hub's names at registry-1.docker.io; https unless `plainHttp`. */
+export function registryEndpoint(host: string, plainHttp = false): string {
+  return `${plainHttp ? 'http' : 'https'}://${isDockerHub(host) ? 'registry-1.docker.io' : host}`;
+}
+
 export class RegistryClient {
   readonly #config: RegistryConfig;
   readonly #plainHttp: ReadonlySet<string>;
@@ -217,8 +222,7 @@ export class RegistryClient {
     const cfg = hostConfig(this.#config, host);
     const tls: TlsSettings = { insecureSkipVerify: cfg.insecureSkipVerify, ...(cfg.ca ? { ca: cfg.ca } : {}) };
     const allowHttp = this.#plainHttp.has(host);
-    const base = `${allowHttp ? 'http' : 'https'}://${isDockerHub(host) ? 'registry-1.docker.io' : host}`;
-    const url = new URL(`${base}/v2/${name}/${path}`);
+    const url = new URL(`${registryEndpoint(host, allowHttp)}/v2/${name}/${path}`);
     const scope = `repository:${name}:pull`;
     const key = `${host}\0${scope}`;
     const send = (authorization: string | undefined) =>
@@ -252,6 +256,10 @@ export class RegistryClient {
         authorization = basicHeader(cfg.auth);
       } else {
         const t = tokenRequest(challenge, scope, cfg.auth, host);
+        // Credentials go to the token service in the clear only if the registry itself is plain http.
+        if (t.url.protocol === 'http:' && !allowHttp) {
+          throw new InputError('REGISTRY_PROTOCOL', what, `the token realm ${t.url.origin} is not https`);
+        }
         const sameHost = t.url.host === url.host;
         const tokenAnswer = await this.#http.send(t.url, {
           method: t.method,
