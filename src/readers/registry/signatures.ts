@@ -113,6 +113,7 @@ async function collect(
     into.problems.push(`${source}: the signature manifest has no layers list`);
     return;
   }
+  const wanted: Array<{ n: number; d: NonNullable<ReturnType<typeof descriptor>> }> = [];
   for (const [i, l] of raw.entries()) {
     const d = descriptor(l);
     if (!d) {
@@ -120,18 +121,23 @@ async function collect(
       continue;
     }
     if (d.mediaType !== SIMPLE_SIGNING_MEDIA_TYPE) continue;
-    if (into.layers.length >= LIMITS.registrySignatureLayers) {
+    if (into.layers.length + wanted.length >= LIMITS.registrySignatureLayers) {
       into.problems.push(
         `${source}: more than ${LIMITS.registrySignatureLayers} signature layers; the rest were not verified`,
       );
-      return;
+      break;
     }
-    into.layers.push({
-      source: `${source} layer ${i + 1}`,
-      annotations: d.annotations,
-      payload: await payload(client, repository, d, call),
-    });
+    wanted.push({ n: i + 1, d });
   }
+  // The payloads are small and independent: fetched together, kept in layer order.
+  const payloads = await Promise.all(wanted.map(({ d }) => payload(client, repository, d, call)));
+  wanted.forEach(({ n, d }, k) => {
+    into.layers.push({
+      source: `${source} layer ${n}`,
+      annotations: d.annotations,
+      payload: payloads[k] as SignatureLayer['payload'],
+    });
+  });
 }
 
 async function payload(

@@ -1,6 +1,6 @@
 // The image policy's `requireSignature` for an image in a registry, by digest: its `.sig` tag
 // (or OCI 1.1 signature referrers) fetched over the distribution API (readers/registry/signatures.ts) and each signature layer
-// verified by the same code as an archive's (verify.ts verifySignatureLayer, with the policy's
+// verified by the same code as an archive's (verify.ts verifySignatureLayers, with the policy's
 // key or keyless identity as policy-signatures.ts reads it). A requirement is met when one
 // layer verifies and names this digest, as `cosign verify` decides.
 //
@@ -17,7 +17,7 @@ import type { CallOptions, RegistryClient } from '../../readers/registry/client.
 import { fetchSignatures } from '../../readers/registry/signatures.ts';
 import { resolvePolicy } from '../sigstore/policy.ts';
 import { signaturePolicy } from './policy-signatures.ts';
-import { verifySignatureLayer } from './verify.ts';
+import { verifySignatureLayers } from './verify.ts';
 
 /** Failure codes by how much they tell, least first (others rank below all of these). */
 const TELLING = ['UNTRUSTED_SIGNER_ERROR', 'UNTRUSTED_SIGNER', 'SIGNED_OTHER_IMAGE'];
@@ -105,8 +105,7 @@ export async function verifyRegistrySignatures(
     let hint: string | undefined;
     let hintRank = -1;
     let ok: RequirementVerdict | undefined;
-    for (const layer of sigs.layers) {
-      const c = await verifySignatureLayer(layer, digest, verifyOpts);
+    for (const c of await verifySignatureLayers(sigs.layers, digest, verifyOpts)) {
       if (c.status === 'ok') {
         ok = { requirement: resolved.text, met: true, reason: c.detail, ...(c.actual ? { signer: c.actual } : {}) };
         break;

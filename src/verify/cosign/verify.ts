@@ -95,8 +95,31 @@ export async function verifySignatureLayer(
   subject: string,
   opts: VerifyImageSignaturesOptions,
 ): Promise<VerifyCheck> {
+  const [check] = await verifySignatureLayers([layer], subject, opts);
+  return check as VerifyCheck;
+}
+
+/**
+ * Several signature layers of one image (a registry's `.sig` manifest), the policy and trusted
+ * root read once: one check per layer, in order, up to and including the first that verifies.
+ */
+export async function verifySignatureLayers(
+  layers: SignatureLayer[],
+  subject: string,
+  opts: VerifyImageSignaturesOptions,
+): Promise<VerifyCheck[]> {
   const policy = await resolvePolicy(opts.policy);
   const trust = await resolveTrustedRoot(opts);
+  const checks: VerifyCheck[] = [];
+  for (const layer of layers) {
+    const c = layerCheck(layer, subject, policy, trust);
+    checks.push(c);
+    if (c.status === 'ok') break;
+  }
+  return checks;
+}
+
+function layerCheck(layer: SignatureLayer, subject: string, policy: ResolvedPolicy, trust: LoadedTrust): VerifyCheck {
   const base = { kind: 'cosign' as const, subject, expected: policy.text };
   const r = verifyLayer(layer, subject, policy, trust);
   if (r.ok)
