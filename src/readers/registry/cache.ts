@@ -80,7 +80,8 @@ export class RegistryCache {
       await rename(tmp, path);
       return undefined;
     } catch (e) {
-      await rm(tmp, { force: true });
+      // Nothing to clean when the directory itself was the problem.
+      await rm(tmp, { force: true }).catch(() => undefined);
       return e as Error;
     }
   }

@@ -15,7 +15,7 @@ export interface TlsSettings {
 }
 
 export interface SendOptions {
-  method: 'GET' | 'HEAD' | 'POST';
+  method: 'GET' | 'POST';
   headers: Record<string, string>;
   body?: string;
   /** Bytes of body accepted; more is REGISTRY_LIMIT. */
@@ -107,6 +107,7 @@ export class HttpTransport {
     const request = secure ? httpsRequest : httpRequest;
     return new Promise<HttpAnswer>((resolve, reject) => {
       let settled = false;
+      let timer: NodeJS.Timeout | undefined;
       const finish = (e: Error | undefined, a?: HttpAnswer) => {
         if (settled) return;
         settled = true;
@@ -135,7 +136,7 @@ export class HttpTransport {
           const wanted = !REDIRECTS.has(status) && status < 400;
           const max = wanted ? opts.maxBytes : Math.min(opts.maxBytes, LIMITS.registryTokenBytes);
           const answer = (body: Buffer): HttpAnswer => ({ status, headers: res.headers, body, url });
-          if (opts.method !== 'HEAD' && wanted && Number.isFinite(declared) && declared > max) {
+          if (wanted && Number.isFinite(declared) && declared > max) {
             finish(tooLarge(host, url, `declares ${declared} bytes`, max));
             return;
           }
@@ -163,7 +164,7 @@ export class HttpTransport {
           });
         },
       );
-      const timer = setTimeout(() => finish(timeout(host, url)), remaining);
+      timer = setTimeout(() => finish(timeout(host, url)), remaining);
       req.on('error', (e) => finish(networkError(host, e)));
       req.end(opts.body);
     });
