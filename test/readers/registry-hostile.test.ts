@@ -98,6 +98,22 @@ test('a manifest past the limit is REGISTRY_LIMIT, whether declared or streamed 
   }
 });
 
+test('a registry that stops in the middle of a body is REGISTRY_TIMEOUT at the deadline, not a hang', async () => {
+  const s = await serve({
+    '/v2/stall/manifests/1': (_req, res) => {
+      res.writeHead(200, { 'content-type': OCI, 'content-length': String(MANIFEST.length) });
+      res.write(MANIFEST.subarray(0, 10)); // and nothing more, ever
+    },
+  });
+  const client = new RegistryClient({ plainHttp: [s.host], timeoutMs: 300 });
+  try {
+    const e = await code(client.resolve(`${s.host}/stall:1`));
+    assert.equal(e.code, 'REGISTRY_TIMEOUT', e.message);
+  } finally {
+    client.close();
+  }
+});
+
 test('content that is not what its digest says is DIGEST_MISMATCH: by digest, by header, a blob', async () => {
   const other = Buffer.from(MANIFEST.toString().replace('"layers":[]', '"layers": []'));
   const s = await serve({
