@@ -121,14 +121,16 @@ export async function verifyRegistrySignatures(
     }
     if (sigs.layers.length === 0 && sigs.problems.length === 0) {
       failures.push(
-        `${sigs.via === 'tag' ? `${repository}:${sigs.tag}` : 'the signature referrers'} hold no simplesigning layer`,
+        `no simplesigning layer in ${sigs.via === 'tag' ? `${repository}:${sigs.tag}` : 'the signature referrers'}`,
       );
     }
     verdict = ok ?? {
       requirement: resolved.text,
       met: false,
       reason: failures.join('; '),
-      hint: hint ?? 'the signature tag holds no signature: sign the image again with cosign sign',
+      hint:
+        hint ??
+        'what the registry holds as the signature is damaged or no cosign signature: sign the image again (cosign sign)',
     };
   }
   const result: RegistrySignatureVerdict = { repository, digest, requirements: [verdict], checkedAt, fromCache: false };
