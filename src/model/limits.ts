@@ -17,7 +17,9 @@ export type SizedOptionFileKind =
   | 'sums'
   | 'bundle'
   | 'trusted-root'
-  | 'predicate';
+  | 'predicate'
+  | 'config'
+  | 'secret';
 
 /** `--db` names a file too, but a vulnerability database is large by nature: no size limit. */
 export type OptionFileKind = SizedOptionFileKind | 'db';
@@ -154,6 +156,8 @@ export const LIMITS: Limits = Object.freeze({
     bundle: 16 * MiB,
     'trusted-root': 16 * MiB,
     predicate: 16 * MiB,
+    config: 1 * MiB,
+    secret: 64 * 1024,
   }),
 });
 
