@@ -44,8 +44,8 @@ export interface AgentConfig {
   debounceMs: number;
   /** `host:port`; empty: no metrics and health endpoint. */
   listen: string;
-  webhook?: { url: string; secretFile?: string };
-  server?: { url: string; tokenFile?: string };
+  webhook?: { url: string; secretFile: string };
+  server?: { url: string; tokenFile: string };
   once: boolean;
   json: boolean;
 }
@@ -210,14 +210,18 @@ export function loadAgentConfig(flags: AgentFlags): AgentConfig {
   if (webhook !== undefined) {
     const problem = urlProblem(webhook);
     if (problem) usage(`--webhook ${problem}`);
-    config.webhook = { url: webhook, ...(secretFile !== undefined ? { secretFile } : {}) };
+    // Unsigned alerts would let anyone who can reach the receiver forge or replay them.
+    if (secretFile === undefined)
+      return usage('--webhook needs --webhook-secret-file (the HMAC key the receiver checks)');
+    config.webhook = { url: webhook, secretFile };
   } else if (secretFile !== undefined) usage('--webhook-secret-file needs --webhook');
   const server = pick('server');
   const tokenFile = pick('tokenFile');
   if (server !== undefined) {
     const problem = urlProblem(server);
     if (problem) usage(`--server ${problem}`);
-    config.server = { url: server, ...(tokenFile !== undefined ? { tokenFile } : {}) };
+    if (tokenFile === undefined) return usage('--server needs --token-file (the node token the server expects)');
+    config.server = { url: server, tokenFile };
   } else if (tokenFile !== undefined) usage('--token-file needs --server');
   return config;
 }

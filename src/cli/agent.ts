@@ -1,0 +1,54 @@
+// `k3sguard agent`: the long-running check of a K3s node (docs/agent.md). `--once` makes one
+// check, prints the report (table, or `--json` the k3sguard/report@1 document) and exits 0
+// clean, 1 findings, 2 cannot run. Without it, events go to stdout as JSON lines until
+// SIGTERM or SIGINT, which finish the check in progress, flush the outputs and exit 0.
+
+import type { ContainerdCheck } from '../agent/check.ts';
+import { type AgentFlags, loadAgentConfig } from '../agent/config.ts';
+import { loadAgentInputs } from '../agent/inputs.ts';
+import { reportTable } from '../agent/report.ts';
+import { checkOnce, startAgent } from '../agent/service.ts';
+import { quoteControls } from '../model/quote.ts';
+import { EXIT_CLEAN, EXIT_FINDINGS, EXIT_INPUT } from './exit.ts';
+
+export type AgentCliOptions = AgentFlags;
+
+// TEMPORARY until i13-runtime is merged (then: checkContainerd from audit/runtime/containerd.ts).
+const checkContainerd: ContainerdCheck = async () => ({
+  containerd: { ok: false, code: 'NOT_MERGED', message: 'the containerd check is not merged yet' },
+  images: [],
+  containers: [],
+  findings: [],
+});
+
+export async function runAgent(opts: AgentCliOptions): Promise<number> {
+  const config = loadAgentConfig(opts);
+  if (config.once) {
+    const report = await checkOnce(config, { containerd: checkContainerd });
+    process.stdout.write(config.json ? `${JSON.stringify(report, null, 2)}\n` : reportTable(report));
+    if (report.inventory && Object.keys(report.inventory).length === 0 && report.node.k3s.binary === undefined) {
+      const nothing = report.problems.find((p) => p.message.startsWith('not-found:'));
+      if (nothing) {
+        process.stderr.write(`k3sguard: agent --once: ${quoteControls(nothing.message)}\n`);
+        return EXIT_INPUT;
+      }
+    }
+    return report.findings.length > 0 ? EXIT_FINDINGS : EXIT_CLEAN;
+  }
+  loadAgentInputs(config); // a broken policy or lock is one line and exit 2, before anything starts
+  const agent = await startAgent(
+    config,
+    {
+      line: (text) => process.stdout.write(`${text}\n`),
+      log: (text) => process.stderr.write(`${quoteControls(text)}\n`),
+    },
+    { containerd: checkContainerd },
+  );
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+  await agent.stop();
+  return EXIT_CLEAN;
+}
