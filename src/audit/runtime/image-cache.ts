@@ -10,7 +10,17 @@
 // digest) is no entry: the image is read again and the entry rewritten. Entries are written to a
 // temp file, fsynced, then renamed, so a reader sees a whole entry or none.
 import { createHash } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { parseJsonText } from '../../io/json-text.ts';
 import type { Finding, ImageComponent } from '../../model/inventory.ts';
@@ -73,7 +83,8 @@ export function loadReading(dir: string, digest: string, platform: string): Imag
   if (e.format !== IMAGE_CACHE_FORMAT || e.digest !== digest || e.platform !== platform) return undefined;
   const r = e.reading;
   if (typeof r !== 'object' || r === null || r.digest !== digest || r.platform !== platform) return undefined;
-  if (!Array.isArray(r.findings) || typeof r.packages !== 'number' || typeof r.goBinaries !== 'number') return undefined;
+  if (!Array.isArray(r.findings) || typeof r.packages !== 'number' || typeof r.goBinaries !== 'number')
+    return undefined;
   if (e.sha256 !== checksum(r)) return undefined;
   return r;
 }

@@ -6,7 +6,7 @@
 import { inspectImageTarget } from '../../inventory/image.ts';
 import { isInputError } from '../../model/errors.ts';
 import type { Component, ImageComponent } from '../../model/inventory.ts';
-import { contentStoreSelection, type ContentStoreImage } from '../../readers/containerd/content-store.ts';
+import { type ContentStoreImage, contentStoreSelection } from '../../readers/containerd/content-store.ts';
 import type { ImageReading } from './image-cache.ts';
 
 export type ReadOutcome = { kind: 'read'; reading: ImageReading } | { kind: 'unreadable'; why: string };

@@ -7,8 +7,8 @@ import { IAC_RULES } from './iac.ts';
 import { IMAGE_RULES } from './image.ts';
 import { NODE_RULES } from './node.ts';
 import { POLICY_RULES } from './policy.ts';
-import { RUNTIME_RULES } from './runtime.ts';
 import type { Rule, RuleArea } from './rule.ts';
+import { RUNTIME_RULES } from './runtime.ts';
 
 /** Each area, in the order docs/rules.md lists them, with what raises its findings. */
 const AREAS: ReadonlyArray<{ area: RuleArea; heading: string; raisedBy: string }> = [

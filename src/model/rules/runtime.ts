@@ -71,7 +71,7 @@ const texts = {
       'The lock records the digest each image of a reviewed image archive had. containerd now has that name ' +
       'pointing at another digest: a later pull or import replaced the reviewed image under the same tag, and ' +
       'every pod that names the tag runs the replacement.',
-    fix: "Compare the two digests, find what re-pointed the tag (a pull by tag, another tarball in agent/images), and re-import the reviewed tarball; run images by digest.",
+    fix: 'Compare the two digests, find what re-pointed the tag (a pull by tag, another tarball in agent/images), and re-import the reviewed tarball; run images by digest.',
     appliesTo: IMAGES,
   },
   'K3SG-RUNTIME-SIGNATURE-UNVERIFIED': {
