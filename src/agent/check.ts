@@ -4,48 +4,16 @@
 // itself; this only runs the checks, each of which may fail on its own without stopping the
 // others (a stopped containerd is a state of the node, not a reason to skip the audit).
 import { auditNode, type NodeAuditResult } from '../audit/node/index.ts';
+import type { ContainerdCheckOptions, ContainerdCheckResult } from '../audit/runtime/containerd.ts';
 import { checkProcesses, type ProcessCheckResult } from '../audit/runtime/processes.ts';
 import { applyPolicyWaivers } from '../audit/waivers.ts';
 import type { Finding } from '../model/inventory.ts';
-import type { ImagePolicy } from '../policy/image-policy.ts';
-import type { Lockfile } from '../verify/lock/format.ts';
 import type { AgentConfig } from './config.ts';
 import type { AgentInputs } from './inputs.ts';
 import type { FindingSource } from './state.ts';
 
-/** What containerd answered: its images and containers, or why it could not be asked. */
-export interface ContainerdCheckOutcome {
-  containerd: { ok: true; version: string } | { ok: false; code: string; message: string };
-  images: Array<{
-    names: string[];
-    digest: string;
-    verdict: 'trusted' | 'untrusted' | 'unknown';
-    packages: number;
-    goBinaries: number;
-    vulnerabilities: Finding[];
-    fromCache: boolean;
-  }>;
-  containers: Array<{
-    id: string;
-    image: string;
-    imageDigest?: string;
-    pod?: { name: string; namespace: string };
-    status: string;
-    pid?: number;
-  }>;
-  findings: Finding[];
-}
-
-export type ContainerdCheck = (opts: {
-  socket: string;
-  namespace?: string;
-  contentRoot: string;
-  policy?: ImagePolicy;
-  lock?: Lockfile;
-  vulnDb?: string;
-  cacheDir?: string;
-  deadlineMs?: number;
-}) => Promise<ContainerdCheckOutcome>;
+/** The containerd check (checkContainerd), passed in so a test can stand a real containerd in its place. */
+export type ContainerdCheck = (opts: ContainerdCheckOptions) => Promise<ContainerdCheckResult>;
 
 export interface CheckProblem {
   /** What could not be checked: a node file, /proc, the containerd socket. */
@@ -58,7 +26,7 @@ export interface AgentCheck {
   finishedAt: Date;
   node: NodeAuditResult;
   processes: ProcessCheckResult;
-  containerd: ContainerdCheckOutcome;
+  containerd: ContainerdCheckResult;
   /** Every finding standing (waived ones left out), node first, then processes, then containerd. */
   findings: Finding[];
   /** The findings of each check that could run (one that could not is left out). */

@@ -3,23 +3,15 @@
 // clean, 1 findings, 2 cannot run. Without it, events go to stdout as JSON lines until
 // SIGTERM or SIGINT, which finish the check in progress, flush the outputs and exit 0.
 
-import type { ContainerdCheck } from '../agent/check.ts';
 import { type AgentFlags, loadAgentConfig } from '../agent/config.ts';
 import { loadAgentInputs } from '../agent/inputs.ts';
 import { reportTable } from '../agent/report.ts';
 import { checkOnce, startAgent } from '../agent/service.ts';
+import { checkContainerd } from '../audit/runtime/containerd.ts';
 import { quoteControls } from '../model/quote.ts';
 import { EXIT_CLEAN, EXIT_FINDINGS, EXIT_INPUT } from './exit.ts';
 
 export type AgentCliOptions = AgentFlags;
-
-// TEMPORARY until i13-runtime is merged (then: checkContainerd from audit/runtime/containerd.ts).
-const checkContainerd: ContainerdCheck = async () => ({
-  containerd: { ok: false, code: 'NOT_MERGED', message: 'the containerd check is not merged yet' },
-  images: [],
-  containers: [],
-  findings: [],
-});
 
 export async function runAgent(opts: AgentCliOptions): Promise<number> {
   const config = loadAgentConfig(opts);

@@ -28,7 +28,7 @@ test('every rule: unique K3SG-<AREA>- id, severity, title, explanation, fix, app
   }
   assert.deepEqual(
     new Set(allRules().map((r) => r.area)),
-    new Set(['bundle', 'image', 'policy', 'iac', 'node', 'process']),
+    new Set(['bundle', 'image', 'policy', 'iac', 'node', 'runtime', 'process']),
   );
 });
 
