@@ -17,7 +17,8 @@ import { duplicates, type Received, startReceiver } from './receiver.ts';
 
 const SECRET = 'test-secret-\u00e9-with-utf8';
 const FAST = { timeoutMs: 2000, backoff: { initialMs: 20, maxMs: 200 } };
-const event = (id: string) => JSON.stringify({ kind: 'finding.new', id, rule: 'K3SG-TEST', at: '2026-12-03T17:00:00Z' });
+const event = (id: string) =>
+  JSON.stringify({ kind: 'finding.new', id, rule: 'K3SG-TEST', at: '2026-12-03T17:00:00Z' });
 const uniqueIds = (rs: readonly Received[]) => [...new Set(rs.map((r) => r.id))];
 
 /** What a receiver does: HMAC-SHA256(secret, timestamp + "." + body), compared in constant time. */
@@ -77,14 +78,19 @@ test('receiver down while 50 alerts are enqueued, then up: every id arrives, in 
   });
   let failures = 0;
   let onFailure: (() => void) | undefined;
-  const delivery = startDelivery(outbox, 'webhook', { url: `http://127.0.0.1:${port}/hook`, secret: SECRET }, {
-    ...FAST,
-    onAttempt: (a: DeliveryAttempt) => {
-      metrics.observeDelivery(a);
-      if (a.retryInMs !== undefined) failures += 1;
-      onFailure?.();
+  const delivery = startDelivery(
+    outbox,
+    'webhook',
+    { url: `http://127.0.0.1:${port}/hook`, secret: SECRET },
+    {
+      ...FAST,
+      onAttempt: (a: DeliveryAttempt) => {
+        metrics.observeDelivery(a);
+        if (a.retryInMs !== undefined) failures += 1;
+        onFailure?.();
+      },
     },
-  });
+  );
   t.after(() => delivery.stop());
   const ids = Array.from({ length: 50 }, (_, i) => `alert-${String(i).padStart(2, '0')}`);
   for (const id of ids) {

@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { encodeRecord } from '../../src/agent/outbox-record.ts';
 import { Outbox, type OutboxNotice } from '../../src/agent/outbox.ts';
+import { encodeRecord } from '../../src/agent/outbox-record.ts';
 import { tempDir } from '../cli/run.ts';
 
 const body = (n: number) => JSON.stringify({ event: 'finding.new', n });
@@ -66,7 +66,7 @@ test('a torn file, a damaged file and a stranger are moved aside with a note; th
   writeFileSync(join(dir, 'webhook', fa), whole.subarray(0, whole.length - 7));
   // A bit flipped on disk.
   const flipped = Buffer.from(readFileSync(join(dir, 'webhook', fb)));
-  flipped[flipped.length - 3] ^= 0x20;
+  flipped.writeUInt8(flipped.readUInt8(flipped.length - 3) ^ 0x20, flipped.length - 3);
   writeFileSync(join(dir, 'webhook', fb), flipped);
   // A whole record of the other channel, put in this one's folder.
   const stranger = encodeRecord({ id: 'x', channel: 'server', kind: 'report', enqueuedAt: 'now', body: '{}' });
