@@ -127,6 +127,16 @@ export const LIMIT_SPECS = Object.freeze({
     unit: 'count',
     what: 'Images, containers or tasks in one list read from containerd.',
   },
+  outboxMessages: {
+    value: 10_000,
+    unit: 'count',
+    what: "Messages waiting in one channel (webhook, server) of the agent's outbox; past it the oldest is dropped and counted (`k3sguard_outbox_dropped_total`).",
+  },
+  outboxBytes: {
+    value: 256 * MiB,
+    unit: 'bytes',
+    what: "Bytes of the messages waiting in one channel of the agent's outbox; past it the oldest are dropped and counted, the newest is always kept.",
+  },
   jsonDepth: {
     value: 128,
     unit: 'levels',
