@@ -24,11 +24,23 @@ export interface AgentIo {
 /** Where events and reports go besides stdout: the outbox senders (see outputs.ts). */
 export interface AgentSinks {
   /** Durable before it returns: the event is sent (again, after a crash) until acknowledged. */
-  event(event: AgentEvent): void;
+  event(event: AgentEvent | StatusEvent): void;
   report(report: NodeReport, id: string): void;
   /** After each check, for metrics. */
   checked(check: AgentCheck, report: NodeReport, durationMs: number): void;
   close(): Promise<void>;
+}
+
+/** containerd stopped answering, or answers again. */
+export interface StatusEvent {
+  schema: typeof EVENT_SCHEMA;
+  id: string;
+  type: 'status';
+  component: 'containerd';
+  ok: boolean;
+  message: string;
+  time: string;
+  node: AgentEvent['node'];
 }
 
 export interface AgentDeps {
@@ -98,18 +110,18 @@ export async function startAgent(config: AgentConfig, io: AgentIo, deps: AgentDe
     const first = containerdOk === undefined;
     containerdOk = ok;
     if (first && ok) return;
-    io.line(
-      JSON.stringify({
-        schema: EVENT_SCHEMA,
-        id: createHash('sha256').update(`containerd\0${ok}\0${at}`).digest('hex'),
-        type: 'status',
-        component: 'containerd',
-        ok,
-        message,
-        time: at,
-        node: identity,
-      }),
-    );
+    const event: StatusEvent = {
+      schema: EVENT_SCHEMA,
+      id: createHash('sha256').update(`containerd\0${ok}\0${at}`).digest('hex'),
+      type: 'status',
+      component: 'containerd',
+      ok,
+      message,
+      time: at,
+      node: identity,
+    };
+    deps.sinks?.event(event);
+    io.line(JSON.stringify(event));
   };
 
   const checkNow = async (trigger: string[]) => {

@@ -4,7 +4,8 @@
 // SIGTERM or SIGINT, which finish the check in progress, flush the outputs and exit 0.
 
 import { type AgentFlags, loadAgentConfig } from '../agent/config.ts';
-import { loadAgentInputs } from '../agent/inputs.ts';
+import { loadAgentInputs, loadAgentSecrets } from '../agent/inputs.ts';
+import { startOutputs } from '../agent/outputs.ts';
 import { reportTable } from '../agent/report.ts';
 import { checkOnce, startAgent } from '../agent/service.ts';
 import { checkContainerd } from '../audit/runtime/containerd.ts';
@@ -28,13 +29,17 @@ export async function runAgent(opts: AgentCliOptions): Promise<number> {
     return report.findings.length > 0 ? EXIT_FINDINGS : EXIT_CLEAN;
   }
   loadAgentInputs(config); // a broken policy or lock is one line and exit 2, before anything starts
+  const outputs = await startOutputs(config, loadAgentSecrets(config), (text) =>
+    process.stderr.write(`${quoteControls(text)}\n`),
+  );
+  if (outputs.http) process.stderr.write(`k3sguard agent: metrics and health on http://${outputs.http.address}\n`);
   const agent = await startAgent(
     config,
     {
       line: (text) => process.stdout.write(`${text}\n`),
       log: (text) => process.stderr.write(`${quoteControls(text)}\n`),
     },
-    { containerd: checkContainerd },
+    { containerd: checkContainerd, sinks: outputs },
   );
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
