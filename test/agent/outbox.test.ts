@@ -34,7 +34,12 @@ test('enqueued messages are files on disk, in enqueue order per channel, and sur
   assert.equal(outbox.pending('server'), 10);
 
   // A new Outbox on the same folder is what the agent sees after a restart.
-  const reopened = new Outbox(dir);
+  const opened: OutboxNotice[] = [];
+  const reopened = new Outbox(dir, { onNotice: (n) => opened.push(n) });
+  assert.deepEqual(opened, [
+    { kind: 'opened', channel: 'webhook', pending: 20 },
+    { kind: 'opened', channel: 'server', pending: 10 },
+  ]);
   assert.deepEqual(
     drain(reopened, 'webhook'),
     Array.from({ length: 20 }, (_, i) => `w${i}`),
