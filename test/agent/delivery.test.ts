@@ -252,3 +252,17 @@ test('stop() ends an attempt in flight; its message stays for the next run', asy
   assert.equal(outbox.pending('webhook'), 1);
   assert.equal(outbox.next('webhook')?.id, 'in-flight');
 });
+
+test('a URL, token or secret that could never be sent is refused at start, without echoing it', (t) => {
+  const outbox = new Outbox(tempDir(t));
+  const refuses = (start: () => unknown, message: RegExp) =>
+    assert.throws(start, (e: Error & { code?: string }) => e.code === 'USAGE' && message.test(e.message));
+  refuses(() => startDelivery(outbox, 'webhook', { url: 'not a url', secret: 's' }), /^--webhook: not an http/);
+  refuses(() => startDelivery(outbox, 'webhook', { url: 'ftp://user:pw@h/x', secret: 's' }), /^--webhook: not an http/);
+  refuses(() => startDelivery(outbox, 'webhook', { url: 'http://127.0.0.1:1/', secret: '' }), /secret is empty/);
+  refuses(
+    () => startDelivery(outbox, 'server', { url: 'http://127.0.0.1:1/', token: 'line\nbreak' }),
+    /^--token-file: the token must be one line/,
+  );
+  refuses(() => startDelivery(outbox, 'server', { url: 'file:///etc/passwd', token: 't' }), /^--server: not an http/);
+});
