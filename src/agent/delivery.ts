@@ -4,6 +4,7 @@
 // that one again: receivers dedupe on X-K3sguard-Event-Id). A message the receiver refuses for
 // good goes to the dead-letter folder so it cannot block the ones behind it.
 import { TOOL_VERSION } from '../io/tool-version.ts';
+import { InputError } from '../model/errors.ts';
 import { type BackoffPolicy, backoffDelay } from './backoff.ts';
 import { type PostOutcome, postMessage } from './http-post.ts';
 import type { Channel, Outbox, OutboxMessage } from './outbox.ts';
@@ -78,6 +79,26 @@ function serverRequest(target: ServerTarget, message: OutboxMessage): Request {
   };
 }
 
+/** Refuses, at start, what would make every attempt fail the same way: a URL or token that cannot be sent. */
+function checkTarget(channel: Channel, target: WebhookTarget | ServerTarget): void {
+  const option = channel === 'webhook' ? '--webhook' : '--server';
+  let url: URL | undefined;
+  try {
+    url = new URL(target.url);
+  } catch {
+    // not echoed: it could hold a credential
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw new InputError('USAGE', undefined, `${option}: not an http:// or https:// URL`);
+  }
+  if ('token' in target && !/^[\x21-\x7e]{1,4096}$/.test(target.token)) {
+    throw new InputError('USAGE', undefined, '--token-file: the token must be one line of printable ASCII, no spaces');
+  }
+  if ('secret' in target && target.secret.length === 0) {
+    throw new InputError('USAGE', undefined, '--webhook-secret-file: the secret is empty');
+  }
+}
+
 export function startDelivery(
   outbox: Outbox,
   channel: 'webhook',
@@ -96,6 +117,7 @@ export function startDelivery(
   target: WebhookTarget | ServerTarget,
   options: DeliveryOptions = {},
 ): Delivery {
+  checkTarget(channel, target);
   const timeoutMs = options.timeoutMs ?? 10_000;
   const backoff = options.backoff ?? DEFAULT_BACKOFF;
   const idlePollMs = options.idlePollMs ?? 30_000;

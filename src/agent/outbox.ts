@@ -44,6 +44,8 @@ export interface OutboxMessage extends OutboxRecord {
 
 /** What happened to the outbox, for metrics; `pending` is the channel's count after it. */
 export type OutboxNotice =
+  // At construction, per channel: what a previous run left.
+  | { readonly kind: 'opened'; readonly channel: Channel; readonly pending: number }
   | { readonly kind: 'enqueued'; readonly channel: Channel; readonly id: string; readonly pending: number }
   | { readonly kind: 'delivered'; readonly channel: Channel; readonly id: string; readonly pending: number }
   | { readonly kind: 'dropped'; readonly channel: Channel; readonly name: string; readonly pending: number }
@@ -117,11 +119,13 @@ export class Outbox {
     } catch (e) {
       throw new InputError('OUTPUT', dir, `cannot open the outbox (${errno(e)})`, { cause: e });
     }
+    for (const channel of CHANNELS) this.#onNotice({ kind: 'opened', channel, pending: this.pending(channel) });
   }
 
   /**
    * Writes the message to disk and makes it durable (temp file, fsync, rename, fsync of the
    * folder) before returning: once this returns, the message survives a crash. `body` is JSON text.
+   * Throws InputError OUTPUT when the disk refuses (full, read-only): nothing was enqueued then.
    */
   enqueue(channel: Channel, id: string, body: string, options: { kind?: MessageKind } = {}): void {
     if (!ID.test(id))

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import type { IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { type DeliveryAttempt, startDelivery } from '../../src/agent/delivery.ts';
@@ -29,6 +30,19 @@ function verifyWithNodeCrypto(r: Received, secret: string): boolean {
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
+type Verify = (secret: string, headers: IncomingHttpHeaders, rawBody: string | Buffer, now?: number) => boolean;
+
+/** The verification snippet of docs/agent.md ("Webhook"), as a receiver would paste it. */
+async function docsVerifier(t: { after: (fn: () => void) => void }): Promise<Verify> {
+  const doc = readFileSync(new URL('../../docs/agent.md', import.meta.url), 'utf8');
+  const m =
+    /<!-- webhook verify snippet[^>]*-->\n```js\n([\s\S]*?)```\n<!-- end of the webhook verify snippet -->/.exec(doc);
+  assert.ok(m, 'docs/agent.md has the webhook verify snippet between its markers');
+  const file = join(tempDir(t), 'verify.mjs');
+  writeFileSync(file, m[1] as string);
+  return ((await import(file)) as { verifyK3sguardWebhook: Verify }).verifyK3sguardWebhook;
+}
+
 test('webhook requests are signed over timestamp.body; node:crypto and openssl agree', async (t) => {
   const receiver = await startReceiver();
   t.after(() => receiver.close());
@@ -40,6 +54,7 @@ test('webhook requests are signed over timestamp.body; node:crypto and openssl a
   delivery.kick();
   await receiver.waitFor(() => receiver.acked.length === 2);
 
+  const docsVerify = await docsVerifier(t);
   for (const r of receiver.received) {
     assert.equal(r.method, 'POST');
     assert.equal(r.path, '/hook');
@@ -50,6 +65,9 @@ test('webhook requests are signed over timestamp.body; node:crypto and openssl a
     assert.ok(Math.abs(Date.now() / 1000 - ts) <= WEBHOOK_REPLAY_WINDOW_SECONDS, 'inside the replay window');
     assert.ok(verifyWithNodeCrypto(r, SECRET), 'node:crypto verifies the signature');
     assert.equal(verifyWithNodeCrypto(r, `${SECRET}x`), false, 'another secret does not');
+    assert.ok(docsVerify(SECRET, r.headers, Buffer.from(r.body)), "docs/agent.md's snippet verifies it");
+    assert.equal(docsVerify(SECRET, r.headers, `${r.body} `), false, 'and refuses another body');
+    assert.equal(docsVerify(SECRET, r.headers, r.body, ts + 301), false, 'and a replay after the window');
     // The same with openssl, on the exact bytes received.
     const ssl = spawnSync('openssl', ['dgst', '-sha256', '-hmac', SECRET], { input: `${ts}.${r.body}` });
     assert.equal(ssl.status, 0, String(ssl.stderr));
@@ -233,4 +251,18 @@ test('stop() ends an attempt in flight; its message stays for the next run', asy
   await delivery.stop();
   assert.equal(outbox.pending('webhook'), 1);
   assert.equal(outbox.next('webhook')?.id, 'in-flight');
+});
+
+test('a URL, token or secret that could never be sent is refused at start, without echoing it', (t) => {
+  const outbox = new Outbox(tempDir(t));
+  const refuses = (start: () => unknown, message: RegExp) =>
+    assert.throws(start, (e: Error & { code?: string }) => e.code === 'USAGE' && message.test(e.message));
+  refuses(() => startDelivery(outbox, 'webhook', { url: 'not a url', secret: 's' }), /^--webhook: not an http/);
+  refuses(() => startDelivery(outbox, 'webhook', { url: 'ftp://user:pw@h/x', secret: 's' }), /^--webhook: not an http/);
+  refuses(() => startDelivery(outbox, 'webhook', { url: 'http://127.0.0.1:1/', secret: '' }), /secret is empty/);
+  refuses(
+    () => startDelivery(outbox, 'server', { url: 'http://127.0.0.1:1/', token: 'line\nbreak' }),
+    /^--token-file: the token must be one line/,
+  );
+  refuses(() => startDelivery(outbox, 'server', { url: 'file:///etc/passwd', token: 't' }), /^--server: not an http/);
 });

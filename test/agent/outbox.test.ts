@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { AgentMetrics } from '../../src/agent/metrics.ts';
 import { Outbox, type OutboxNotice } from '../../src/agent/outbox.ts';
 import { encodeRecord } from '../../src/agent/outbox-record.ts';
 import { tempDir } from '../cli/run.ts';
@@ -34,7 +35,12 @@ test('enqueued messages are files on disk, in enqueue order per channel, and sur
   assert.equal(outbox.pending('server'), 10);
 
   // A new Outbox on the same folder is what the agent sees after a restart.
-  const reopened = new Outbox(dir);
+  const opened: OutboxNotice[] = [];
+  const reopened = new Outbox(dir, { onNotice: (n) => opened.push(n) });
+  assert.deepEqual(opened, [
+    { kind: 'opened', channel: 'webhook', pending: 20 },
+    { kind: 'opened', channel: 'server', pending: 10 },
+  ]);
   assert.deepEqual(
     drain(reopened, 'webhook'),
     Array.from({ length: 20 }, (_, i) => `w${i}`),
@@ -53,7 +59,7 @@ test('enqueued messages are files on disk, in enqueue order per channel, and sur
   assert.equal(rest.length, 11);
 });
 
-test('a torn file, a damaged file and a stranger are moved aside with a note; the rest is delivered', (t) => {
+test('a torn file, a damaged file and a stranger are moved aside with a note; the rest is delivered', async (t) => {
   const dir = tempDir(t);
   const notices: OutboxNotice[] = [];
   const outbox = new Outbox(dir);
@@ -76,7 +82,13 @@ test('a torn file, a damaged file and a stranger are moved aside with a note; th
   const temp = `${fc}.4194305.abcdef.tmp`;
   writeFileSync(join(dir, 'webhook', temp), 'half');
 
-  const reopened = new Outbox(dir, { onNotice: (n) => notices.push(n) });
+  const metrics = new AgentMetrics({ processMetrics: false });
+  const reopened = new Outbox(dir, {
+    onNotice: (n) => {
+      metrics.observeOutbox(n);
+      notices.push(n);
+    },
+  });
   assert.equal(existsSync(join(dir, 'webhook', temp)), false, "a dead writer's temp file is removed");
   assert.deepEqual(drain(reopened, 'webhook'), ['c']);
   const corrupt = notices.filter((n) => n.kind === 'corrupt');
@@ -89,20 +101,26 @@ test('a torn file, a damaged file and a stranger are moved aside with a note; th
   assert.match(readFileSync(join(dir, 'webhook', 'corrupt', `${fa}.note`), 'utf8'), /torn write/);
   assert.match(readFileSync(join(dir, 'webhook', 'corrupt', `${fb}.note`), 'utf8'), /sha256 does not match/);
   assert.match(readFileSync(join(dir, 'webhook', 'corrupt', `${strangerName}.note`), 'utf8'), /channel webhook/);
+  assert.match(await metrics.metrics(), /^k3sguard_outbox_corrupt_total\{channel="webhook"\} 3$/m);
 });
 
-test('over its bound the oldest are dropped and reported, the newest always kept', (t) => {
+test('over its bound the oldest are dropped and reported, the newest always kept', async (t) => {
   const dir = tempDir(t);
   const dropped: string[] = [];
+  const metrics = new AgentMetrics({ processMetrics: false });
   const outbox = new Outbox(dir, {
     maxMessages: 3,
     onNotice: (n) => {
+      metrics.observeOutbox(n);
       if (n.kind === 'dropped') dropped.push(n.name);
     },
   });
   for (let i = 0; i < 5; i++) outbox.enqueue('webhook', `m${i}`, body(i));
   assert.equal(outbox.pending('webhook'), 3);
   assert.equal(dropped.length, 2);
+  const text = await metrics.metrics();
+  assert.match(text, /^k3sguard_outbox_dropped_total\{channel="webhook"\} 2$/m, 'counted in the metric');
+  assert.match(text, /^k3sguard_alerts_pending 3$/m);
   assert.deepEqual(drain(outbox, 'webhook'), ['m2', 'm3', 'm4']);
 
   const bytes = new Outbox(tempDir(t), { maxBytes: 1000 });
