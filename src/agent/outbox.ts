@@ -156,6 +156,21 @@ export class Outbox {
     return this.#queue(channel).length;
   }
 
+  /**
+   * Whether a message with this id waits in the channel. Read from the files (rarely needed: the
+   * agent asks at start, for events a killed run decided, so a re-hand never queues one twice).
+   */
+  holds(channel: Channel, id: string): boolean {
+    return this.#queue(channel).some((e) => {
+      try {
+        const decoded = decodeRecord(readFileSync(join(this.#folder(channel), e.name)), channel);
+        return decoded.ok && decoded.record.id === id;
+      } catch {
+        return false; // removed or unreadable: next() deals with it
+      }
+    });
+  }
+
   /** Bytes of the messages waiting in the channel. */
   pendingBytes(channel: Channel): number {
     return this.#queue(channel).reduce((n, e) => n + e.size, 0);

@@ -61,16 +61,16 @@ export async function startOutputs(
     metrics,
     ...(http ? { http } : {}),
     ...(outbox ? { outbox } : {}),
-    event(event) {
+    event(event, again = false) {
       if (!outbox) return;
       const body = JSON.stringify(event);
-      if (webhook) {
-        outbox.enqueue('webhook', event.id, body, { kind: 'event' });
-        webhook.kick();
-      }
-      if (server) {
-        outbox.enqueue('server', event.id, body, { kind: 'event' });
-        server.kick();
+      for (const [channel, sender] of [
+        ['webhook', webhook],
+        ['server', server],
+      ] as const) {
+        if (!sender || (again && outbox.holds(channel, event.id))) continue;
+        outbox.enqueue(channel, event.id, body, { kind: 'event' });
+        sender.kick();
       }
     },
     report(report, id) {

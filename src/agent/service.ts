@@ -23,8 +23,11 @@ export interface AgentIo {
 
 /** Where events and reports go besides stdout: the outbox senders (see outputs.ts). */
 export interface AgentSinks {
-  /** Durable before it returns: the event is sent (again, after a crash) until acknowledged. */
-  event(event: AgentEvent | StatusEvent): void;
+  /**
+   * Durable before it returns: the event is sent (again, after a crash) until acknowledged.
+   * `again`: an event a killed run decided, which may already wait in the outbox.
+   */
+  event(event: AgentEvent | StatusEvent, again?: boolean): void;
   report(report: NodeReport, id: string): void;
   /** After each check, for metrics. */
   checked(check: AgentCheck, report: NodeReport, durationMs: number): void;
@@ -92,15 +95,17 @@ export async function startAgent(config: AgentConfig, io: AgentIo, deps: AgentDe
   let waiters: Array<() => void> = [];
   let checksDone = 0;
 
-  const hand = (events: AgentEvent[]) => {
+  // Handing on and clearing `pending` happen in one synchronous stretch, so no sender can have
+  // delivered (and removed) an event before the state says it was handed on.
+  const hand = (events: AgentEvent[], again = false) => {
     for (const e of events) {
-      deps.sinks?.event(e);
+      deps.sinks?.event(e, again);
       io.line(JSON.stringify(e));
     }
   };
-  // Events a previous run decided but may not have handed on: same ids, so at most a repeat.
+  // Events a killed run decided: those it queued are queued once, the others now.
   if (state.pending.length > 0) {
-    hand(state.pending);
+    hand(state.pending, true);
     state = { ...state, pending: [] };
     store.save(state);
   }
