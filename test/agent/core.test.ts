@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadAgentConfig, parseDuration } from '../../src/agent/config.ts';
+import { startOutputs } from '../../src/agent/outputs.ts';
 import { buildReport, nodeIdentity, reportTable } from '../../src/agent/report.ts';
 import { checkOnce } from '../../src/agent/service.ts';
 import { type AgentState, eventId, observe, StateStore, stableKey } from '../../src/agent/state.ts';
@@ -226,4 +227,36 @@ test('report of a real node tree (containerd absent): valid k3sguard/report@1, o
   // The document refuses what the schema does not describe.
   assert.notDeepEqual(reportSchemaErrors({ ...report, extra: 1 }), []);
   assert.notDeepEqual(reportSchemaErrors(buildReport), []);
+});
+
+test('events a killed run decided are queued once when handed on again at start', async (t) => {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'hook.key'), 'k\n');
+  // A receiver that is not there: nothing is delivered, so the outbox shows what was queued.
+  const config = loadAgentConfig({
+    stateDir: dir,
+    listen: '',
+    webhook: 'http://127.0.0.1:9/hook',
+    webhookSecretFile: join(dir, 'hook.key'),
+  });
+  const empty: AgentState = { schema: 'k3sguard/agent-state@1', findings: [], pending: [] };
+  const { events } = observe(empty, {
+    findings: {
+      node: [finding('K3SG-NODE-MANIFEST-UNLOCKED', 'a.yaml'), finding('K3SG-NODE-MANIFEST-UNLOCKED', 'b.yaml')],
+    },
+    at: 'T1',
+    node: { hostname: 'n1' },
+  });
+  const [first, second] = events as [(typeof events)[0], (typeof events)[0]];
+  const before = await startOutputs(config, { webhook: { url: 'http://127.0.0.1:9/hook', secret: 'k' } }, () => {});
+  before.event(first); // the killed run queued the first, then died
+  await before.close();
+  const after = await startOutputs(config, { webhook: { url: 'http://127.0.0.1:9/hook', secret: 'k' } }, () => {});
+  t.after(() => after.close());
+  after.event(first, true);
+  after.event(second, true);
+  assert.equal(after.outbox?.pending('webhook'), 2);
+  assert.equal(after.outbox?.holds('webhook', first.id), true);
+  assert.equal(after.outbox?.holds('webhook', second.id), true);
+  assert.equal(after.outbox?.holds('webhook', 'f'.repeat(64)), false);
 });
