@@ -11,6 +11,7 @@ import { LineCounter, type Node, parseDocument } from 'yaml';
 import { readOptionText } from '../io/option-file.ts';
 import { InputError } from '../model/errors.ts';
 import { POLICY_API_VERSION, PolicyReader } from '../policy/image-policy.ts';
+import { parseListen } from './listen.ts';
 
 export const AGENT_CONFIG_KIND = 'AgentConfig';
 
@@ -184,9 +185,7 @@ export function loadAgentConfig(flags: AgentFlags): AgentConfig {
   const debounceMs =
     parseDuration(debounceText) ?? usage(`--debounce must be a duration like 500ms or 2s, not ${debounceText}`);
   const listen = pick('listen') ?? AGENT_DEFAULTS.listen;
-  if (listen !== '' && !/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/.test(listen)) {
-    usage(`--listen must be host:port (e.g. 127.0.0.1:9464), not ${listen}`);
-  }
+  if (listen !== '') parseListen(listen); // the HTTP endpoint's own reading, so both agree
   const config: AgentConfig = {
     root,
     dataDir,

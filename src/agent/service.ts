@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { TOOL_VERSION } from '../io/tool-version.ts';
 import { isInputError } from '../model/errors.ts';
+import { nothingAudited } from '../report/audit.ts';
 import { type AgentCheck, type ContainerdCheck, runCheck } from './check.ts';
 import type { AgentConfig } from './config.ts';
 import { type AgentInputs, loadAgentInputs } from './inputs.ts';
@@ -52,8 +53,11 @@ export interface AgentDeps {
   now?: () => Date;
 }
 
-/** One check, no state kept: `--once`. */
-export async function checkOnce(config: AgentConfig, deps: AgentDeps): Promise<NodeReport> {
+/** One check, no state kept: `--once`. `nothingAudited`: no K3s node file could be read under the root. */
+export async function checkOnce(
+  config: AgentConfig,
+  deps: AgentDeps,
+): Promise<{ report: NodeReport; nothingAudited: boolean }> {
   const inputs = loadAgentInputs(config);
   const check = await runCheck({
     config,
@@ -69,7 +73,10 @@ export async function checkOnce(config: AgentConfig, deps: AgentDeps): Promise<N
     { schema: 'k3sguard/agent-state@1', findings: [], pending: [] },
     { findings: check.bySource, at, node: identity },
   );
-  return buildReport(check, state.findings, identity, TOOL_VERSION);
+  return {
+    report: buildReport(check, state.findings, identity, TOOL_VERSION),
+    nothingAudited: nothingAudited(check.node),
+  };
 }
 
 export interface RunningAgent {

@@ -17,14 +17,13 @@ export type AgentCliOptions = AgentFlags;
 export async function runAgent(opts: AgentCliOptions): Promise<number> {
   const config = loadAgentConfig(opts);
   if (config.once) {
-    const report = await checkOnce(config, { containerd: checkContainerd });
+    const { report, nothingAudited } = await checkOnce(config, { containerd: checkContainerd });
     process.stdout.write(config.json ? `${JSON.stringify(report, null, 2)}\n` : reportTable(report));
-    if (report.inventory && Object.keys(report.inventory).length === 0 && report.node.k3s.binary === undefined) {
-      const nothing = report.problems.find((p) => p.message.startsWith('not-found:'));
-      if (nothing) {
-        process.stderr.write(`k3sguard: agent --once: ${quoteControls(nothing.message)}\n`);
-        return EXIT_INPUT;
-      }
+    if (nothingAudited) {
+      process.stderr.write(
+        `k3sguard: agent --once: no K3s node file could be read under ${quoteControls(config.root)}\n`,
+      );
+      return EXIT_INPUT;
     }
     return report.findings.length > 0 ? EXIT_FINDINGS : EXIT_CLEAN;
   }
