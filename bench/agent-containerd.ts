@@ -6,10 +6,12 @@
 // shared, as base layers are on a real node, but each image is read on its own) plus a
 // running container; the checks run with the image policy, and with and without the
 // vulnerability database of ../shared/data/govulndb. Results: agent-containerd-results.json.
+// The steady state (only unchanged checks) is also measured in a process of its own, from the
+// built dist/ when `npm run build` made it (what ships), else from src/.
 // Run: node bench/agent-containerd.ts [--runs N]
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ContainerdCheckOptions, checkContainerd } from '../src/audit/runtime/containerd.ts';
@@ -70,27 +72,21 @@ async function timed(opts: ContainerdCheckOptions): Promise<{ ms: number; fromCa
   return { ms, fromCache: r.images.filter((i) => i.fromCache).length, images: r.images.length };
 }
 
-/**
- * The steady state in a process of its own (as the agent is after its first check, restarted):
- * only unchanged checks, so its RSS is what the checks themselves cost, not the first reads.
- */
-async function child(opts: ContainerdCheckOptions): Promise<void> {
-  const times: number[] = [];
-  for (let k = 0; k < 10; k++) {
-    const r = await timed(opts);
-    if (r.fromCache !== r.images) throw new Error(`unchanged check read images: ${JSON.stringify(r)}`);
-    times.push(r.ms);
-  }
-  const rss = Math.round(process.memoryUsage().rss / 1024 / 1024);
-  const peak = Math.round(process.resourceUsage().maxRSS / 1024);
-  console.log(JSON.stringify({ medianMs: Math.round(median(times)), rssMiB: rss, peakRssMiB: peak }));
-}
+const BUILT = join(import.meta.dirname, '..', 'dist', 'src', 'audit', 'runtime', 'containerd.js');
+const STEADY = join(import.meta.dirname, 'agent-containerd-steady.ts');
 
-function steadyState(opts: ContainerdCheckOptions): { medianMs: number; rssMiB: number; peakRssMiB: number } {
-  const out = execFileSync(process.execPath, [import.meta.filename, '--child', JSON.stringify(opts)], {
-    encoding: 'utf8',
-  });
-  return JSON.parse(out.trim().split('\n').pop() ?? '{}');
+function steadyState(opts: ContainerdCheckOptions): {
+  medianMs: number;
+  afterImportMiB: number;
+  heapMiB: number;
+  rssMiB: number;
+  peakRssMiB: number;
+  built: boolean;
+} {
+  const built = existsSync(BUILT);
+  const args = [STEADY, JSON.stringify(opts), ...(built ? [BUILT] : [])];
+  const out = execFileSync(process.execPath, args, { encoding: 'utf8' });
+  return { ...JSON.parse(out.trim().split('\n').pop() ?? '{}'), built };
 }
 
 async function main(): Promise<void> {
@@ -163,7 +159,7 @@ async function main(): Promise<void> {
         `${IMAGES} images, ${label.padEnd(9)}: first check ${row.firstMedianMs} ms, unchanged ${row.unchangedMedianMs} ms (max ${row.unchangedMaxMs}), ${row.speedup}x  [median of ${RUNS} / ${RUNS * 3}]`,
       );
       console.log(
-        `  a process doing only unchanged checks: ${steady.medianMs} ms a check, RSS ${steady.rssMiB} MiB (peak ${steady.peakRssMiB} MiB)`,
+        `  a process doing only unchanged checks (${steady.built ? 'built dist/' : 'src/, type-stripped'}): ${steady.medianMs} ms a check, RSS ${steady.rssMiB} MiB (peak ${steady.peakRssMiB} MiB, ${steady.afterImportMiB} MiB once the code was loaded, JS heap in use ${steady.heapMiB} MiB)`,
       );
     }
     results.benchProcessPeakRssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
@@ -178,6 +174,4 @@ async function main(): Promise<void> {
   }
 }
 
-const childAt = process.argv.indexOf('--child');
-if (childAt > 0) await child(JSON.parse(process.argv[childAt + 1] as string));
-else await main();
+await main();

@@ -21,10 +21,10 @@ import { normalizeImageRef } from '../../readers/images/refs.ts';
 import { matchRecords } from '../../scan/match.ts';
 import type { Lockfile } from '../../verify/lock/format.ts';
 import { openVulnDb, type VulnDb } from '../../vulndb/db.ts';
+import { splitSignatureRecords } from './cosign-artifacts.ts';
 import { type ImageReading, loadReading, storeReading } from './image-cache.ts';
 import { readStoreImage } from './image-read.ts';
 import { imageSubject, judgeContainer, judgeImageNames, judgeLockedTags, lockedImageDigests } from './judge.ts';
-import { checkStoredSignature, splitSignatureRecords } from './signatures.ts';
 
 export interface ContainerdCheckOptions {
   /** containerd's socket (K3s: /run/k3s/containerd/containerd.sock). */
@@ -214,6 +214,8 @@ async function judgeImage(
     if (named.length > 0) untrusted = true;
     findings.push(...named);
     if (ctx.policy.requireSignature) {
+      // The cosign verifier (and Sigstore's libraries) is loaded only by a policy that needs it.
+      const { checkStoredSignature } = await import('./signatures.ts');
       const signature = await checkStoredSignature({
         store: ctx.contentRoot,
         image,
