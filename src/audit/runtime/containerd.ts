@@ -21,6 +21,7 @@ import { normalizeImageRef } from '../../readers/images/refs.ts';
 import { matchRecords } from '../../scan/match.ts';
 import type { Lockfile } from '../../verify/lock/format.ts';
 import { openVulnDb, type VulnDb } from '../../vulndb/db.ts';
+import { splitSignatureRecords } from './cosign-artifacts.ts';
 import { type ImageReading, loadReading, storeReading } from './image-cache.ts';
 import { readStoreImage } from './image-read.ts';
 import { imageSubject, judgeContainer, judgeImageNames, judgeLockedTags, lockedImageDigests } from './judge.ts';
@@ -42,6 +43,8 @@ export interface ContainerdCheckOptions {
   deadlineMs?: number;
   /** `os/arch[/variant]` an image index is resolved for; default this node's. */
   platform?: string;
+  /** For keyless signature requirements: the Sigstore trusted root (default: `trust update`'s, else the shipped one). */
+  trustedRootPath?: string;
 }
 
 export type ImageVerdict = 'trusted' | 'untrusted' | 'unknown';
@@ -94,6 +97,11 @@ export function nodePlatform(): string {
   return `linux/${arch ?? process.arch}`;
 }
 
+/**
+ * One check. containerd unreachable is in the result (`containerd.ok: false`), never thrown;
+ * what is thrown is an InputError about the check's own inputs: a vulnerability database or a
+ * signature key that cannot be read.
+ */
 export async function checkContainerd(opts: ContainerdCheckOptions): Promise<ContainerdCheckResult> {
   const namespace = opts.namespace ?? K8S_NAMESPACE;
   const scope: Location = [`containerd:${namespace}`];
@@ -122,9 +130,10 @@ export async function checkContainerd(opts: ContainerdCheckOptions): Promise<Con
   // The database is opened once a check (and closed after), so `db update` swapping it in
   // between two checks is seen at the next one.
   const db = opts.vulnDb ? openVulnDb(opts.vulnDb, { readonly: true }) : undefined;
+  const { images: imageRecords, signatures } = splitSignatureRecords(listed.images);
   try {
-    for (const image of distinctImages(listed.images)) {
-      const judged = await judgeImage(image, { ...opts, platform, scope, locked, db });
+    for (const image of distinctImages(imageRecords)) {
+      const judged = await judgeImage(image, { ...opts, platform, scope, locked, db, signatures });
       images.push(judged.image);
       findings.push(...judged.findings);
     }
@@ -162,6 +171,7 @@ interface ImageContext extends ContainerdCheckOptions {
   scope: Location;
   locked: ReturnType<typeof lockedImageDigests> | undefined;
   db: VulnDb | undefined;
+  signatures: ReturnType<typeof splitSignatureRecords>['signatures'];
 }
 
 async function judgeImage(
@@ -204,14 +214,35 @@ async function judgeImage(
     if (named.length > 0) untrusted = true;
     findings.push(...named);
     if (ctx.policy.requireSignature) {
-      unknown = true;
-      findings.push(
-        ruleFinding(
-          RUNTIME_RULES['K3SG-RUNTIME-SIGNATURE-UNVERIFIED'],
-          `${image.names.join(', ')} (${digest}): ${ctx.policy.file} requires a signature, and containerd's content store holds no signature to check it with`,
-          subject,
-        ),
-      );
+      // The cosign verifier (and Sigstore's libraries) is loaded only by a policy that needs it.
+      const { checkStoredSignature } = await import('./signatures.ts');
+      const signature = await checkStoredSignature({
+        store: ctx.contentRoot,
+        image,
+        ...(reading?.manifestDigest ? { manifestDigest: reading.manifestDigest } : {}),
+        signatures: ctx.signatures,
+        policy: ctx.policy,
+        platform: ctx.platform,
+        ...(ctx.trustedRootPath ? { trustedRootPath: ctx.trustedRootPath } : {}),
+        subject,
+      });
+      if (signature.kind === 'failed') {
+        untrusted = true;
+        findings.push(...signature.findings);
+      } else if (signature.kind !== 'verified') {
+        unknown = true;
+        const why =
+          signature.kind === 'absent'
+            ? `containerd holds no ${signature.tags.join(' or ')} for it to check`
+            : `its signatures in containerd could not be read: ${signature.why}`;
+        findings.push(
+          ruleFinding(
+            RUNTIME_RULES['K3SG-RUNTIME-SIGNATURE-UNVERIFIED'],
+            `${image.names.join(', ')} (${digest}): ${ctx.policy.file} requires a signature, and ${why}`,
+            subject,
+          ),
+        );
+      }
     }
   }
   if (ctx.locked) {

@@ -74,14 +74,24 @@ const texts = {
     fix: 'Compare the two digests, find what re-pointed the tag (a pull by tag, another tarball in agent/images), and re-import the reviewed tarball; run images by digest.',
     appliesTo: IMAGES,
   },
+  'K3SG-RUNTIME-SIGNATURE': {
+    severity: 'high',
+    title: 'An image in containerd lacks a valid signature by the signer the policy requires',
+    explanation:
+      'containerd holds cosign signatures (`sha256-<hex>.sig`) for the image, imported with it, and none of them ' +
+      "verifies against the image's digest with the policy's key or keyless identity: the image was not released " +
+      'by that signer, or was changed since.',
+    fix: "Do not run the image: remove it (`crictl rmi`) and import it again, with its signatures, from a trusted source; or fix the policy's signer after review.",
+    appliesTo: IMAGES,
+  },
   'K3SG-RUNTIME-SIGNATURE-UNVERIFIED': {
     severity: 'medium',
-    title: 'The policy requires signatures, but the image in containerd cannot be checked for one',
+    title: 'The policy requires signatures, but containerd holds none for the image to check',
     explanation:
       "Cosign signatures are stored in the registry (a `sha256-<hex>.sig` tag), and containerd's content store " +
-      'holds them only when someone imported them with the image. Without them the signature requirement can be ' +
+      'holds them only when someone imported them with the image. Without one the signature requirement can be ' +
       'neither met nor failed: the image is reported as unknown, never as trusted.',
-    fix: 'Verify the images before they reach the node: `k3sguard verify --policy` on the airgap tarballs (with their `.sig` tags), or admission-time verification.',
+    fix: 'Import the images with their `.sig` tags (an airgap tarball made with them: `skopeo copy` of both tags), or verify them before they reach the node (`k3sguard verify --policy` on the tarballs, admission-time verification).',
     appliesTo: IMAGES,
   },
   'K3SG-RUNTIME-IMAGE-UNREADABLE': {
