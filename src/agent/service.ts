@@ -104,9 +104,9 @@ export async function startAgent(config: AgentConfig, io: AgentIo, deps: AgentDe
 
   // Handing on and clearing `pending` happen in one synchronous stretch, so no sender can have
   // delivered (and removed) an event before the state says it was handed on.
-  const hand = (events: AgentEvent[], again = false) => {
+  const hand = (events: AgentEvent[], resent = false) => {
     for (const e of events) {
-      deps.sinks?.event(e, again);
+      deps.sinks?.event(e, resent);
       io.line(JSON.stringify(e));
     }
   };
