@@ -3,6 +3,8 @@
 // endpoint. Everything is written to the outbox before the agent goes on, so an alert
 // decided is an alert delivered, at least once, whatever happens to the receiver or to us.
 import { join } from 'node:path';
+import { errnoOf } from '../io/fs-error.ts';
+import { InputError } from '../model/errors.ts';
 import type { AgentConfig } from './config.ts';
 import { type Delivery, startDelivery } from './delivery.ts';
 import { type AgentHttp, startAgentHttp } from './http.ts';
@@ -50,13 +52,22 @@ export async function startOutputs(
     }
   }
   let checked = false;
-  const http =
-    config.listen === ''
-      ? undefined
-      : await startAgentHttp(config.listen, {
-          metrics,
-          health: () => (checked ? { ready: true } : { ready: false, reason: 'the first check has not finished' }),
-        });
+  let http: AgentHttp | undefined;
+  if (config.listen !== '') {
+    try {
+      http = await startAgentHttp(config.listen, {
+        metrics,
+        health: () => (checked ? { ready: true } : { ready: false, reason: 'the first check has not finished' }),
+      });
+    } catch (e) {
+      await Promise.all(deliveries.map((d) => d.stop()));
+      // Another agent (or exporter) on the port, or an address this host does not have: the
+      // operator's to fix, said in one line.
+      throw new InputError('USAGE', undefined, `--listen ${config.listen}: cannot listen (${errnoOf(e)})`, {
+        cause: e,
+      });
+    }
+  }
   return {
     metrics,
     ...(http ? { http } : {}),

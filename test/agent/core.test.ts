@@ -261,3 +261,16 @@ test('events a killed run decided are queued once when handed on again at start'
   assert.equal(after.outbox?.holds('webhook', second.id), true);
   assert.equal(after.outbox?.holds('webhook', 'f'.repeat(64)), false);
 });
+
+test('--listen on a port already taken: one coded error, not a crash', async (t) => {
+  const { createServer } = await import('node:net');
+  const taken = createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', () => resolve()));
+  t.after(() => taken.close());
+  const port = (taken.address() as { port: number }).port;
+  const config = loadAgentConfig({ stateDir: tempDir(t), listen: `127.0.0.1:${port}` });
+  await assert.rejects(
+    startOutputs(config, {}, () => {}),
+    (e) => isInputError(e) && e.code === 'USAGE' && /cannot listen \(EADDRINUSE\)/.test(e.message),
+  );
+});
