@@ -52,6 +52,9 @@ const lockPath = join(work, 'k3sguard.lock');
 const policyPath = join(work, 'policy.yaml');
 const secretPath = join(work, 'webhook.secret');
 let receiver: Receiver | undefined;
+/** The fleet server's stand-in: node reports and events, with the node token. */
+let server: Receiver | undefined;
+const tokenPath = join(work, 'node.token');
 let agent: AgentProcess | undefined;
 /** Every agent run's lines, for the final delivery accounting. */
 const runs: AgentProcess[] = [];
@@ -61,6 +64,7 @@ after(async () => {
   for (const p of extraProcesses) if (p.exitCode === null) p.kill('SIGKILL');
   for (const a of runs) await a.stop();
   await receiver?.close();
+  await server?.close();
   await ctrd?.remove();
   rmSync(work, { recursive: true, force: true });
 });
@@ -105,6 +109,10 @@ function agentArgs(): string[] {
     need(receiver, 'receiver').url,
     '--webhook-secret-file',
     secretPath,
+    '--server',
+    need(server, 'server').url,
+    '--token-file',
+    tokenPath,
   ];
 }
 
@@ -140,7 +148,9 @@ before(async () => {
     'sleep',
     '3600',
   );
+  writeFileSync(tokenPath, 'node-token-1\n', { mode: 0o600 });
   receiver = await startReceiver();
+  server = await startReceiver();
   startAgent();
 });
 
@@ -204,6 +214,14 @@ test('clean baseline: the first check finds nothing, containerd answers, /readyz
   assert.match(metrics, /^k3sguard_last_check_timestamp_seconds \d/m);
   assert.match(metrics, /^k3sguard_binary_info\{path="\/usr\/local\/bin\/k3s",sha256="[0-9a-f]{64}",k3s_version="v/m);
   assert.match(metrics, /^k3sguard_images\{verdict="trusted"\} [1-9]/m);
+  // The server got the node report of the first check, with the node token.
+  const srv = need(server, 'server');
+  await srv.waitFor(() => srv.acked.some((r) => r.path.endsWith('/api/v1/reports')), 60_000);
+  const sent = srv.acked.find((r) => r.path.endsWith('/api/v1/reports'));
+  assert.equal(sent?.headers.authorization, 'Bearer node-token-1');
+  const sentReport = JSON.parse(sent?.body ?? '{}');
+  assert.deepEqual(reportSchemaErrors(sentReport), []);
+  assert.equal(sentReport.findings.length, 0);
   // The report of the same node, once: the document the server gets.
   const once = k3sguard(['agent', '--once', '--json', ...agentArgs().slice(0, 14)]);
   assert.equal(once.code, 0, once.stderr);
