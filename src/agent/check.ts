@@ -24,7 +24,11 @@ export interface CheckProblem {
 export interface AgentCheck {
   startedAt: Date;
   finishedAt: Date;
+  /** The node audit with the policy's waivers applied. */
   node: NodeAuditResult;
+  /** As the audit returned it (what a later check may reuse), and whether it ran this time. */
+  nodeRaw: NodeAuditResult;
+  nodeReused: boolean;
   processes: ProcessCheckResult;
   containerd: ContainerdCheckResult;
   /** Every finding standing (waived ones left out), node first, then processes, then containerd. */
@@ -43,6 +47,8 @@ export interface CheckOptions {
   /** Where image readings are kept by manifest digest. */
   imageCacheDir: string;
   now?: () => Date;
+  /** The last node audit, when the node's files are known not to have changed since (fingerprint.ts). */
+  reuseNode?: NodeAuditResult;
 }
 
 /** How long containerd may take to answer before the check goes on without it. */
@@ -52,10 +58,12 @@ export async function runCheck(opts: CheckOptions): Promise<AgentCheck> {
   const now = opts.now ?? (() => new Date());
   const { config, inputs } = opts;
   const startedAt = now();
-  const node = await auditNode(config.root, {
-    ...(inputs.policy ? { policy: inputs.policy } : {}),
-    ...(inputs.lock ? { lock: inputs.lock, ...(config.lock ? { lockFile: config.lock } : {}) } : {}),
-  });
+  const node =
+    opts.reuseNode ??
+    (await auditNode(config.root, {
+      ...(inputs.policy ? { policy: inputs.policy } : {}),
+      ...(inputs.lock ? { lock: inputs.lock, ...(config.lock ? { lockFile: config.lock } : {}) } : {}),
+    }));
   const waived = applyPolicyWaivers(node, inputs.waivers);
   const processes = checkProcesses({
     proc: config.proc,
@@ -91,6 +99,8 @@ export async function runCheck(opts: CheckOptions): Promise<AgentCheck> {
     startedAt,
     finishedAt: now(),
     node: { ...node, findings: waived.findings, waived: waived.waived },
+    nodeRaw: node,
+    nodeReused: opts.reuseNode !== undefined,
     processes,
     containerd,
     findings: [...waived.findings, ...processes.findings, ...containerdFindings],

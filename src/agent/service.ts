@@ -10,10 +10,11 @@ import { isInputError } from '../model/errors.ts';
 import { nothingAudited } from '../report/audit.ts';
 import { type AgentCheck, type ContainerdCheck, runCheck } from './check.ts';
 import type { AgentConfig } from './config.ts';
+import { FULL_AUDIT_MS, nodeFingerprint } from './fingerprint.ts';
 import { type AgentInputs, loadAgentInputs } from './inputs.ts';
 import { buildReport, type NodeReport, nodeIdentity } from './report.ts';
 import { type AgentEvent, EVENT_SCHEMA, observe, StateStore } from './state.ts';
-import { NodeWatcher, nodeWatchTargets, shownPath } from './watch.ts';
+import { currentBundle, NodeWatcher, nodeWatchTargets, shownPath } from './watch.ts';
 
 export interface AgentIo {
   /** One JSON document on one line of stdout. */
@@ -101,6 +102,14 @@ export async function startAgent(config: AgentConfig, io: AgentIo, deps: AgentDe
   let timer: NodeJS.Timeout | undefined;
   let waiters: Array<() => void> = [];
   let checksDone = 0;
+  let lastAudit: { node: AgentCheck['nodeRaw']; fingerprint: string; at: number } | undefined;
+  const fingerprint = () => {
+    const bundle = currentBundle(config.root, config.dataDir);
+    return nodeFingerprint(
+      [...nodeWatchTargets(config.root, config.dataDir), ...(bundle ? [{ dir: bundle, recursive: true }] : [])],
+      [config.lock, config.policy].filter((f): f is string => f !== undefined),
+    );
+  };
 
   // Handing on and clearing `pending` happen in one synchronous stretch, so no sender can have
   // delivered (and removed) an event before the state says it was handed on.
@@ -143,6 +152,13 @@ export async function startAgent(config: AgentConfig, io: AgentIo, deps: AgentDe
       if (!isInputError(e)) throw e;
       io.log(`k3sguard agent: ${e.oneLine()} (checking with the last good policy and lock)`);
     }
+    // Taken before the audit: a change made while it reads is seen by the next check.
+    const print = fingerprint();
+    const unchanged =
+      lastAudit !== undefined &&
+      print !== undefined &&
+      print === lastAudit.fingerprint &&
+      Date.now() - lastAudit.at < FULL_AUDIT_MS;
     const check = await runCheck({
       config,
       inputs,
@@ -150,7 +166,10 @@ export async function startAgent(config: AgentConfig, io: AgentIo, deps: AgentDe
       digestCache,
       imageCacheDir: join(config.stateDir, 'images'),
       now,
+      ...(unchanged && lastAudit ? { reuseNode: lastAudit.node } : {}),
     });
+    if (!unchanged)
+      lastAudit = print === undefined ? undefined : { node: check.nodeRaw, fingerprint: print, at: Date.now() };
     const at = check.finishedAt.toISOString();
     const observed = observe(state, { findings: check.bySource, at, node: identity });
     state = observed.state;
@@ -179,6 +198,7 @@ export async function startAgent(config: AgentConfig, io: AgentIo, deps: AgentDe
         time: at,
         durationMs,
         trigger: trigger.map((p) => shownPath(config.root, p)),
+        nodeAudit: check.nodeReused ? 'unchanged' : 'audited',
         findings: state.findings.length,
         new: observed.events.filter((e) => e.status === 'new').length,
         resolved: observed.events.filter((e) => e.status === 'resolved').length,

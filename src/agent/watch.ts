@@ -42,7 +42,7 @@ export function nodeWatchTargets(root: string, dataDir: string): WatchTarget[] {
 }
 
 /** The host path data/current points at, when it is a link into the data dir. */
-function currentBundle(root: string, dataDir: string): string | undefined {
+export function currentBundle(root: string, dataDir: string): string | undefined {
   const link = posix.join(dataDir, 'data/current');
   try {
     const target = readlinkSync(join(root, link));

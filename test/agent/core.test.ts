@@ -4,11 +4,21 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  readFileSync,
+  statSync,
+  unlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadAgentConfig, parseDuration } from '../../src/agent/config.ts';
+import { nodeFingerprint } from '../../src/agent/fingerprint.ts';
 import { startOutputs } from '../../src/agent/outputs.ts';
 import { buildReport, nodeIdentity, reportTable } from '../../src/agent/report.ts';
 import { checkOnce } from '../../src/agent/service.ts';
@@ -273,4 +283,25 @@ test('--listen on a port already taken: one coded error, not a crash', async (t)
     startOutputs(config, {}, () => {}),
     (e) => isInputError(e) && e.code === 'USAGE' && /cannot listen \(EADDRINUSE\)/.test(e.message),
   );
+});
+
+test('fingerprint: the same while nothing changes; a content change with its mtime put back still shows', (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'manifests', 'a.yaml');
+  mkdirSync(join(dir, 'manifests'));
+  writeFileSync(file, 'a: 1\n');
+  const targets = [{ dir: join(dir, 'manifests'), recursive: true }];
+  const lock = join(dir, 'k3sguard.lock');
+  writeFileSync(lock, '{}');
+  const before = nodeFingerprint(targets, [lock]);
+  assert.equal(nodeFingerprint(targets, [lock]), before);
+  const { mtime, atime } = statSync(file);
+  writeFileSync(file, 'a: 2\n'); // same size
+  utimesSync(file, atime, mtime); // the mtime put back: the ctime still moved
+  const after = nodeFingerprint(targets, [lock]);
+  assert.notEqual(after, before);
+  writeFileSync(join(dir, 'manifests', 'b.yaml'), '');
+  assert.notEqual(nodeFingerprint(targets, [lock]), after);
+  writeFileSync(lock, '{ }');
+  assert.notEqual(nodeFingerprint(targets, [lock]), nodeFingerprint(targets, []));
 });

@@ -208,6 +208,10 @@ test('clean baseline: the first check finds nothing, containerd answers, /readyz
   );
   assert.equal(first.findings, 0);
   assert.equal(first.containerd, true);
+  assert.equal(first.nodeAudit, 'audited');
+  // Nothing changed on the node: the interval check keeps the node audit instead of re-hashing.
+  const second = await a.waitLine((l) => l.type === 'check', 'an interval check', { from: a.lines.indexOf(first) + 1 });
+  assert.equal(second.nodeAudit, 'unchanged');
   const address = await a.metricsAddress();
   assert.equal((await fetch(`http://${address}/readyz`)).status, 200);
   const metrics = await (await fetch(`http://${address}/metrics`)).text();
