@@ -50,6 +50,11 @@ before(async () => {
   const c = ctrd;
   if (!c || 'skip' in img) return;
   c.ctr(NS, 'images', 'import', img.extraImageTar);
+  // The record CRI keeps beside the named ones: the image id (its config digest) as a name.
+  const manifest = JSON.parse(
+    readFileSync(join(contentStoreDir(c.root), 'blobs', 'sha256', digestOf(DEBIAN_NAME).slice(7)), 'utf8'),
+  );
+  c.ctr(NS, 'images', 'tag', DEBIAN_NAME, manifest.config.digest);
   c.ctr(
     NS,
     'run',
@@ -130,6 +135,10 @@ test('baseline: every image and container listed, nothing found with a policy al
   for (const i of r.images) assert.equal(i.verdict, 'trusted', i.names.join());
   const debian = r.images.find((i) => i.names.includes(DEBIAN_NAME));
   assert.ok(debian && debian.packages > 50 && debian.goBinaries >= 1, JSON.stringify(debian));
+  assert.ok(
+    debian.names.some((n) => /^sha256:[0-9a-f]{64}$/.test(n)),
+    'the CRI-style id record is listed, not judged',
+  );
   const run = r.containers.find((c) => c.id === RUN_ID);
   assert.ok(run);
   assert.equal(run.status, 'running');
