@@ -22,7 +22,7 @@ import { matchRecords } from '../../scan/match.ts';
 import type { Lockfile } from '../../verify/lock/format.ts';
 import { openVulnDb, type VulnDb } from '../../vulndb/db.ts';
 import { splitSignatureRecords } from './cosign-artifacts.ts';
-import { type ImageReading, loadReading, storeReading } from './image-cache.ts';
+import { type ImageReading, loadReading, pruneReadings, storeReading } from './image-cache.ts';
 import { readStoreImage } from './image-read.ts';
 import { imageSubject, judgeContainer, judgeImageNames, judgeLockedTags, lockedImageDigests } from './judge.ts';
 
@@ -37,7 +37,10 @@ export interface ContainerdCheckOptions {
   lock?: Lockfile;
   /** Path of the vulnerability database (sqlite); without it images are listed, not scanned. */
   vulnDb?: string;
-  /** Where image readings are kept by digest; without it every check reads every image. */
+  /**
+   * Where image readings are kept by digest (one directory per namespace: entries of images the
+   * namespace no longer holds are removed after each check); without it every check reads every image.
+   */
   cacheDir?: string;
   /** Milliseconds each containerd call may take (default: the client's). */
   deadlineMs?: number;
@@ -140,6 +143,12 @@ export async function checkContainerd(opts: ContainerdCheckOptions): Promise<Con
   } finally {
     db?.close();
   }
+  if (opts.cacheDir)
+    pruneReadings(
+      opts.cacheDir,
+      platform,
+      images.map((i) => i.digest),
+    );
 
   const tasks = new Map(listed.tasks.map((t) => [t.containerId, t]));
   const containers: RuntimeContainer[] = listed.containers.map((c) => {

@@ -15,6 +15,7 @@ import {
   fsyncSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
   renameSync,
   rmSync,
@@ -58,9 +59,14 @@ interface Entry {
   reading: ImageReading;
 }
 
-function entryPath(dir: string, digest: string, platform: string): string | undefined {
+function entryName(digest: string, platform: string): string | undefined {
   const hex = SHA256_DIGEST.exec(digest)?.[1];
-  return hex ? join(dir, `${hex}.${platform.replaceAll('/', '-')}.json`) : undefined;
+  return hex ? `${hex}.${platform.replaceAll('/', '-')}.json` : undefined;
+}
+
+function entryPath(dir: string, digest: string, platform: string): string | undefined {
+  const name = entryName(digest, platform);
+  return name ? join(dir, name) : undefined;
 }
 
 function checksum(reading: ImageReading): string {
@@ -120,4 +126,37 @@ export function storeReading(dir: string, reading: ImageReading): string | undef
     rmSync(tmp, { force: true });
     return `${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;
   }
+}
+
+/** An entry's file name (`<hex>.<platform>.json`), or a temp file one left behind (`....json.<pid>.tmp`). */
+const ENTRY_FILE = /^[0-9a-f]{64}\.([a-z0-9-]+)\.json(?:\.\d+\.tmp)?$/;
+
+/**
+ * Remove the entries of `platform` for images no longer held (every digest not in `keep`), and
+ * temp files of writes that were cut short, so the cache follows the node's images instead of
+ * growing with every image it ever had. Files that are not entries are left alone.
+ */
+export function pruneReadings(dir: string, platform: string, keep: Iterable<string>): number {
+  const kept = new Set<string>();
+  for (const digest of keep) {
+    const name = entryName(digest, platform);
+    if (name) kept.add(name);
+  }
+  const suffix = platform.replaceAll('/', '-');
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (e) {
+    if (typeof (e as NodeJS.ErrnoException).code !== 'string') throw e;
+    return 0; // no cache yet, or none readable: nothing to prune
+  }
+  let removed = 0;
+  for (const name of names) {
+    const m = ENTRY_FILE.exec(name);
+    if (!m || m[1] !== suffix || kept.has(name)) continue;
+    if (name.endsWith(`.${process.pid}.tmp`)) continue; // being written by this process
+    rmSync(join(dir, name), { force: true });
+    removed++;
+  }
+  return removed;
 }

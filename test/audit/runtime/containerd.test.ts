@@ -29,7 +29,9 @@ import { type PrivateContainerd, startContainerd } from '../../images/containerd
 import { GOVULNDB, noSharedData } from '../../vulndb/fixtures.ts';
 
 const NS = 'k8s.io';
-const RUN_ID = 'k3sg-runtime-run';
+// Unique per run: `ctr run` names the container's cgroup after it, which the host shares.
+const RUN_ID = `k3sg-runtime-${process.pid}`;
+const OUTSIDE_ID = `k3sg-outside-${process.pid}`;
 const SCOPE = `containerd:${NS}`;
 
 // Started here, not in before(): whether the tests skip must be known when they are declared.
@@ -50,6 +52,11 @@ before(async () => {
   const c = ctrd;
   if (!c || 'skip' in img) return;
   c.ctr(NS, 'images', 'import', img.extraImageTar);
+  // The record CRI keeps beside the named ones: the image id (its config digest) as a name.
+  const manifest = JSON.parse(
+    readFileSync(join(contentStoreDir(c.root), 'blobs', 'sha256', digestOf(DEBIAN_NAME).slice(7)), 'utf8'),
+  );
+  c.ctr(NS, 'images', 'tag', DEBIAN_NAME, manifest.config.digest);
   c.ctr(
     NS,
     'run',
@@ -130,6 +137,10 @@ test('baseline: every image and container listed, nothing found with a policy al
   for (const i of r.images) assert.equal(i.verdict, 'trusted', i.names.join());
   const debian = r.images.find((i) => i.names.includes(DEBIAN_NAME));
   assert.ok(debian && debian.packages > 50 && debian.goBinaries >= 1, JSON.stringify(debian));
+  assert.ok(
+    debian.names.some((n) => /^sha256:[0-9a-f]{64}$/.test(n)),
+    'the CRI-style id record is listed, not judged',
+  );
   const run = r.containers.find((c) => c.id === RUN_ID);
   assert.ok(run);
   assert.equal(run.status, 'running');
@@ -170,7 +181,7 @@ test('an image and a running container from a registry outside the policy', { sk
     '--label',
     'io.kubernetes.pod.namespace=shop',
     fromDebian,
-    'k3sg-outside',
+    OUTSIDE_ID,
     'sleep',
     '600',
   );
@@ -179,7 +190,7 @@ test('an image and a running container from a registry outside the policy', { sk
     const extraDigest = digestOf(outside);
     const debianDigest = digestOf(DEBIAN_NAME);
     assert.deepEqual(ids(r).sort(), [
-      `K3SG-RUNTIME-CONTAINER-REGISTRY ${SCOPE}/container/k3sg-outside`,
+      `K3SG-RUNTIME-CONTAINER-REGISTRY ${SCOPE}/container/${OUTSIDE_ID}`,
       `K3SG-RUNTIME-IMAGE-REGISTRY ${SCOPE}/image/${fromDebian}@${debianDigest}`,
       `K3SG-RUNTIME-IMAGE-REGISTRY ${SCOPE}/image/${outside}@${extraDigest}`,
     ]);
@@ -188,9 +199,9 @@ test('an image and a running container from a registry outside the policy', { sk
     assert.equal(container?.severity, 'critical');
     for (const i of r.images) assert.equal(i.verdict, 'untrusted', i.names.join());
   } finally {
-    c.ctr(NS, 'tasks', 'kill', '-s', 'SIGKILL', 'k3sg-outside');
-    await deleteTask('k3sg-outside');
-    c.ctr(NS, 'containers', 'rm', 'k3sg-outside');
+    c.ctr(NS, 'tasks', 'kill', '-s', 'SIGKILL', OUTSIDE_ID);
+    await deleteTask(OUTSIDE_ID);
+    c.ctr(NS, 'containers', 'rm', OUTSIDE_ID);
     c.ctr(NS, 'images', 'rm', fromDebian);
     c.ctr(NS, 'images', 'tag', outside, DEBIAN_EXTRA_NAME);
     c.ctr(NS, 'images', 'rm', outside);
@@ -317,6 +328,22 @@ test('the digest cache: an unchanged image is not read again, a damaged entry is
   assert.deepEqual(strip(third), strip(first));
   const fourth = await check({ cacheDir, policy: policy(DOCKER_ONLY) });
   assert.ok(fourth.images.every((i) => i.fromCache));
+
+  // An image removed from containerd: its entry goes at the next check; a temp file left by a
+  // write that was cut short goes too; a file that is no entry stays.
+  const extra = first.images.find((i) => i.names.includes(DEBIAN_EXTRA_NAME));
+  assert.ok(extra);
+  writeFileSync(join(cacheDir, `${extra.digest.slice(7)}.linux-amd64.json.99999999.tmp`), '{"format":');
+  writeFileSync(join(cacheDir, 'notes.txt'), 'not an entry\n');
+  need().ctr(NS, 'images', 'rm', DEBIAN_EXTRA_NAME);
+  try {
+    const fifth = await check({ cacheDir, policy: policy(DOCKER_ONLY) });
+    assert.equal(fifth.images.length, first.images.length - 1);
+    assert.deepEqual(readdirSync(cacheDir).sort(), [`${debian.digest.slice(7)}.linux-amd64.json`, 'notes.txt']);
+  } finally {
+    need().ctr(NS, 'images', 'import', fixture().extraImageTar);
+  }
+  assert.ok(ctrImages().has(DEBIAN_EXTRA_NAME));
 });
 
 /** Whether blob `hex` is a layer of the manifest `digest` (read from the store). */
