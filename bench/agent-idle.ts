@@ -55,7 +55,7 @@ try {
   );
   writeFileSync(join(work, 'hook.key'), 'bench\n');
   ctrd.ctr('k8s.io', 'images', 'import', img.extraImageTar);
-  ctrd.ctr('k8s.io', 'run', '-d', DEBIAN_NAME, 'bench-web', 'sleep', '100000');
+  ctrd.ctr('k8s.io', 'run', '-d', DEBIAN_NAME, `bench-web-${process.pid}`, 'sleep', '100000');
   const agent = startAgentProcess([
     ...['--root', root, '--state-dir', join(work, 'state'), '--proc', '/proc'],
     ...['--containerd-socket', ctrd.socket, '--containerd-root', ctrd.root],

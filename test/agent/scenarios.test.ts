@@ -36,7 +36,8 @@ import { type AgentLine, type AgentProcess, startAgentProcess } from './agent-pr
 import { duplicates, type Receiver, startReceiver } from './receiver.ts';
 
 const NS = 'k8s.io';
-const RUN_ID = 'k3sg-agent-web';
+// Unique per run: ctr run's cgroups are the host's, shared with any other containerd's test.
+const RUN_ID = `k3sg-agent-web-${process.pid}`;
 
 // Prepared here, not in before(): whether the tests skip must be known when they are declared.
 const k3s = await k3sShaped('good');
