@@ -155,6 +155,17 @@ before(async () => {
   startAgent();
 });
 
+/**
+ * A finding event about this test's node. The process check reads the host's /proc, where other
+ * tests running at the same time may have a K3s-named process of their own (a deleted shim, in
+ * the agent's core tests): those are real findings, but not this node's to count.
+ */
+function ours(l: AgentLine): boolean {
+  if (l.type !== 'finding') return false;
+  const f = l.finding as { id: string; location: string[] };
+  return !f.id.startsWith('K3SG-PROCESS-') || (f.location[0] ?? '').startsWith(work);
+}
+
 const findingEvent =
   (status: 'new' | 'resolved', rule: string, subject?: (location: string[]) => boolean) => (l: AgentLine) => {
     if (l.type !== 'finding' || l.status !== status) return false;
@@ -200,14 +211,13 @@ async function expectEvent(
 test('clean baseline: the first check finds nothing, containerd answers, /readyz and /metrics', { skip }, async () => {
   const a = need(agent, 'agent');
   const first = await a.waitLine((l) => l.type === 'check', 'the first check');
-  const events = a.lines.filter((l) => l.type === 'finding');
+  const events = a.lines.filter(ours);
   assert.deepEqual(
     events.map(
       (l) => `${(l.finding as { id: string }).id} ${(l.finding as { location: string[] }).location.join('/')}`,
     ),
     [],
   );
-  assert.equal(first.findings, 0);
   assert.equal(first.containerd, true);
   assert.equal(first.nodeAudit, 'audited');
   // Nothing changed on the node: the interval check keeps the node audit instead of re-hashing.
@@ -349,7 +359,7 @@ test('containerd stopped: the agent keeps running, reports it, and recovers', { 
   await a.waitLine((l) => l.type === 'check' && l.containerd === false, 'a check while containerd is down', {
     from: during,
   });
-  assert.equal(a.lines.slice(from).filter((l) => l.type === 'finding').length, 0);
+  assert.deepEqual(a.lines.slice(from).filter(ours), []);
   const again = await startContainerd(c.dir);
   assert.ok(!('skip' in again), 'containerd restarts on its root');
   ctrd = again;
@@ -383,11 +393,26 @@ test('webhook receiver down while alerts happen, and the agent killed (-9): ever
   t.diagnostic(
     `checks: first ${durations[0]} ms, later ones median ${durations.sort((x, y) => x - y)[durations.length >> 1]} ms`,
   );
-  // Known before the restart: not new again; the one removed meanwhile: resolved.
-  assert.equal(check.new, 0, JSON.stringify(second.lines));
-  assert.equal(check.resolved, 1);
+  // Events the killed run had decided may be handed on again (same ids: the outbox holds them
+  // once); nothing else is new, and the manifest removed meanwhile is resolved.
+  const decided = new Set(first.lines.map((l) => l.id));
+  const atRestart = second.lines
+    .slice(0, second.lines.indexOf(check))
+    .filter(ours)
+    .filter((l) => !decided.has(l.id));
+  assert.deepEqual(
+    atRestart.map((l) => `${l.status} ${(l.finding as { location: string[] }).location[0]}`),
+    [`resolved ${MANIFESTS}/down-a.yaml`],
+  );
+  const after = second.lines.indexOf(check) + 1;
   for (const f of names.slice(1)) unlinkSync(f);
-  await second.waitLine((l) => l.type === 'check' && l.resolved === 2, 'the last two resolved');
+  for (const f of names.slice(1)) {
+    await second.waitLine(
+      findingEvent('resolved', 'K3SG-NODE-MANIFEST-UNLOCKED', (loc) => loc[0] === `${MANIFESTS}/${f.slice(-11)}`),
+      `resolved ${f}`,
+      { from: after },
+    );
+  }
   // Every alert of every run (findings and containerd status), delivered, none twice.
   const alerts = new Set(runs.flatMap((a) => a.lines.filter((l) => l.type !== 'check').map((l) => String(l.id))));
   const rec = need(receiver, 'receiver');
