@@ -5,8 +5,8 @@
 // image fixture and a running container, and a webhook receiver on loopback. CPU is the
 // agent's own (utime + stime of its /proc/<pid>/stat, threads included), so other work on a
 // shared machine does not count; RSS is sampled at every check.
-// Run: node bench/agent-idle.ts [--minutes N] (default 10). Results: bench/agent-idle-results.json.
-import { copyFileSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+// Run: node bench/agent-idle.ts [--minutes N] (default 10). Results: ~/.cache/k3sguard-bench/agent-idle-results.json.
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serializeLock } from '../src/verify/lock/format.ts';
@@ -17,6 +17,7 @@ import { goodNode, installK3s, LOCKED_FILES, lockOf } from '../test/audit/node/n
 import { DEBIAN_NAME, debianImage } from '../test/fixtures/debian-image.ts';
 import { k3sShaped } from '../test/fixtures/k3s-shaped.ts';
 import { startContainerd } from '../test/images/containerd.ts';
+import { BENCH_CACHE } from './corpus.ts';
 
 const minutesArg = process.argv.indexOf('--minutes');
 const MINUTES = minutesArg > 0 ? Number(process.argv[minutesArg + 1]) : 10;
@@ -112,7 +113,8 @@ try {
     rssMiB: { max: Math.round(Math.max(...rss)), last: Math.round(rss.at(-1) ?? 0) },
     binaryChangeToWebhookMs: { runs: swaps, median: [...swaps].sort((a, b) => a - b)[swaps.length >> 1] },
   };
-  writeFileSync(join(import.meta.dirname, 'agent-idle-results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  mkdirSync(BENCH_CACHE, { recursive: true });
+  writeFileSync(join(BENCH_CACHE, 'agent-idle-results.json'), `${JSON.stringify(results, null, 2)}\n`);
   process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
 } finally {
   await receiver.close();
