@@ -27,7 +27,8 @@ export const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   policy: FACTS,
   verify: [...FACTS, 'policy'],
   scan: FACTS,
-  audit: [...FACTS, 'policy', 'verify'],
+  // The agent's runtime check (audit/runtime) scans the images containerd holds with scan/'s matcher.
+  audit: [...FACTS, 'policy', 'verify', 'scan'],
   report: CHECKS,
   agent: [...CHECKS, 'report'],
   server: [...CHECKS, 'report'],

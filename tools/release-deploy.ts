@@ -1,4 +1,4 @@
-// k3sguard-deploy.yaml: deploy/*.yaml with the released image's digest in place of
+// k3sguard-deploy.yaml: deploy/**/*.yaml with the released image's digest in place of
 // `${K3SGUARD_IMAGE_DIGEST}`, so what a cluster applies pins the very image of this release
 // (the repository's copies cannot: the digest exists only once the image is built from the
 // commit they are part of). The image is read with k3sguard's own archive reader, which checks
@@ -28,7 +28,8 @@ export async function imageDigest(archive: string, name: string): Promise<string
  * `imageName@${K3SGUARD_IMAGE_DIGEST}`: a manifest naming another version would deploy another image.
  */
 export function renderDeploy(deployDir: string, imageName: string, digest: string, out: string): void {
-  const files = readdirSync(deployDir)
+  // deploy/kubernetes/ too (the agent's DaemonSet); deploy/systemd/ holds no YAML.
+  const files = readdirSync(deployDir, { recursive: true, encoding: 'utf8' })
     .filter((f) => f.endsWith('.yaml'))
     .sort();
   const docs: string[] = [];

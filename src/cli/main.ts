@@ -7,6 +7,7 @@ import { isInputError } from '../model/errors.ts';
 import { formatLimit, LIMITS } from '../model/limits.ts';
 import { SEVERITIES } from '../model/severity.ts';
 // Type-only: each command's module (and its dependencies) still loads only when it runs.
+import type { AgentCliOptions } from './agent.ts';
 import type { AuditIacCliOptions, AuditNodeCliOptions, ListRulesOptions } from './audit.ts';
 import type { DbOptions } from './db.ts';
 import { EXIT_CLEAN, EXIT_INPUT } from './exit.ts';
@@ -252,6 +253,35 @@ function program(setExit: (code: number) => void): Command {
     .action(async (_opts, c: Command) =>
       setExit(await (await import('./audit.ts')).runAuditNode(c.optsWithGlobals<AuditNodeCliOptions>())),
     );
+
+  cmd
+    .command('agent')
+    .description(
+      'watch this K3s node: checks at an interval and on file changes, alerts that are never lost (docs/agent.md)',
+    )
+    .option('--config <file>', 'agent.yaml (apiVersion: k3sguard.dev/v1, kind: AgentConfig); flags override it')
+    .option('--root <dir>', "the node's root directory (default /)")
+    .option('--data-dir <dir>', "K3s's data dir, a node path (default /var/lib/rancher/k3s)")
+    .option('--containerd-socket <path>', 'containerd socket (default <root>/run/k3s/containerd/containerd.sock)')
+    .option(
+      '--containerd-root <dir>',
+      "containerd's root, for its content store (default <root><data-dir>/agent/containerd)",
+    )
+    .option('--proc <dir>', 'the proc filesystem for the process check (default <root>/proc)')
+    .option('--lock <file>', 'k3sguard.lock: the reviewed binary, charts, manifests, airgap tarballs and image tags')
+    .option('--policy <file>', 'image policy: allowed registries, digests, signatures, audit waivers (docs/policy.md)')
+    .option('--db <file>', 'vulnerability database to scan the images against')
+    .option('--state-dir <dir>', 'where findings, the outbox and image readings are kept (default /var/lib/k3sguard)')
+    .option('--interval <duration>', 'time between full checks, e.g. 30s, 5m (default 5m)')
+    .option('--debounce <duration>', 'quiet time after a file event before its check (default 1s)')
+    .option('--listen <host:port>', 'metrics and health endpoint (default 127.0.0.1:9464; "" for none)')
+    .option('--webhook <url>', 'POST each event here, signed (X-K3sguard-Signature)')
+    .option('--webhook-secret-file <file>', 'the HMAC key of --webhook')
+    .option('--server <url>', 'send events and node reports to this fleet server')
+    .option('--token-file <file>', 'the node token for --server')
+    .option('--once', 'one check, print the report, exit 0 clean / 1 findings / 2 cannot run')
+    .option('--json', 'with --once: the k3sguard/report@1 document (docs/report-schema.json)')
+    .action(async (opts: AgentCliOptions) => setExit(await (await import('./agent.ts')).runAgent(opts)));
 
   const db = cmd.command('db').description('the offline OSV vulnerability database (docs/vulndb.md)');
   const dbOption = () => new Option('--db <file>', 'database file (default ~/.cache/k3sguard/vulndb.sqlite)');

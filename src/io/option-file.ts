@@ -24,6 +24,8 @@ const OPTION: Record<OptionFileKind, string> = {
   'trusted-root': '--trusted-root',
   predicate: '--predicate',
   db: '--db',
+  config: '--config',
+  secret: '--webhook-secret-file/--token-file',
 };
 
 export interface OptionFileNaming {

@@ -41,6 +41,8 @@ export type InputErrorCode =
   | 'IMAGE_LIMIT' // a blob or layer past the size limits (a zip bomb, a huge manifest)
   // Policy files (src/policy/*.ts).
   | 'POLICY_INVALID' // a policy that is not YAML or not the documented schema: file:line:col says where
+  // The agent (src/agent/*.ts).
+  | 'CONFIG_INVALID' // an agent config (flags or agent.yaml) that is not the documented schema: file:line:col says where
   // Local gRPC APIs (src/io/protobuf.ts, src/readers/containerd/*.ts); the file is the socket.
   | 'PROTOBUF_CORRUPT' // a message that does not decode: truncated, lengths past the end, wrong wire types
   | 'CONTAINERD_NO_SOCKET' // nothing at the socket path, or something that is not a socket

@@ -17,7 +17,9 @@ export type SizedOptionFileKind =
   | 'sums'
   | 'bundle'
   | 'trusted-root'
-  | 'predicate';
+  | 'predicate'
+  | 'config'
+  | 'secret';
 
 /** `--db` names a file too, but a vulnerability database is large by nature: no size limit. */
 export type OptionFileKind = SizedOptionFileKind | 'db';
@@ -151,6 +153,16 @@ export const LIMIT_SPECS = Object.freeze({
     unit: 'bytes',
     what: 'One entry of the registry cache on disk (larger ones are ignored as corrupt).',
   },
+  outboxMessages: {
+    value: 10_000,
+    unit: 'count',
+    what: "Messages waiting in one channel (webhook, server) of the agent's outbox; past it the oldest is dropped and counted (`k3sguard_outbox_dropped_total`).",
+  },
+  outboxBytes: {
+    value: 256 * MiB,
+    unit: 'bytes',
+    what: "Bytes of the messages waiting in one channel of the agent's outbox; past it the oldest are dropped and counted, the newest is always kept.",
+  },
   jsonDepth: {
     value: 128,
     unit: 'levels',
@@ -180,6 +192,8 @@ export const LIMITS: Limits = Object.freeze({
     bundle: 16 * MiB,
     'trusted-root': 16 * MiB,
     predicate: 16 * MiB,
+    config: 1 * MiB,
+    secret: 64 * 1024,
   }),
 });
 

@@ -4,7 +4,7 @@
 // silently switch a protection off, so every unknown key or wrong type is an error that
 // names file:line:col and says what to write instead.
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAMLMap } from 'yaml';
-import { InputError } from '../model/errors.ts';
+import { InputError, type InputErrorCode } from '../model/errors.ts';
 import { compileRepositoryGlob, type RepositoryGlob } from './glob.ts';
 
 export const POLICY_API_VERSION = 'k3sguard.dev/v1';
@@ -26,19 +26,22 @@ export interface ImagePolicy {
 
 const REGISTRY = /^[a-z0-9-]+(?:\.[a-z0-9-]+)*(?::[0-9]+)?$/;
 
+/** Strict reading of a k3sguard YAML file (the policy, the agent's config): every error names file:line:col. */
 export class PolicyReader {
   readonly file: string;
   private readonly lines: LineCounter;
+  private readonly code: InputErrorCode;
 
-  constructor(file: string, lines: LineCounter) {
+  constructor(file: string, lines: LineCounter, code: InputErrorCode = 'POLICY_INVALID') {
     this.file = file;
     this.lines = lines;
+    this.code = code;
   }
 
   fail(node: Node | null | undefined, message: string): never {
     const offset = node?.range?.[0] ?? 0;
     const { line, col } = this.lines.linePos(offset);
-    throw new InputError('POLICY_INVALID', this.file, `${this.file}:${line}:${col}: ${message}`);
+    throw new InputError(this.code, this.file, `${this.file}:${line}:${col}: ${message}`);
   }
 
   /** The map's entries by key; any key not in `allowed` is an error. */

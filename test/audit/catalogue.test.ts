@@ -26,7 +26,10 @@ test('every rule: unique K3SG-<AREA>- id, severity, title, explanation, fix, app
     assert.ok(r.appliesTo.length > 0, r.id);
     assert.equal(findRule(r.id), r);
   }
-  assert.deepEqual(new Set(allRules().map((r) => r.area)), new Set(['bundle', 'image', 'policy', 'iac', 'node']));
+  assert.deepEqual(
+    new Set(allRules().map((r) => r.area)),
+    new Set(['bundle', 'image', 'policy', 'iac', 'node', 'runtime', 'process']),
+  );
 });
 
 test('every K3SG- id written anywhere in src/ is a rule of the catalogue', () => {

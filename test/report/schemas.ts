@@ -146,3 +146,11 @@ export function validateSpdx(json: string): string[] | { skip: string } {
   }
   return errors;
 }
+
+let reportValidator: ValidateFunction | undefined;
+
+/** The agent's node report (k3sguard/report@1) against docs/report-schema.json. */
+export function reportSchemaErrors(doc: unknown): string[] {
+  reportValidator ??= newAjv().compile(readJson(join(import.meta.dirname, '..', '..', 'docs', 'report-schema.json')));
+  return schemaErrors(reportValidator, doc);
+}

@@ -10,7 +10,7 @@ import type { Finding } from '../../model/inventory.ts';
 import { LIMITS } from '../../model/limits.ts';
 import { type AuditNodeOptions, type AuditResult, compareFindings, type WaivedFinding } from '../result.ts';
 import { applyInlineWaivers, parseInlineWaivers } from '../waivers.ts';
-import { checkBinary, checkExecStart, K3S_BINARY } from './binary.ts';
+import { checkBinary, checkExecStart, type InstalledBinary, K3S_BINARY } from './binary.ts';
 import { CONFIG_YAML, checkConfig, configPath, readConfig } from './config.ts';
 import { checkKubeconfigMode } from './config-secrets.ts';
 import type { NodeContext } from './context.ts';
@@ -28,7 +28,15 @@ export interface NodeAuditOptions extends AuditNodeOptions {
   rootUid?: number;
 }
 
-export async function auditNode(root: string, opts: NodeAuditOptions = {}): Promise<AuditResult> {
+/** What the audit learnt of the node on the way, for those who describe it (the agent's report). */
+export interface NodeAuditResult extends AuditResult {
+  /** The installed k3s binary, when it could be read. */
+  binary?: InstalledBinary;
+  /** `server` or `agent` for each K3s unit whose ExecStart says it, in unit order. */
+  roles: string[];
+}
+
+export async function auditNode(root: string, opts: NodeAuditOptions = {}): Promise<NodeAuditResult> {
   const nodeRoot = new NodeRoot(root);
   let isDir: boolean;
   try {
@@ -76,6 +84,8 @@ export async function auditNode(root: string, opts: NodeAuditOptions = {}): Prom
     waived,
     filesAudited: [...ctx.audited].sort(),
     problems: ctx.problems.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0)),
+    ...(binary ? { binary } : {}),
+    roles: units.flatMap((u) => (u.subcommand ? [u.subcommand] : [])),
   };
 }
 

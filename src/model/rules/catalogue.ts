@@ -7,7 +7,9 @@ import { IAC_RULES } from './iac.ts';
 import { IMAGE_RULES } from './image.ts';
 import { NODE_RULES } from './node.ts';
 import { POLICY_RULES } from './policy.ts';
+import { PROCESS_RULES } from './process.ts';
 import type { Rule, RuleArea } from './rule.ts';
+import { RUNTIME_RULES } from './runtime.ts';
 
 /** Each area, in the order docs/rules.md lists them, with what raises its findings. */
 const AREAS: ReadonlyArray<{ area: RuleArea; heading: string; raisedBy: string }> = [
@@ -24,6 +26,16 @@ const AREAS: ReadonlyArray<{ area: RuleArea; heading: string; raisedBy: string }
   { area: 'policy', heading: 'Image policy', raisedBy: '`k3sguard verify --policy` of an image archive' },
   { area: 'iac', heading: 'audit iac', raisedBy: '`k3sguard audit iac`' },
   { area: 'node', heading: 'audit node', raisedBy: '`k3sguard audit node`' },
+  {
+    area: 'runtime',
+    heading: 'Runtime (containerd)',
+    raisedBy: "`k3sguard agent`'s containerd check: the images and containers of containerd's namespace k8s.io",
+  },
+  {
+    area: 'process',
+    heading: 'Processes (agent)',
+    raisedBy: '`k3sguard agent`, from /proc/<pid>/exe of k3s, containerd, the shims and runc',
+  },
 ];
 
 /** The areas whose findings an audit raises (and its waivers may name). */
@@ -35,6 +47,8 @@ const ALL: readonly Rule[] = [
   ...Object.values(POLICY_RULES),
   ...IAC_RULES,
   ...NODE_RULES,
+  ...Object.values(RUNTIME_RULES),
+  ...PROCESS_RULES,
 ];
 
 let byId: Map<string, Rule> | undefined;
@@ -76,7 +90,7 @@ export function rulesMarkdown(rules: readonly Rule[] = allRules()): string {
   const out: string[] = [
     '# Rules',
     '',
-    '<!-- Generated from src/model/rules/ (bundle.ts, image.ts, policy.ts, iac.ts, node.ts) by `npm run docs`; do not edit. -->',
+    '<!-- Generated from src/model/rules/ (bundle.ts, image.ts, policy.ts, iac.ts, node.ts, runtime.ts, process.ts) by `npm run docs`; do not edit. -->',
     '',
     'Every finding k3sguard reports carries one of these ids (vulnerabilities found by `scan` carry',
     'their advisory ids instead). Reports, SARIF rules and waivers key on them; an id is never reused',

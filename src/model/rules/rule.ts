@@ -5,7 +5,7 @@
 import type { Finding, Location, Severity, SourceRegion } from '../inventory.ts';
 
 /** Who raises the rule's findings; also the second word of its id (`K3SG-<AREA>-...`). */
-export type RuleArea = 'bundle' | 'image' | 'policy' | 'iac' | 'node';
+export type RuleArea = 'bundle' | 'image' | 'policy' | 'iac' | 'node' | 'runtime' | 'process';
 
 export interface Rule {
   /** `K3SG-<AREA>-...`; stable, never reused for another check. */
