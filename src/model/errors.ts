@@ -49,7 +49,9 @@ export type InputErrorCode =
   | 'CONTAINERD_DENIED' // the socket is there but this user may not connect to it
   | 'CONTAINERD_UNAVAILABLE' // nothing listens (containerd stopped), or the connection broke
   | 'CONTAINERD_TIMEOUT' // no answer before the call's deadline
-  | 'CONTAINERD_PROTOCOL'; // an answer that is not containerd's API: not gRPC, an error status, too large, malformed
+  | 'CONTAINERD_PROTOCOL' // an answer that is not containerd's API: not gRPC, an error status, too large, malformed
+  // The fleet server (src/server/*.ts).
+  | 'SERVER_DB'; // its database cannot be opened, reached or migrated (the driver's reason; a URL's password never shown)
 
 /** Input the tool cannot read, or a usage mistake: exit code 2. */
 export class InputError extends Error {
