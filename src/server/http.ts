@@ -91,7 +91,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   app.decorateRequest('caller', null);
 
   // The raw text is kept: its digest tells a re-sent message from a different one under the same id.
-  app.removeContentTypeParser(['application/json']);
+  app.removeAllContentTypeParsers(); // JSON only: a text/plain body is a 415, not a string to validate
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
     const text = body as string;
     try {

@@ -26,8 +26,11 @@ export function openSqlite(path: string): Database {
     return s;
   };
   const direct: Queryable = {
+    // Plain objects, as pg returns (node:sqlite's rows have a null prototype).
     all: async <T extends Row>(sql: string, params: readonly SqlValue[] = []) =>
-      prepare(sql).all(...(params as SQLInputValue[])) as T[],
+      prepare(sql)
+        .all(...(params as SQLInputValue[]))
+        .map((row) => ({ ...row })) as T[],
     run: async (sql: string, params: readonly SqlValue[] = []) =>
       Number(prepare(sql).run(...(params as SQLInputValue[])).changes),
   };
