@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyReply, type FastifyRequest, type FastifyServerOptions, LogController } from 'fastify';
+import { parseJsonText } from '../io/json-text.ts';
 import { LIMITS } from '../model/limits.ts';
 import { type RateLimiter, rateLimiter } from './rate-limit.ts';
 import type { Caller, EventDocument, IngestOutcome, ReportDocument, Store } from './store.ts';
@@ -95,7 +96,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
     const text = body as string;
     try {
-      done(null, { text, value: JSON.parse(text) } satisfies RawJson);
+      // Nesting bounded before parsing (LIMITS.jsonDepth): a body of `[[[[...` is refused, not built.
+      done(null, { text, value: parseJsonText(text) } satisfies RawJson);
     } catch (e) {
       done(new Refusal(400, 'BAD_JSON', `the body is not JSON: ${(e as Error).message}`), undefined);
     }

@@ -113,6 +113,20 @@ for (const kind of KINDS) {
       assert.deepEqual(await snapshot(), before);
     });
 
+    test('the same report sent five times at once is stored once: one 201, the others 200 with the same answer', async (t) => {
+      const r = needReport(t);
+      if (!r) return;
+      const { token } = await store.createToken('node-race');
+      const body = JSON.stringify(asNode(r, 300));
+      const id = idOf('race');
+      const answers = await Promise.all(
+        Array.from({ length: 5 }, () => post(server.url, '/api/v1/reports', { token, id, body })),
+      );
+      assert.deepEqual(answers.map((a) => a.status).sort(), [200, 200, 200, 200, 201]);
+      for (const a of answers) assert.deepEqual(a.body, answers[0]?.body);
+      assert.equal(await count(db, 'reports', `WHERE id = '${id}'`), 1);
+    });
+
     test('100 nodes on one release store their inventory once', async (t) => {
       const r = needReport(t);
       if (!r) return;
@@ -219,6 +233,13 @@ for (const kind of KINDS) {
           error: 'BAD_JSON',
           message: /not JSON/,
           body: '{"schema": "k3sguard/report@1",',
+        },
+        {
+          what: 'nested too deep',
+          status: 400,
+          error: 'BAD_JSON',
+          message: new RegExp(`nested more than ${LIMITS.jsonDepth} levels`),
+          body: `{"a":${'['.repeat(200_000)}${']'.repeat(200_000)}}`,
         },
         { what: 'empty', status: 400, error: 'BAD_JSON', message: /not JSON/, body: '' },
         {
