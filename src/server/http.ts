@@ -72,7 +72,7 @@ function messageId(req: FastifyRequest): string {
   return id;
 }
 
-function answer<R>(reply: FastifyReply, outcome: IngestOutcome<R>): R | { error: string; message: string } {
+function answer<R>(reply: FastifyReply, outcome: IngestOutcome<R>): R {
   if (outcome.kind === 'conflict') throw new Refusal(409, 'ID_CONFLICT', outcome.reason);
   reply.code(outcome.kind === 'stored' ? 201 : 200);
   return outcome.receipt;

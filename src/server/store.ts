@@ -223,7 +223,7 @@ export class Store {
         await tx.run(
           `INSERT INTO components (artifact_digest, name, version, location, purl) VALUES (?, ?, ?, '', ?)
            ON CONFLICT DO NOTHING`,
-          [artifact, K3S_MODULE, version, `pkg:golang/${K3S_MODULE}@${version}`],
+          [artifact, K3S_MODULE, version, `pkg:golang/${K3S_MODULE}@${encodeURIComponent(version)}`],
         );
       }
     }

@@ -203,6 +203,13 @@ for (const kind of KINDS) {
         assert.equal(res.body.error, 'UNAUTHORIZED');
         assert.equal(res.headers.get('www-authenticate'), 'Bearer');
       }
+      // Refused before the body is read: an oversized body with a bad token is a 401, not a 413.
+      const early = await post(server.url, '/api/v1/reports', {
+        token: forged,
+        id: idOf('auth'),
+        body: `{"pad":"${'x'.repeat(LIMITS.serverBodyBytes)}"}`,
+      });
+      assert.equal(early.status, 401);
       assert.equal(await store.revokeTokens({ id: tokenId }), 1);
       const revoked = await post(server.url, '/api/v1/reports', { token, id: idOf('auth'), body });
       assert.equal(revoked.status, 401);
