@@ -16,7 +16,11 @@ import { k3sShaped } from '../fixtures/k3s-shaped.ts';
 import { type PrivatePostgres, startPostgres } from './postgres.ts';
 
 export type Report = Record<string, unknown> & {
-  node: { hostname: string; machineId?: string; k3s: { version?: string } };
+  node: {
+    hostname: string;
+    machineId?: string;
+    k3s: { version?: string; role?: string; binary?: { path: string; digest: string } };
+  };
   check: { finishedAt: string };
   inventory: Record<string, unknown>;
   findings: unknown[];

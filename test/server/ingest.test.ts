@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { LIMITS } from '../../src/model/limits.ts';
+import { nodesWithComponentBelow } from '../../src/server/component-query.ts';
 import type { Database } from '../../src/server/db/database.ts';
 import { migrate, SCHEMA_VERSION } from '../../src/server/db/migrations.ts';
 import { type RunningServer, startServer } from '../../src/server/http.ts';
@@ -162,6 +163,52 @@ for (const kind of KINDS) {
       });
       assert.equal(res.status, 201);
       assert.notEqual(res.body.inventory, [...digests][0]);
+    });
+
+    test('which nodes run K3s below a version: from the component index, through the inventories', async (t) => {
+      const r = needReport(t);
+      if (!r) return;
+      const release = (n: number, version: string) => {
+        const copy = asNode(r, 600 + n);
+        const digest = `sha256:${idOf(`k3s ${version}`)}`;
+        const inventory: Record<string, unknown> = {};
+        for (const [d, entry] of Object.entries(copy.inventory)) {
+          const e = entry as { kind: string };
+          if (e.kind === 'k3s-binary') inventory[digest] = { ...e, k3sVersion: version };
+          else inventory[d] = e;
+        }
+        copy.inventory = inventory;
+        copy.node.k3s = { ...copy.node.k3s, version, binary: { path: '/usr/local/bin/k3s', digest } };
+        return copy;
+      };
+      const fleet = [
+        ['ver-a', 'v1.30.2+k3s1'],
+        ['ver-b', 'v1.30.2+k3s1'],
+        ['ver-c', 'v1.31.1+k3s1'],
+        ['ver-d', 'v1.29.15+k3s2'],
+      ] as const;
+      for (const [i, [name, version]] of fleet.entries()) {
+        const { token } = await store.createToken(name);
+        const res = await post(server.url, '/api/v1/reports', {
+          token,
+          id: idOf(`ver-${name}`),
+          body: JSON.stringify(release(i, version)),
+        });
+        assert.equal(res.status, 201, JSON.stringify(res.body));
+      }
+      const hits = (await nodesWithComponentBelow(db, 'github.com/k3s-io/k3s', 'v1.31.0')).filter((h) =>
+        h.node.startsWith('ver-'),
+      );
+      assert.deepEqual(
+        hits.map((h) => [h.node, h.version]),
+        [
+          ['ver-a', 'v1.30.2+k3s1'],
+          ['ver-b', 'v1.30.2+k3s1'],
+          ['ver-d', 'v1.29.15+k3s2'],
+        ],
+      );
+      assert.equal(hits[0]?.artifact, hits[1]?.artifact, 'one artifact for the release');
+      assert.equal(await count(db, 'artifacts', `WHERE k3s_version = 'v1.30.2+k3s1'`), 1);
     });
 
     test('an older report arriving after a newer one is stored but does not roll the node back', async (t) => {
