@@ -71,7 +71,9 @@ describe('the npm package, installed from its tarball', () => {
     const list = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).trim().split('\n');
     const stray = list.filter(
       (f) =>
-        !/^package\/(dist\/(bin|src)\/|docs\/[^/]+\.(md|json)$|README\.md$|package\.json$|npm-shrinkwrap\.json$)/.test(f) ||
+        !/^package\/(dist\/(bin|src)\/|docs\/[^/]+\.(md|json)$|README\.md$|package\.json$|npm-shrinkwrap\.json$)/.test(
+          f,
+        ) ||
         (/\.ts$/.test(f) && !/\.d\.ts$/.test(f)),
     );
     assert.deepEqual(stray, []);
