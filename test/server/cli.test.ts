@@ -108,4 +108,5 @@ test('HTTPS with --tls-cert and --tls-key', async (t) => {
     req.end();
   });
   assert.equal(status, 200);
+  assert.equal(await server.stop(), 0, 'SIGTERM: a clean exit');
 });
