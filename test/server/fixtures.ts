@@ -4,7 +4,7 @@
 // small HTTP helpers.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
@@ -13,7 +13,7 @@ import { serializeLock } from '../../src/verify/lock/format.ts';
 import { goodNode, installK3s, LOCKED_FILES, lockOf, POLICY_YAML } from '../audit/node/node-fixtures.ts';
 import { CLI } from '../cli/run.ts';
 import { k3sShaped } from '../fixtures/k3s-shaped.ts';
-import { type PrivatePostgres, startPostgres } from './postgres.ts';
+import { type PrivatePostgres, postgresBinDir, startPostgres } from './postgres.ts';
 
 export type Report = Record<string, unknown> & {
   node: {
@@ -91,7 +91,7 @@ after(async () => {
 
 /** Why PostgreSQL tests cannot run here, or undefined when they can (decided without starting it). */
 export function postgresSkip(): string | undefined {
-  return existsSync('/usr/lib/postgresql') ? undefined : 'PostgreSQL is not installed (apt-get install postgresql)';
+  return postgresBinDir() ? undefined : 'PostgreSQL is not installed (apt-get install postgresql)';
 }
 
 /** A fresh, empty database of that kind: `--db` text and its parsed form. */

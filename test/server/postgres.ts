@@ -15,7 +15,7 @@ export interface PrivatePostgres {
 }
 
 /** Where Debian installs the server binaries (the newest major version there). */
-function binDir(): string | undefined {
+export function postgresBinDir(): string | undefined {
   const base = '/usr/lib/postgresql';
   if (!existsSync(base)) return undefined;
   const majors = readdirSync(base)
@@ -34,7 +34,7 @@ function asUser(): { uid: number; gid: number; prefix: string[] } | undefined {
 let databases = 0;
 
 export async function startPostgres(): Promise<PrivatePostgres | { skip: string }> {
-  const bin = binDir();
+  const bin = postgresBinDir();
   if (!bin) return { skip: 'PostgreSQL is not installed (apt-get install postgresql)' };
   const dir = mkdtempSync(join(tmpdir(), 'k3sguard-pg-'));
   const user = asUser();
