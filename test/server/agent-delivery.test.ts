@@ -14,7 +14,7 @@ import { startServerProcess } from './server-process.ts';
 
 for (const kind of KINDS) {
   const skip = kind === 'postgres' ? postgresSkip() : undefined;
-  describe(`server on ${kind}`, { skip: skip ?? false }, () => {
+  describe(`agent delivery on ${kind}`, { skip: skip ?? false }, () => {
     test('a real agent delivers its report and events to the server', async (t) => {
       const tree = await nodeTree();
       if ('skip' in tree) return t.skip(tree.skip);

@@ -16,7 +16,7 @@ const KILL_AFTER_ACKS = 40;
 
 for (const kind of KINDS) {
   const skip = kind === 'postgres' ? postgresSkip() : undefined;
-  describe(`server on ${kind}`, { skip: skip ?? false }, () => {
+  describe(`crash on ${kind}`, { skip: skip ?? false }, () => {
     test('kill -9 during a burst: every acknowledged report survives, nothing half-written, a re-send stores each once', async (t) => {
       const made = await realReport();
       if ('skip' in made) return t.skip(made.skip);

@@ -16,7 +16,7 @@ const STORED_TABLES = ['reports', 'inventories', 'artifacts', 'inventory_artifac
 
 for (const kind of KINDS) {
   const skip = kind === 'postgres' ? postgresSkip() : undefined;
-  describe(`server on ${kind}`, { skip: skip ?? false }, () => {
+  describe(`ingest on ${kind}`, { skip: skip ?? false }, () => {
     let db: Database;
     let store: Store;
     let server: RunningServer;
