@@ -65,6 +65,7 @@ for (const kind of KINDS) {
       const { db } = await openDatabase(fresh.url);
       t.after(() => db.close());
       const stored = new Set((await db.all<{ id: string }>('SELECT id FROM reports')).map((r) => r.id));
+      t.diagnostic(`${acked.size} acknowledged before kill -9, ${stored.size} stored`);
       for (const id of acked) assert.ok(stored.has(id), `acknowledged report ${id} is stored`);
       assert.equal(
         await count(db, 'reports', 'WHERE inventory_digest NOT IN (SELECT digest FROM inventories)'),
