@@ -1,7 +1,10 @@
-// Regenerates the docs made from the source: docs/rules.md (the rule catalogue) and the table
-// of every limit in docs/limits.md (between its two markers). Tests fail when either is stale.
+// Regenerates the docs made from the source: docs/rules.md (the rule catalogue), the table
+// of every limit in docs/limits.md (between its two markers), and the JSON schemas of the agent's
+// report and events (docs/report-schema.json, docs/event-schema.json). Tests fail when any is stale.
 import { readFileSync, writeFileSync } from 'node:fs';
+import { EVENT_JSON_SCHEMA } from '../src/model/event-schema.ts';
 import { limitsMarkdownTable } from '../src/model/limits.ts';
+import { REPORT_JSON_SCHEMA } from '../src/model/report-schema.ts';
 import { rulesMarkdown } from '../src/model/rules/catalogue.ts';
 
 export const LIMITS_BEGIN = '<!-- limits table: generated from src/model/limits.ts by `npm run docs`; do not edit -->';
@@ -15,9 +18,16 @@ export function withLimitsTable(doc: string): string {
   return `${doc.slice(0, begin + LIMITS_BEGIN.length)}\n\n${limitsMarkdownTable()}\n\n${doc.slice(end)}`;
 }
 
+/** The JSON schema files and their text, as `npm run docs` writes them. */
+export function schemaFiles(): Record<string, string> {
+  const text = (schema: object) => `${JSON.stringify(schema, null, 2)}\n`;
+  return { 'docs/report-schema.json': text(REPORT_JSON_SCHEMA), 'docs/event-schema.json': text(EVENT_JSON_SCHEMA) };
+}
+
 if (import.meta.main) {
   const root = new URL('../', import.meta.url);
   writeFileSync(new URL('docs/rules.md', root), rulesMarkdown());
   const limits = new URL('docs/limits.md', root);
   writeFileSync(limits, withLimitsTable(readFileSync(limits, 'utf8')));
+  for (const [path, text] of Object.entries(schemaFiles())) writeFileSync(new URL(path, root), text);
 }

@@ -17,6 +17,7 @@ import { formatOption, parseSeverityList, parseSize } from './options.ts';
 import { rerunForImages, watchRerunParent } from './relaunch.ts';
 import type { SbomOptions } from './sbom.ts';
 import type { AdvisoriesOptions, ScanOptions } from './scan.ts';
+import type { ServerCliOptions, TokenCliOptions } from './server.ts';
 import type { SignCliOptions } from './sign.ts';
 import { errorLine } from './stderr.ts';
 import type { TrustUpdateOptions } from './trust.ts';
@@ -282,6 +283,50 @@ function program(setExit: (code: number) => void): Command {
     .option('--once', 'one check, print the report, exit 0 clean / 1 findings / 2 cannot run')
     .option('--json', 'with --once: the k3sguard/report@1 document (docs/report-schema.json)')
     .action(async (opts: AgentCliOptions) => setExit(await (await import('./agent.ts')).runAgent(opts)));
+
+  const serverDb = () =>
+    new Option(
+      '--db <url>',
+      'sqlite:PATH or postgres://USER@HOST/DB (default sqlite:/var/lib/k3sguard-server/fleet.sqlite)',
+    );
+  const server = cmd
+    .command('server')
+    .description('the fleet server: node reports and events from agents, on SQLite or PostgreSQL (docs/server.md)')
+    .addOption(serverDb())
+    .option('--listen <host:port>', 'where to serve (default 127.0.0.1:9465)')
+    .option('--tls-cert <file>', 'PEM certificate (chain): serve HTTPS')
+    .option('--tls-key <file>', 'PEM private key of --tls-cert')
+    .option('--rate-limit <n>', `requests per minute per node token (default ${LIMITS.serverTokenRequests})`)
+    .action(async (opts: ServerCliOptions) => setExit(await (await import('./server.ts')).runServer(opts)));
+  // `--db` after `token create` is the server command's own (commander gives a parent's options
+  // precedence): the token commands read it with optsWithGlobals.
+  const token = server.command('token').description('node tokens: what an agent authenticates with');
+  token
+    .command('create')
+    .description('a new token for a node (its name given here); printed once, only its hash is kept')
+    .requiredOption('--node <name>', 'the node the token speaks for')
+    .option('--cluster <name>', 'the cluster the node belongs to (for fleet queries)')
+    .addOption(serverDb())
+    .action(async (_opts, c: Command) =>
+      setExit(await (await import('./server.ts')).runTokenCreate(c.optsWithGlobals<TokenCliOptions>())),
+    );
+  token
+    .command('revoke')
+    .description('revoke a token by its id, or every token of --node: its requests get 401 from then on')
+    .argument('[id]', 'the token id (token list shows it)')
+    .option('--node <name>', 'revoke every token of this node')
+    .addOption(serverDb())
+    .action(async (id: string | undefined, _opts, c: Command) =>
+      setExit(await (await import('./server.ts')).runTokenRevoke(id, c.optsWithGlobals<TokenCliOptions>())),
+    );
+  token
+    .command('list')
+    .description('tokens with their node and dates (never the secrets)')
+    .option('--json', 'as JSON')
+    .addOption(serverDb())
+    .action(async (_opts, c: Command) =>
+      setExit(await (await import('./server.ts')).runTokenList(c.optsWithGlobals<TokenCliOptions>())),
+    );
 
   const db = cmd.command('db').description('the offline OSV vulnerability database (docs/vulndb.md)');
   const dbOption = () => new Option('--db <file>', 'database file (default ~/.cache/k3sguard/vulndb.sqlite)');

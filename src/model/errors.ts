@@ -59,7 +59,9 @@ export type InputErrorCode =
   | 'REGISTRY_PROTOCOL' // an answer that is not the distribution API: bad status, media type, JSON, redirects
   | 'REGISTRY_LIMIT' // a manifest or blob past its size limit (declared or as streamed)
   | 'REGISTRY_OFFLINE' // offline mode, and the cache has no (fresh) answer
-  | 'DIGEST_MISMATCH'; // content whose sha256 is not the digest asked for or announced
+  | 'DIGEST_MISMATCH' // content whose sha256 is not the digest asked for or announced
+  // The fleet server (src/server/*.ts).
+  | 'SERVER_DB'; // its database cannot be opened, reached or migrated (the driver's reason; a URL's password never shown)
 
 /** Input the tool cannot read, or a usage mistake: exit code 2. */
 export class InputError extends Error {

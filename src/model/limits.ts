@@ -163,6 +163,16 @@ export const LIMIT_SPECS = Object.freeze({
     unit: 'bytes',
     what: "Bytes of the messages waiting in one channel of the agent's outbox; past it the oldest are dropped and counted, the newest is always kept.",
   },
+  serverBodyBytes: {
+    value: 8 * MiB,
+    unit: 'bytes',
+    what: 'One request body the fleet server accepts (`POST /api/v1/reports`, `/api/v1/events`); larger ones get 413 before they are read whole.',
+  },
+  serverTokenRequests: {
+    value: 600,
+    unit: 'count',
+    what: "Requests one node token may make to the fleet server per minute (`k3sguard server --rate-limit`), in bursts as large; past it 429 with Retry-After, which the agent's sender waits out.",
+  },
   jsonDepth: {
     value: 128,
     unit: 'levels',

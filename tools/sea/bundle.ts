@@ -65,7 +65,7 @@ function owningManifest(file: string): { peerDependenciesMeta?: Record<string, {
 /**
  * A package's optional peer dependencies (the CycloneDX library's XML and schema-validation
  * plug-ins) stay out: the package works without them, as it does when npm installed k3sguard
- * without them, and a dev tool of ours that happens to be installed (ajv) must not be bundled.
+ * without them, and a package installed here for another reason must not be pulled in through them.
  * Inside the executable, requiring one fails, which is how the package learns it is absent.
  */
 const optionalPeersOut: esbuild.Plugin = {

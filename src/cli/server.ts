@@ -1,0 +1,159 @@
+// `k3sguard server`: the fleet server (docs/server.md) until SIGTERM or SIGINT, which stop
+// taking requests, finish those in flight and close the database. `server token create|revoke|list`
+// manage the node tokens agents send reports with, on the same `--db`.
+import { parseListen } from '../agent/listen.ts';
+import { readOptionText } from '../io/option-file.ts';
+import { InputError } from '../model/errors.ts';
+import { LIMITS } from '../model/limits.ts';
+import { quoteControls } from '../model/quote.ts';
+import type { Database } from '../server/db/database.ts';
+import { SchemaTooNewError } from '../server/db/migrations.ts';
+import { DEFAULT_DB, parseDatabaseUrl } from '../server/db/url.ts';
+import { startServer } from '../server/http.ts';
+import { openDatabase } from '../server/open.ts';
+import { Store } from '../server/store.ts';
+import { EXIT_CLEAN } from './exit.ts';
+
+export const DEFAULT_SERVER_LISTEN = '127.0.0.1:9465';
+
+export interface ServerCliOptions {
+  db?: string;
+  listen?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  rateLimit?: string;
+}
+
+export interface TokenCliOptions {
+  db?: string;
+  node?: string;
+  cluster?: string;
+  json?: boolean;
+}
+
+/** The database of `--db`, migrated; a failure is one line naming the driver's reason. */
+async function open(db: string | undefined): Promise<{ db: Database; applied: number[] }> {
+  const url = parseDatabaseUrl(db ?? DEFAULT_DB);
+  const shown = url.kind === 'sqlite' ? url.path : 'the PostgreSQL database';
+  try {
+    return await openDatabase(url);
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    const reason = e instanceof SchemaTooNewError ? e.message : (e as Error).message || String(e);
+    // pg's messages name the host and user, never the password.
+    throw new InputError(
+      'SERVER_DB',
+      url.kind === 'sqlite' ? shown : undefined,
+      `cannot open ${url.kind === 'sqlite' ? 'the database' : shown}: ${reason}`,
+      {
+        cause: e,
+      },
+    );
+  }
+}
+
+function positiveInt(text: string, option: string): number {
+  if (!/^[1-9][0-9]{0,8}$/.test(text))
+    throw new InputError('USAGE', undefined, `${option}: expected a positive whole number`);
+  return Number(text);
+}
+
+export async function runServer(opts: ServerCliOptions): Promise<number> {
+  const listen = parseListen(opts.listen ?? DEFAULT_SERVER_LISTEN);
+  if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined)) {
+    throw new InputError('USAGE', undefined, '--tls-cert and --tls-key go together');
+  }
+  const tls =
+    opts.tlsCert !== undefined && opts.tlsKey !== undefined
+      ? { cert: readOptionText(opts.tlsCert, 'key'), key: readOptionText(opts.tlsKey, 'key') }
+      : undefined;
+  const rateLimitPerMinute =
+    opts.rateLimit === undefined ? LIMITS.serverTokenRequests : positiveInt(opts.rateLimit, '--rate-limit');
+  const { db, applied } = await open(opts.db);
+  const store = new Store(db);
+  let server: Awaited<ReturnType<typeof startServer>>;
+  try {
+    server = await startServer({
+      store,
+      host: listen.host,
+      port: listen.port,
+      ...(tls ? { tls } : {}),
+      rateLimitPerMinute,
+      logger: { level: process.env.K3SGUARD_LOG_LEVEL ?? 'info' },
+    });
+  } catch (e) {
+    await db.close();
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new InputError(
+      'USAGE',
+      undefined,
+      `--listen ${quoteControls(opts.listen ?? DEFAULT_SERVER_LISTEN)}: ${code ?? (e as Error).message}`,
+    );
+  }
+  if (applied.length > 0) process.stderr.write(`k3sguard server: schema migrated to version ${applied.at(-1)}\n`);
+  process.stderr.write(`k3sguard server: listening on ${server.url}\n`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
+  await server.close();
+  await db.close();
+  return EXIT_CLEAN;
+}
+
+const NODE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/;
+
+export async function runTokenCreate(opts: TokenCliOptions): Promise<number> {
+  const node = opts.node ?? '';
+  if (!NODE_NAME.test(node)) {
+    throw new InputError('USAGE', undefined, '--node: a node name (letters, digits, ".", "_", "-"; at most 253)');
+  }
+  const { db } = await open(opts.db);
+  try {
+    const { token } = await new Store(db).createToken(node, opts.cluster);
+    // The only time it is shown: the server keeps its hash.
+    process.stdout.write(`${token}\n`);
+  } finally {
+    await db.close();
+  }
+  return EXIT_CLEAN;
+}
+
+export async function runTokenRevoke(id: string | undefined, opts: TokenCliOptions): Promise<number> {
+  if ((id === undefined) === (opts.node === undefined)) {
+    throw new InputError('USAGE', undefined, 'token revoke: give a token id or --node NAME (one of them)');
+  }
+  const { db } = await open(opts.db);
+  try {
+    const revoked = await new Store(db).revokeTokens(id !== undefined ? { id } : { node: opts.node as string });
+    if (revoked === 0) {
+      throw new InputError(
+        'NOT_FOUND',
+        undefined,
+        `no active token ${id !== undefined ? `with id ${quoteControls(id)}` : `for node ${quoteControls(opts.node as string)}`}`,
+      );
+    }
+    process.stderr.write(`k3sguard server: ${revoked} token${revoked === 1 ? '' : 's'} revoked\n`);
+  } finally {
+    await db.close();
+  }
+  return EXIT_CLEAN;
+}
+
+export async function runTokenList(opts: TokenCliOptions): Promise<number> {
+  const { db } = await open(opts.db);
+  try {
+    const tokens = await new Store(db).listTokens();
+    if (opts.json) {
+      process.stdout.write(`${JSON.stringify(tokens, null, 2)}\n`);
+    } else {
+      process.stdout.write('ID\tNODE\tCREATED\tREVOKED\n');
+      for (const t of tokens) {
+        process.stdout.write(`${t.id}\t${quoteControls(t.node)}\t${t.createdAt}\t${t.revokedAt ?? '-'}\n`);
+      }
+    }
+  } finally {
+    await db.close();
+  }
+  return EXIT_CLEAN;
+}

@@ -1,0 +1,112 @@
+// `k3sguard server` and `server token ...` as a user runs them: every error is one line and exit
+// 2; a database migrated by a newer server is refused; HTTPS with --tls-cert/--tls-key; the
+// JSON schemas in docs/ are the ones the server validates with.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { openDatabase } from '../../src/server/open.ts';
+import { schemaFiles } from '../../tools/docs.ts';
+import { k3sguard, tempDir } from '../cli/run.ts';
+import { which } from './fixtures.ts';
+import { startServerProcess } from './server-process.ts';
+
+function oneLineError(r: { code: number | null; stderr: string; stdout: string }, problem: RegExp): void {
+  assert.equal(r.code, 2, r.stderr);
+  assert.equal(r.stdout, '');
+  const lines = r.stderr.trimEnd().split('\n');
+  assert.equal(lines.length, 1, r.stderr);
+  assert.match(lines[0] as string, problem);
+}
+
+test('docs/report-schema.json and docs/event-schema.json are the schemas the server validates with (npm run docs)', () => {
+  const root = join(import.meta.dirname, '..', '..');
+  for (const [path, text] of Object.entries(schemaFiles())) {
+    assert.equal(readFileSync(join(root, path), 'utf8'), text, `${path} is stale: run npm run docs`);
+  }
+});
+
+test('usage and database errors: one line, exit 2', (t) => {
+  const dir = tempDir(t);
+  const db = `sqlite:${join(dir, 'fleet.sqlite')}`;
+  oneLineError(k3sguard(['server', '--db', 'mysql://x']), /^k3sguard: --db: expected sqlite:PATH or postgres:/);
+  oneLineError(
+    k3sguard(['server', '--db', 'postgres://k3sguard:secret-password@127.0.0.1:1/fleet']),
+    /^k3sguard: cannot open the PostgreSQL database: .*ECONNREFUSED/,
+  );
+  assert.doesNotMatch(
+    k3sguard(['server', '--db', 'postgres://k3sguard:secret-password@127.0.0.1:1/x']).stderr,
+    /secret-password/,
+  );
+  oneLineError(
+    k3sguard(['server', '--db', db, '--tls-cert', join(dir, 'c.pem')]),
+    /--tls-cert and --tls-key go together/,
+  );
+  oneLineError(k3sguard(['server', '--db', db, '--listen', 'nowhere']), /--listen "nowhere": expected HOST:PORT/);
+  oneLineError(k3sguard(['server', '--db', db, '--rate-limit', '0']), /--rate-limit: expected a positive whole number/);
+  oneLineError(k3sguard(['server', 'token', 'create', '--db', db]), /--node/);
+  oneLineError(k3sguard(['server', 'token', 'create', '--db', db, '--node', 'a/b']), /--node: a node name/);
+  oneLineError(
+    k3sguard(['server', 'token', 'revoke', '--db', db, 'ffffffffffffffff']),
+    /no active token with id ffffffffffffffff/,
+  );
+  oneLineError(k3sguard(['server', 'token', 'revoke', '--db', db]), /give a token id or --node NAME/);
+  const list = k3sguard(['server', 'token', 'list', '--db', db]);
+  assert.equal(list.code, 0);
+  assert.equal(list.stdout, 'ID\tNODE\tCREATED\tREVOKED\n');
+});
+
+test('a database migrated past what this server knows is refused, untouched', async (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'fleet.sqlite');
+  const { db } = await openDatabase({ kind: 'sqlite', path });
+  await db.run("INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, 'from the future', 'x')");
+  await db.close();
+  oneLineError(
+    k3sguard(['server', 'token', 'list', '--db', `sqlite:${path}`]),
+    /cannot open the database: the database has schema version 99, this server knows up to 1/,
+  );
+});
+
+test('HTTPS with --tls-cert and --tls-key', async (t) => {
+  if (!which('openssl')) return t.skip('openssl is not installed (apt-get install openssl)');
+  const dir = tempDir(t);
+  const cert = join(dir, 'cert.pem');
+  const key = join(dir, 'key.pem');
+  execFileSync(
+    'openssl',
+    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1'].concat([
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ]),
+    { stdio: 'ignore' },
+  );
+  const server = await startServerProcess([
+    '--db',
+    `sqlite:${join(dir, 'fleet.sqlite')}`,
+    '--tls-cert',
+    cert,
+    '--tls-key',
+    key,
+  ]);
+  t.after(() => server.stop());
+  assert.match(server.url, /^https:\/\/127\.0\.0\.1:\d+$/);
+  const status = await new Promise<number>((resolve, reject) => {
+    const req = request(`${server.url}/readyz`, { ca: readFileSync(cert), timeout: 30_000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  assert.equal(status, 200);
+  assert.equal(await server.stop(), 0, 'SIGTERM: a clean exit');
+});

@@ -1,0 +1,149 @@
+// What the server tests share: a real node report (made by the real CLI, `k3sguard agent --once
+// --json`, on a K3s-shaped node tree as the agent tests build it), copies of it as other nodes
+// would send it, the databases (SQLite in a temp dir; PostgreSQL private to the test file) and
+// small HTTP helpers.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after } from 'node:test';
+import type { Database, DatabaseUrl } from '../../src/server/db/database.ts';
+import { serializeLock } from '../../src/verify/lock/format.ts';
+import { goodNode, installK3s, LOCKED_FILES, lockOf, POLICY_YAML } from '../audit/node/node-fixtures.ts';
+import { CLI } from '../cli/run.ts';
+import { k3sShaped } from '../fixtures/k3s-shaped.ts';
+import { type PrivatePostgres, postgresBinDir, startPostgres } from './postgres.ts';
+
+export type Report = Record<string, unknown> & {
+  node: {
+    hostname: string;
+    machineId?: string;
+    k3s: { version?: string; role?: string; binary?: { path: string; digest: string } };
+  };
+  check: { finishedAt: string };
+  inventory: Record<string, unknown>;
+  findings: unknown[];
+};
+
+const work = mkdtempSync(join(tmpdir(), 'k3sguard-server-test-'));
+after(() => rmSync(work, { recursive: true, force: true }));
+
+/** A K3s-shaped node tree (binary, bundle, units, manifests) with its lock and policy. */
+export async function nodeTree(): Promise<
+  { root: string; lock: string; policy: string; k3sVersion: string } | { skip: string }
+> {
+  const k3s = await k3sShaped('good');
+  if ('skip' in k3s) return k3s;
+  const dir = mkdtempSync(join(work, 'node-'));
+  const root = join(dir, 'node');
+  goodNode(root);
+  installK3s(root, k3s);
+  const lock = join(dir, 'k3sguard.lock');
+  const policy = join(dir, 'policy.yaml');
+  writeFileSync(policy, POLICY_YAML);
+  writeFileSync(lock, serializeLock(lockOf(root, LOCKED_FILES))); // the binary left out: a finding
+  return { root, lock, policy, k3sVersion: k3s.version };
+}
+
+let made: Promise<{ report: Report } | { skip: string }> | undefined;
+
+/** The real report of one check of a node tree (exit 1: it has a finding). */
+export function realReport(): Promise<{ report: Report } | { skip: string }> {
+  made ??= (async () => {
+    const tree = await nodeTree();
+    if ('skip' in tree) return tree;
+    const r = spawnSync(
+      process.execPath,
+      [CLI, 'agent', '--once', '--json', '--root', tree.root, '--state-dir', join(tree.root, '..', 'state')]
+        .concat(['--proc', join(tree.root, 'proc'), '--lock', tree.lock, '--policy', tree.policy])
+        .concat(['--containerd-socket', join(tree.root, 'no-containerd.sock')]),
+      { encoding: 'utf8', timeout: 300_000, maxBuffer: 64 * 1024 * 1024 },
+    );
+    if (r.status !== 1) throw new Error(`agent --once exited ${r.status}: ${r.stderr}`);
+    return { report: JSON.parse(r.stdout) as Report };
+  })();
+  return made;
+}
+
+/** The report as another node on the same release would send it: same inventory, its own name and time. */
+export function asNode(report: Report, n: number, finishedAt = report.check.finishedAt): Report {
+  const copy = structuredClone(report);
+  copy.node.hostname = `node-${n}`;
+  copy.node.machineId = createHash('md5').update(`node-${n}`).digest('hex');
+  copy.check.finishedAt = finishedAt;
+  return copy;
+}
+
+/** A message id as the agent makes them: 64 hex. */
+export const idOf = (text: string) => createHash('sha256').update(text).digest('hex');
+
+// --- databases ---------------------------------------------------------------------------
+
+export type Kind = 'sqlite' | 'postgres';
+export const KINDS: readonly Kind[] = ['sqlite', 'postgres'];
+
+let cluster: Promise<PrivatePostgres | { skip: string }> | undefined;
+after(async () => {
+  const c = await cluster;
+  if (c && !('skip' in c)) await c.stop();
+});
+
+/** Why PostgreSQL tests cannot run here, or undefined when they can (decided without starting it). */
+export function postgresSkip(): string | undefined {
+  return postgresBinDir() ? undefined : 'PostgreSQL is not installed (apt-get install postgresql)';
+}
+
+/** A fresh, empty database of that kind: `--db` text and its parsed form. */
+export async function freshDatabase(kind: Kind): Promise<{ text: string; url: DatabaseUrl }> {
+  if (kind === 'sqlite') {
+    const path = join(mkdtempSync(join(work, 'db-')), 'fleet.sqlite');
+    return { text: `sqlite:${path}`, url: { kind: 'sqlite', path } };
+  }
+  cluster ??= startPostgres();
+  const c = await cluster;
+  if ('skip' in c) throw new Error(c.skip);
+  const url = await c.createDatabase();
+  return { text: url, url: { kind: 'postgres', url } };
+}
+
+export async function count(db: Database, table: string, where = ''): Promise<number> {
+  const [row] = await db.all<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table} ${where}`);
+  return Number(row?.n);
+}
+
+// --- HTTP --------------------------------------------------------------------------------
+
+export interface Answer {
+  status: number;
+  headers: Headers;
+  body: Record<string, unknown>;
+}
+
+export async function post(
+  base: string,
+  path: string,
+  opts: { token?: string; id?: string; body: string; contentType?: string },
+): Promise<Answer> {
+  const headers: Record<string, string> = { 'content-type': opts.contentType ?? 'application/json' };
+  if (opts.token !== undefined) headers.authorization = `Bearer ${opts.token}`;
+  if (opts.id !== undefined) headers['x-k3sguard-event-id'] = opts.id;
+  const res = await fetch(`${base}${path}`, {
+    method: 'POST',
+    headers,
+    body: opts.body,
+    signal: AbortSignal.timeout(60_000),
+  });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+}
+
+/** The tool a test needs, or why it cannot run. */
+export function which(tool: string): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,44 @@
+// Migrations: a fresh database gets the whole schema once; replicas that start together on one
+// PostgreSQL run each migration once (the advisory lock), and a later start changes nothing.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { MIGRATIONS, SCHEMA_VERSION } from '../../src/server/db/migrations.ts';
+import { openDatabase } from '../../src/server/open.ts';
+import { count, freshDatabase, KINDS, postgresSkip } from './fixtures.ts';
+
+test('every migration is numbered in order from 1, and the schema version is the last', () => {
+  assert.deepEqual(
+    MIGRATIONS.map((m) => m.version),
+    MIGRATIONS.map((_, i) => i + 1),
+  );
+  assert.equal(SCHEMA_VERSION, MIGRATIONS.length);
+});
+
+for (const kind of KINDS) {
+  test(`${kind}: a second start is a no-op`, {
+    skip: kind === 'postgres' ? (postgresSkip() ?? false) : false,
+  }, async () => {
+    const fresh = await freshDatabase(kind);
+    const first = await openDatabase(fresh.url);
+    assert.deepEqual(first.applied, [SCHEMA_VERSION]);
+    const [applied] = await first.db.all<{ applied_at: string }>('SELECT applied_at FROM schema_migrations');
+    await first.db.close();
+    const second = await openDatabase(fresh.url);
+    assert.deepEqual(second.applied, []);
+    assert.deepEqual(await second.db.all('SELECT applied_at FROM schema_migrations'), [applied]);
+    await second.db.close();
+  });
+}
+
+test('postgres: four replicas starting together migrate once', { skip: postgresSkip() ?? false }, async () => {
+  const fresh = await freshDatabase('postgres');
+  const opened = await Promise.all(Array.from({ length: 4 }, () => openDatabase(fresh.url)));
+  try {
+    assert.deepEqual(opened.map((o) => o.applied).sort(), [[], [], [], [SCHEMA_VERSION]]);
+    const db = opened[0]?.db;
+    assert.ok(db);
+    assert.equal(await count(db, 'schema_migrations'), SCHEMA_VERSION);
+  } finally {
+    await Promise.all(opened.map((o) => o.db.close()));
+  }
+});
