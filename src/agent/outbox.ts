@@ -9,22 +9,11 @@
 //   <channel>/corrupt/<name>.msg + .note     torn or damaged files, moved aside, never sent
 // The sequence starts from the clock in microseconds and only grows, so names sort in enqueue
 // order within a run and after a restart. One agent owns an outbox folder at a time.
-import {
-  closeSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fsyncDir, removeStaleTemps, writeFileDurably } from '../io/durable-file.ts';
 import { InputError } from '../model/errors.ts';
 import { LIMITS } from '../model/limits.ts';
-import { removeStaleTemps, swapInto, tempPathFor } from '../vulndb/swap.ts';
 import {
   CHANNELS,
   type Channel,
@@ -82,15 +71,6 @@ interface Entry {
   readonly size: number;
 }
 
-function fsyncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 function errno(e: unknown): string {
   return (e as NodeJS.ErrnoException).code ?? String(e);
 }
@@ -137,12 +117,9 @@ export class Outbox {
     const name = `${String(sequence).padStart(17, '0')}.msg`;
     const target = join(this.#folder(channel), name);
     const data = encodeRecord({ id, channel, kind, enqueuedAt: new Date().toISOString(), body });
-    const tmp = tempPathFor(target, 'tmp');
     try {
-      writeFileSync(tmp, data, { flag: 'wx', mode: 0o600 });
-      swapInto(tmp, target);
+      writeFileDurably(target, data);
     } catch (e) {
-      rmSync(tmp, { force: true });
       throw new InputError('OUTPUT', target, `cannot write the outbox message (${errno(e)})`, { cause: e });
     }
     const queue = this.#queue(channel);

@@ -9,8 +9,9 @@
 // so a kill between the two finds them in `pending` at the next start, never recomputed with
 // a new first-seen time (which would give them new ids).
 import { createHash } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileDurably } from '../io/durable-file.ts';
 import { errnoOf } from '../io/fs-error.ts';
 import { InputError } from '../model/errors.ts';
 import type { Finding } from '../model/inventory.ts';
@@ -160,20 +161,6 @@ export class StateStore {
   /** Replace the state: a crash leaves the old file or the new one, never a torn one. */
   save(state: AgentState): void {
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    const tmp = `${this.file}.${process.pid}.tmp`;
-    const fd = openSync(tmp, 'w', 0o600);
-    try {
-      writeSync(fd, `${JSON.stringify(state)}\n`);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, this.file);
-    const dirFd = openSync(this.dir, 'r');
-    try {
-      fsyncSync(dirFd);
-    } finally {
-      closeSync(dirFd);
-    }
+    writeFileDurably(this.file, `${JSON.stringify(state)}\n`);
   }
 }

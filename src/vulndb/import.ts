@@ -8,12 +8,12 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import { removeStaleTemps, swapInto, tempPathFor } from '../io/durable-file.ts';
 import { InputError } from '../model/errors.ts';
 import { checkSchema, defaultVulnDbPath, SCHEMA_SQL } from './db.ts';
 import { checkOsvRecord, isRealDate, type OsvRecord, osvTime } from './osv.ts';
 import { type ImportSource, type ResolvedSource, readSource, resolveSource } from './sources.ts';
 import type { ImportInfo } from './status.ts';
-import { removeStaleTemps, swapInto, tempPathFor } from './swap.ts';
 import type { ZipLimits } from './zip.ts';
 
 export type { ImportSource } from './sources.ts';

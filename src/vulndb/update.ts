@@ -11,13 +11,13 @@ import { dirname, resolve } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
+import { removeStaleTemps, tempPathFor } from '../io/durable-file.ts';
 import { TOOL_VERSION } from '../io/tool-version.ts';
 import { InputError } from '../model/errors.ts';
 import { LIMITS } from '../model/limits.ts';
 import { defaultVulnDbPath } from './db.ts';
 import { type ImportOptions, type ImportProgress, type ImportResult, type ImportSource, importOsv } from './import.ts';
 import { resolveSource } from './sources.ts';
-import { removeStaleTemps, tempPathFor } from './swap.ts';
 
 /** Where OSV publishes one zip of every record per ecosystem. */
 export const OSV_EXPORT_BASE = 'https://osv-vulnerabilities.storage.googleapis.com';

@@ -10,19 +10,9 @@
 // digest) is no entry: the image is read again and the entry rewritten. Entries are written to a
 // temp file, fsynced, then renamed, so a reader sees a whole entry or none.
 import { createHash } from 'node:crypto';
-import {
-  closeSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeSync,
-} from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileDurably } from '../../io/durable-file.ts';
 import { parseJsonText } from '../../io/json-text.ts';
 import type { Finding, ImageComponent } from '../../model/inventory.ts';
 
@@ -109,27 +99,17 @@ export function storeReading(dir: string, reading: ImageReading): string | undef
     sha256: checksum(reading),
     reading,
   };
-  const tmp = `${path}.${process.pid}.tmp`;
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    rmSync(tmp, { force: true }); // left by a process with this pid that was killed mid-write
-    const fd = openSync(tmp, 'wx', 0o600);
-    try {
-      writeSync(fd, JSON.stringify(entry));
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
+    writeFileDurably(path, JSON.stringify(entry));
     return undefined;
   } catch (e) {
-    rmSync(tmp, { force: true });
     return `${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;
   }
 }
 
-/** An entry's file name (`<hex>.<platform>.json`), or a temp file one left behind (`....json.<pid>.tmp`). */
-const ENTRY_FILE = /^[0-9a-f]{64}\.([a-z0-9-]+)\.json(?:\.\d+\.tmp)?$/;
+/** An entry's file name (`<hex>.<platform>.json`), or a temp file one left behind (`....json.<pid>.<hex>.tmp`). */
+const ENTRY_FILE = /^[0-9a-f]{64}\.([a-z0-9-]+)\.json(?:\.\d+\.[0-9a-f]+\.tmp)?$/;
 
 /**
  * Remove the entries of `platform` for images no longer held (every digest not in `keep`), and

@@ -1,9 +1,4 @@
-// k3sguard.lock on disk (docs/lockfile.md): read strictly, written canonically. The lock is
-// reviewed as a diff, so its bytes depend only on its content: artifacts sorted by name, arch
-// and version, keys in a fixed order, sources sorted, 2-space JSON, a final newline. Adding
-// the same things in another order gives the same file.
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { writeFileDurably } from '../../io/durable-file.ts';
 import { parseJsonText } from '../../io/json-text.ts';
 import { readOptionText } from '../../io/option-file.ts';
 import { InputError, isInputError } from '../../model/errors.ts';
@@ -215,20 +210,11 @@ export function serializeLock(lock: Lockfile): string {
   return `${JSON.stringify({ schema: LOCK_SCHEMA, artifacts }, null, 2)}\n`;
 }
 
-/** Write via a temp file in the same folder, then rename: readers see the old or the new lock. */
+/** Written durably (io/durable-file.ts): readers see the old or the new lock, never a torn one. */
 export function writeLock(lockPath: string, lock: Lockfile): void {
-  const tmp = join(dirname(lockPath), `.${basename(lockPath)}.${process.pid}.${Date.now()}.tmp`);
   try {
-    const fd = openSync(tmp, 'wx', 0o644);
-    try {
-      writeSync(fd, serializeLock(lock));
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, lockPath);
+    writeFileDurably(lockPath, serializeLock(lock), 0o644);
   } catch (e) {
-    rmSync(tmp, { force: true });
     throw new InputError('OUTPUT', lockPath, `cannot write (${(e as NodeJS.ErrnoException).code ?? e})`);
   }
 }

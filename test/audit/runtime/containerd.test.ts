@@ -333,7 +333,7 @@ test('the digest cache: an unchanged image is not read again, a damaged entry is
   // write that was cut short goes too; a file that is no entry stays.
   const extra = first.images.find((i) => i.names.includes(DEBIAN_EXTRA_NAME));
   assert.ok(extra);
-  writeFileSync(join(cacheDir, `${extra.digest.slice(7)}.linux-amd64.json.99999999.tmp`), '{"format":');
+  writeFileSync(join(cacheDir, `${extra.digest.slice(7)}.linux-amd64.json.99999999.0123456789ab.tmp`), '{"format":');
   writeFileSync(join(cacheDir, 'notes.txt'), 'not an entry\n');
   need().ctr(NS, 'images', 'rm', DEBIAN_EXTRA_NAME);
   try {

@@ -3,7 +3,7 @@
 // folder synced so the rename itself survives a crash. Temp names carry the writer's pid, so
 // a later run can remove what a killed one left without touching a live one's.
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, openSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 const TEMP_NAME = /^(.*)\.(\d+)\.[0-9a-f]+\.(tmp|download)$/;
@@ -47,5 +47,26 @@ function fsyncPath(path: string, flags: string): void {
 export function swapInto(tmp: string, target: string): void {
   fsyncPath(tmp, 'r+');
   renameSync(tmp, target);
-  fsyncPath(dirname(target), 'r');
+  fsyncDir(dirname(target));
+}
+
+/** Make the folder's entries (a rename, a new or removed file) survive a crash. */
+export function fsyncDir(dir: string): void {
+  fsyncPath(dir, 'r');
+}
+
+/**
+ * Write `data` as `target`: a reader, or the next run after a crash, finds the old file or the
+ * new one whole, never a torn one. The temp file is removed when anything fails; the error is
+ * the file system's, for the caller to name.
+ */
+export function writeFileDurably(target: string, data: string | Uint8Array, mode = 0o600): void {
+  const tmp = tempPathFor(target, 'tmp');
+  try {
+    writeFileSync(tmp, data, { flag: 'wx', mode });
+    swapInto(tmp, target);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
 }
