@@ -173,6 +173,11 @@ export const LIMIT_SPECS = Object.freeze({
     unit: 'count',
     what: "Requests one node token may make to the fleet server per minute (`k3sguard server --rate-limit`), in bursts as large; past it 429 with Retry-After, which the agent's sender waits out.",
   },
+  webhookBodyBytes: {
+    value: 4 * MiB,
+    unit: 'bytes',
+    what: "One AdmissionReview the webhook accepts (`POST /validate`); above the API server's own request limit, so a real review always fits. Larger ones get 400 before they are read whole.",
+  },
   jsonDepth: {
     value: 128,
     unit: 'levels',

@@ -6,12 +6,13 @@
 // fail-closed (the default) denies, since admitting an image nobody could check is what the
 // webhook exists to prevent; fail-open admits with a warning, for clusters that prefer running
 // to safety while a registry is down. Either way the message says the registry was the cause.
+
+import { checkImageReferences } from '../policy/evaluate.ts';
+import type { ImagePolicy } from '../policy/image-policy.ts';
 import { formatImageRef, parseImageRef } from '../readers/images/refs.ts';
 import type { RegistryCache } from '../readers/registry/cache.ts';
 import type { RegistryClient } from '../readers/registry/client.ts';
 import { resolveImage } from '../readers/registry/resolve.ts';
-import { checkImageReferences } from '../policy/evaluate.ts';
-import type { ImagePolicy } from '../policy/image-policy.ts';
 import { verifyRegistrySignatures } from '../verify/cosign/registry.ts';
 import { containerImages, podSpecOf, type ReviewRequest } from './review.ts';
 
@@ -117,7 +118,7 @@ async function checkContainer(
     const code = (e as { code?: string }).code;
     const late = Date.now() >= deadline;
     problems.push({
-      text: `${who} image ${image}: its signature could not be checked: ${late ? 'the deadline passed' : (e as Error).message}${code ? ` (${code})` : ''} [K3SG-WEBHOOK-REGISTRY]; make the registry reachable, or pre-fill the cache (the webhook decides offline from it)`,
+      text: `${who} image ${image}: its signature could not be checked: ${late ? 'the deadline passed' : (e as Error).message}${code ? ` (${code})` : ''} [K3SG-POLICY-SIGNATURE, registry unavailable]; make the registry reachable, or pre-fill the cache (the webhook decides offline from it)`,
       unavailable: true,
     });
   }

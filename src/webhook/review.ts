@@ -55,7 +55,14 @@ export function parseReview(value: unknown): ParsedReview {
 }
 
 /** Kinds whose pods come from `spec.template`. */
-const TEMPLATE_KINDS = new Set(['Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job', 'ReplicationController']);
+const TEMPLATE_KINDS = new Set([
+  'Deployment',
+  'ReplicaSet',
+  'StatefulSet',
+  'DaemonSet',
+  'Job',
+  'ReplicationController',
+]);
 
 /** The pod spec the object would run, or undefined for a kind that runs none. */
 export function podSpecOf(kind: string, object: unknown): Record<string, unknown> | undefined {
