@@ -22,6 +22,7 @@ import type { SignCliOptions } from './sign.ts';
 import { errorLine } from './stderr.ts';
 import type { TrustUpdateOptions } from './trust.ts';
 import type { VerifyOptions } from './verify.ts';
+import type { WebhookCliOptions } from './webhook.ts';
 
 /** For image targets: which platform of a multi-platform image. */
 const platform = () =>
@@ -283,6 +284,22 @@ function program(setExit: (code: number) => void): Command {
     .option('--once', 'one check, print the report, exit 0 clean / 1 findings / 2 cannot run')
     .option('--json', 'with --once: the k3sguard/report@1 document (docs/report-schema.json)')
     .action(async (opts: AgentCliOptions) => setExit(await (await import('./agent.ts')).runAgent(opts)));
+
+  cmd
+    .command('webhook')
+    .description('the admission webhook: AdmissionReview v1 decided from the image policy (docs/webhook.md)')
+    .option('--tls-cert <file>', 'PEM serving certificate (chain), re-read when it changes')
+    .option('--tls-key <file>', 'PEM private key of --tls-cert')
+    .option('--policy <file>', 'the image policy to enforce')
+    .option('--registries <file>', "registry credentials and TLS, shaped like K3s's registries.yaml")
+    .option('--cache-dir <dir>', 'keep tag resolutions and signature verdicts here')
+    .option('--offline', 'decide from --cache-dir only, asking no registry')
+    .option('--mode <mode>', 'enforce (deny) or audit (allow with warnings)', 'enforce')
+    .option('--fail-open', 'admit (with a warning) when a registry cannot be asked; default: deny')
+    .option('--exclude-namespace <ns...>', 'namespaces never checked (default kube-system)')
+    .option('--deadline <ms>', 'time for one decision, under the API server timeout (default 10000)')
+    .option('--listen <host:port>', 'where to serve (default 0.0.0.0:8443)')
+    .action(async (opts: WebhookCliOptions) => setExit(await (await import('./webhook.ts')).runWebhook(opts)));
 
   const serverDb = () =>
     new Option(
