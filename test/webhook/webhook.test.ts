@@ -19,6 +19,7 @@ import {
   skopeoPush,
   startRegistry,
 } from '../fixtures/registry.ts';
+import { startSilent } from '../readers/registry-servers.ts';
 import { skopeoSigned } from '../verify/cosign-fixtures.ts';
 
 const tools = registrySkip({ tls: true });
@@ -288,6 +289,42 @@ test('a rotated certificate is served on the next connection, without a restart'
   assert.equal(webhook.reloads(), 1);
   await assert.rejects(post('/validate', JSON.stringify(review('Pod', { spec: pod([]) })), ca));
   ca = nextCa;
+});
+
+test('when digests are not required, a tag is resolved at the registry and its signature checked', {
+  skip,
+}, async () => {
+  decision.policy = policy({ requireDigest: false });
+  const good = await admit('Pod', { spec: pod([{ name: 'app', image: `${registry.host}/rancher/test:1.0` }]) });
+  assert.equal(good.allowed, true, good.status?.message);
+  const bad = await admit('Pod', { spec: pod([{ name: 'app', image: `${registry.host}/rancher/unsigned:1` }]) });
+  assert.equal(bad.allowed, false);
+  // The denial names the digest the tag resolved to: what was actually checked.
+  assert.match(
+    bad.status?.message ?? '',
+    new RegExp(`rancher/unsigned@${'skip' in fixture ? '' : fixture.extraDigest}`),
+  );
+});
+
+test('a registry that never answers is cut off by the deadline and the failure policy applies', { skip }, async () => {
+  const silent = await startSilent();
+  const silentClient = new RegistryClient({ plainHttp: [silent.host] });
+  decision.policy = policy({ allowedRegistries: [silent.host] });
+  decision.client = silentClient;
+  decision.deadlineMs = 300;
+  try {
+    const r = await admit('Pod', {
+      spec: pod([{ name: 'app', image: `${silent.host}/rancher/test@sha256:${'cd'.repeat(32)}` }]),
+    });
+    assert.equal(r.allowed, false);
+    assert.match(r.status?.message ?? '', /could not be checked: .*registry unavailable/);
+    assert.ok(silent.requests.length >= 1, 'the registry was asked');
+  } finally {
+    decision.client = client;
+    delete decision.deadlineMs;
+    silentClient.close();
+    await silent.close();
+  }
 });
 
 test('registry down: fail-closed denies saying so, fail-open admits with a warning', { skip }, async () => {
