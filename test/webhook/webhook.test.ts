@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { ImagePolicy } from '../../src/policy/image-policy.ts';
+import { RegistryCache } from '../../src/readers/registry/cache.ts';
 import { RegistryClient } from '../../src/readers/registry/client.ts';
 import type { DecisionContext } from '../../src/webhook/decide.ts';
 import { type RunningWebhook, startWebhook } from '../../src/webhook/server.ts';
@@ -324,6 +325,28 @@ test('a registry that never answers is cut off by the deadline and the failure p
     delete decision.deadlineMs;
     silentClient.close();
     await silent.close();
+  }
+});
+
+test('offline, decisions come from the cache the online ones filled, and a miss is fail-closed', { skip }, async () => {
+  decision.policy = policy();
+  decision.cache = new RegistryCache(join(work, 'cache'));
+  try {
+    assert.equal((await admit('Pod', { spec: pod([{ name: 'app', image: signedImage() }]) })).allowed, true);
+    decision.offline = true;
+    delete decision.client;
+    const cached = await admit('Pod', { spec: pod([{ name: 'app', image: signedImage() }]) });
+    assert.equal(cached.allowed, true, cached.status?.message);
+    const miss = await admit('Pod', { spec: pod([{ name: 'app', image: unsignedImage() }]) });
+    assert.equal(miss.allowed, false);
+    assert.match(
+      miss.status?.message ?? '',
+      /offline, and the cache holds no fresh signature verdict .*REGISTRY_OFFLINE/,
+    );
+  } finally {
+    decision.client = client;
+    delete decision.offline;
+    delete decision.cache;
   }
 });
 
