@@ -10,6 +10,7 @@ export interface IrCollectCliOptions {
   dataDir: string;
   containerdSocket?: string;
   stateDir: string;
+  proc?: string;
   lock?: string;
   policy?: string;
   output?: string;
@@ -26,6 +27,7 @@ export async function runIrCollect(opts: IrCollectCliOptions): Promise<number> {
     keyPath: opts.key,
     output: opts.output,
     ...(opts.containerdSocket !== undefined ? { containerdSocket: opts.containerdSocket } : {}),
+    ...(opts.proc !== undefined ? { proc: opts.proc } : {}),
     ...(opts.lock !== undefined ? { lock: opts.lock } : {}),
     ...(opts.policy !== undefined ? { policy: opts.policy } : {}),
   });

@@ -265,6 +265,7 @@ function program(setExit: (code: number) => void): Command {
     .option('--data-dir <dir>', "K3s's data dir, a node path", '/var/lib/rancher/k3s')
     .option('--containerd-socket <path>', 'containerd socket (default <root>/run/k3s/containerd/containerd.sock)')
     .option('--state-dir <dir>', "the agent's state dir, a node path", '/var/lib/k3sguard')
+    .option('--proc <dir>', 'the proc filesystem for the processes (default <root>/proc)')
     .option('--lock <file>', 'the k3sguard.lock in force, archived with the evidence')
     .option('--policy <file>', 'the image policy in force, archived with the evidence')
     .option('-o, --output <file>', 'the evidence archive to write (EVIDENCE.tar.zst; never overwritten)')

@@ -12,6 +12,7 @@ import { join, posix } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { constants, createZstdCompress } from 'node:zlib';
+import { checkProcesses } from '../audit/runtime/processes.ts';
 import { sha256File } from '../io/hashing.ts';
 import { type TarOwner, type TarWriteEntry, tarChunks } from '../io/tar-writer.ts';
 import { TOOL_VERSION } from '../io/tool-version.ts';
@@ -29,6 +30,8 @@ export interface CollectOptions {
   dataDir: string;
   /** containerd's socket, a host path; unset: `<root>/run/k3s/containerd/containerd.sock`. */
   containerdSocket?: string;
+  /** The proc filesystem to read processes from, a host path; unset: `<root>/proc`. */
+  proc?: string;
   /** k3sguard.lock and the image policy in force, host paths. */
   lock?: string;
   policy?: string;
@@ -161,7 +164,16 @@ export async function collectEvidence(o: CollectOptions): Promise<CollectResult>
   const runtime = await containerdState(o.containerdSocket ?? join(o.root, 'run/k3s/containerd/containerd.sock'));
   if (runtime.note) notes.push(runtime.note);
   add('containerd.json', json(runtime), 'containerd');
-  // Not yet collected here: the processes (docs/incident-response.md, what comes next).
+  // The agent's process check: k3s, containerd, shims and runc with their executables' digests
+  // and whether those match the bundle they came from.
+  const proc = o.proc ?? join(o.root, 'proc');
+  const processes = checkProcesses({ proc, root: o.root, dataDir: o.dataDir });
+  if (!processes.available) notes.push(`no proc filesystem at ${proc}: processes not collected`);
+  add(
+    'processes.json',
+    json({ proc, available: processes.available, processes: processes.processes, notes: processes.notes }),
+    proc,
+  );
 
   const manifest: EvidenceManifest = {
     schema: EVIDENCE_SCHEMA,

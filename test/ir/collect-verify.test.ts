@@ -91,6 +91,7 @@ describe('ir collect / ir verify', () => {
     ]) {
       assert.ok(kept.test(tar), `${kept} not in the archive`);
     }
+    assert.match(collectStderr, /no proc filesystem at .*: processes not collected/);
     assert.match(collectStderr, /no containerd socket at .*: images and containers not collected/);
   });
 
@@ -109,6 +110,7 @@ describe('ir collect / ir verify', () => {
       'files/var/lib/k3sguard/state.json',
       'digests.json',
       'containerd.json',
+      'processes.json',
     ]) {
       assert.ok(names.includes(n), `${n} not in the manifest`);
     }
