@@ -35,7 +35,11 @@ interface Member {
 
 async function readMembers(file: string): Promise<{ members: Map<string, Member>; meta: Map<string, Buffer> }> {
   const fh = await open(file, 'r').catch((e: NodeJS.ErrnoException) => {
-    throw new InputError(e.code === 'ENOENT' ? 'NOT_FOUND' : 'UNREADABLE', file, e.code ?? String(e));
+    throw new InputError(
+      e.code === 'ENOENT' ? 'NOT_FOUND' : 'UNREADABLE',
+      file,
+      e.code === 'ENOENT' ? 'no such file' : `cannot read: ${e.code ?? e}`,
+    );
   });
   const members = new Map<string, Member>();
   const meta = new Map<string, Buffer>();
