@@ -12,12 +12,15 @@ import { join, posix } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { constants, createZstdCompress } from 'node:zlib';
+import { K3S_BINARY } from '../audit/node/binary.ts';
 import { checkProcesses } from '../audit/runtime/processes.ts';
+import { buildInventory } from '../inventory/build.ts';
 import { sha256File } from '../io/hashing.ts';
 import { type TarOwner, type TarWriteEntry, tarChunks } from '../io/tar-writer.ts';
 import { TOOL_VERSION } from '../io/tool-version.ts';
-import { InputError } from '../model/errors.ts';
+import { InputError, isInputError } from '../model/errors.ts';
 import { ContainerdClient } from '../readers/containerd/client.ts';
+import { inventoryJson } from '../report/json.ts';
 import { keyId, loadSigningKey } from '../verify/sigstore/keys.ts';
 import { keyedBundleText } from '../verify/sigstore/sign.ts';
 import { BUNDLE_NAME, EVIDENCE_SCHEMA, type EvidenceItem, type EvidenceManifest, MANIFEST_NAME } from './manifest.ts';
@@ -94,7 +97,7 @@ function walk(root: string, nodePath: string, archive: boolean, out: Walked[]): 
 function nodePaths(o: CollectOptions): Array<[string, boolean]> {
   const d = o.dataDir;
   return [
-    ['/usr/local/bin/k3s', false],
+    [K3S_BINARY, false],
     ['/etc/rancher/k3s', true],
     ['/etc/rancher/node', true],
     ...unitPaths(o.root).map((p): [string, boolean] => [p, true]),
@@ -155,6 +158,17 @@ export async function collectEvidence(o: CollectOptions): Promise<CollectResult>
     ...(w.target !== undefined ? { target: w.target } : {}),
   }));
   add('digests.json', json(digests), o.root);
+  const k3s = walked.find((w) => w.source === K3S_BINARY && w.kind === 'file');
+  if (k3s) {
+    // What `inspect` says of the binary: its K3s version, the bundle's members and their Go
+    // modules, so a replaced binary shows what it brought, not only another digest.
+    try {
+      add('k3s-inventory.json', Buffer.from(inventoryJson(await buildInventory(join(o.root, K3S_BINARY)))), K3S_BINARY);
+    } catch (e) {
+      if (!isInputError(e)) throw e;
+      notes.push(`${K3S_BINARY}: no inventory: ${e.message}`);
+    }
+  }
   for (const [opt, name] of [
     [o.lock, 'k3sguard.lock'],
     [o.policy, 'policy.yaml'],

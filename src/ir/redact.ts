@@ -62,6 +62,22 @@ function redactYaml(data: Buffer, text: string): Redacted {
   if (!Array.isArray(docs) || docs.some((d) => d.errors.length > 0)) return whole(data, 'unparsable YAML file');
   const redactions: Redaction[] = [];
   for (const doc of docs) {
+    // A manifest's Secret: every value under data and stringData is a secret, whatever its key.
+    if (doc.get('kind') === 'Secret') {
+      for (const field of ['data', 'stringData']) {
+        const map = doc.get(field);
+        if (!isMap(map)) continue;
+        for (const pair of map.items) {
+          if (!isScalar(pair.value) || pair.value.value === null) continue;
+          const digest = sha(String(pair.value.value));
+          redactions.push({
+            what: `${field}.${String(isScalar(pair.key) ? pair.key.value : pair.key)}`,
+            sha256: digest,
+          });
+          pair.value.value = `REDACTED sha256:${digest}`;
+        }
+      }
+    }
     visit(doc, {
       Pair(_, pair) {
         if (!isScalar(pair.key)) return;

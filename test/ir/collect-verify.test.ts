@@ -16,6 +16,8 @@ const TOKEN = 'K10planted-server-token-7c1f9a::server:5e2d8b';
 const AGENT_TOKEN = 'planted-agent-token-a41b';
 const REGISTRY_PASSWORD = 'pull-token-0f9e8d'; // in REGISTRIES_YAML
 const ENV_TOKEN = 'planted-env-token-93de';
+const SECRET_DATA = 'cGxhbnRlZC1zZWNyZXQtZGF0YQ=='; // a manifest's Secret, base64 as in data:
+const SECRET_STRING = 'planted-string-data-55aa';
 const { privateKey: planted } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const PLANTED_KEY = planted.export({ type: 'pkcs8', format: 'pem' }) as string;
 /** A line of the key's base64 body: what would leak if any of the file did. */
@@ -28,6 +30,7 @@ describe('ir collect / ir verify', () => {
   let evidence: string;
   let pub: string;
   let collectStderr: string;
+  let k3sInstalled = false;
 
   before(async () => {
     // before() has no t.after: clean up in the last test's after via a process hook.
@@ -45,9 +48,18 @@ describe('ir collect / ir verify', () => {
     put(root, 'etc/rancher/k3s/restore-ca.key', PLANTED_KEY, 0o600);
     put(root, 'var/lib/rancher/k3s/server/token', `${TOKEN}\n`, 0o600);
     put(root, 'etc/systemd/system/k3s.service.env', `K3S_TOKEN='${ENV_TOKEN}'\nHTTP_PROXY=http://proxy:3128\n`, 0o600);
+    put(
+      root,
+      'var/lib/rancher/k3s/server/manifests/s3-creds.yaml',
+      `apiVersion: v1\nkind: Secret\nmetadata:\n  name: s3\ndata:\n  key: ${SECRET_DATA}\nstringData:\n  other: ${SECRET_STRING}\n`,
+      0o600,
+    );
     put(root, 'var/lib/k3sguard/state.json', '{"findings":[]}\n');
     const k3s = await k3sBinary({ skip: (m) => console.log(`# no k3s binary in the node tree: ${m}`) });
-    if (k3s) installK3s(root, k3s);
+    if (k3s) {
+      installK3s(root, k3s);
+      k3sInstalled = true;
+    }
     execFileSync(process.execPath, [
       '-e',
       `const {generateKeyPairSync}=require('node:crypto');const fs=require('node:fs');const k=generateKeyPairSync('ec',{namedCurve:'P-256'});fs.writeFileSync(process.argv[1],k.privateKey.export({type:'pkcs8',format:'pem'}));fs.writeFileSync(process.argv[2],k.publicKey.export({type:'spki',format:'pem'}));`,
@@ -74,7 +86,16 @@ describe('ir collect / ir verify', () => {
 
   test('no planted secret is anywhere in the decompressed archive', () => {
     const tar = zstdDecompressSync(readFileSync(evidence)).toString('latin1');
-    for (const secret of [TOKEN, AGENT_TOKEN, REGISTRY_PASSWORD, ENV_TOKEN, KEY_BODY, 'PRIVATE KEY']) {
+    for (const secret of [
+      TOKEN,
+      AGENT_TOKEN,
+      REGISTRY_PASSWORD,
+      ENV_TOKEN,
+      KEY_BODY,
+      'PRIVATE KEY',
+      SECRET_DATA,
+      SECRET_STRING,
+    ]) {
       assert.ok(!tar.includes(secret), `the archive holds ${secret}`);
     }
     // ... while what is not secret is kept, and each secret is named by its sha256.
@@ -122,8 +143,12 @@ describe('ir collect / ir verify', () => {
     const airgap = digests.find((d: { path: string }) => d.path.endsWith('k3s-airgap-images-amd64.tar.zst'));
     assert.match(airgap.sha256, /^[0-9a-f]{64}$/);
     const binary = digests.find((d: { path: string }) => d.path === '/usr/local/bin/k3s');
+    assert.equal(binary !== undefined, k3sInstalled);
     if (binary) {
       assert.match(binary.sha256, /^[0-9a-f]{64}$/);
+      assert.ok(names.includes('k3s-inventory.json'));
+      const inv = JSON.parse(readFileSync(join(files, 'k3s-inventory.json'), 'utf8'));
+      assert.equal(inv.schema, 'k3sguard/inventory@1');
       assert.ok(digests.some((d: { path: string }) => d.path.startsWith('/var/lib/rancher/k3s/data/')));
     }
   });
