@@ -33,8 +33,12 @@ const SECRET_YAML_KEYS = new Set([
 ]);
 const DSN_PASSWORD = /^[a-z][a-z0-9+.-]*:\/\/[^:@/\s]*:[^@\s]+@|[?&\s]password=[^&\s]/i;
 const SECRET_ENV = /(TOKEN|PASSWORD|SECRET|_KEY)$/i;
-/** K3s's token files (server/token, server/node-token, server/agent-token, ...). */
-const TOKEN_FILE = /(^|-)token$/;
+/**
+ * Files that are a secret whole: K3s's token files (server/token, node-token, agent-token),
+ * the node password (/etc/rancher/node/password), and anything else so named.
+ */
+const SECRET_FILE = /token|passw(or)?d|secret|credential/i;
+const YAML_FILE = /\.ya?ml$/;
 
 const sha = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
 
@@ -50,8 +54,8 @@ export function redact(source: string, data: Buffer): Redacted {
   const text = data.toString('utf8');
   if (PRIVATE_KEY.test(text)) return whole(data, 'private key');
   const name = basename(source);
-  if (TOKEN_FILE.test(name)) return whole(data, 'token file');
-  if (/\.ya?ml$/.test(name) || /\/etc\/rancher\/k3s\/config\.yaml\.d\//.test(source)) return redactYaml(data, text);
+  if (SECRET_FILE.test(name) && !YAML_FILE.test(name)) return whole(data, 'secret file');
+  if (YAML_FILE.test(name) || /\/etc\/rancher\/k3s\/config\.yaml\.d\//.test(source)) return redactYaml(data, text);
   if (/\.env$|\/etc\/default\/|\/etc\/sysconfig\//.test(source)) return redactEnv(text);
   return { data, redactions: [] };
 }

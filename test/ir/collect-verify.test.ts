@@ -18,6 +18,7 @@ const REGISTRY_PASSWORD = 'pull-token-0f9e8d'; // in REGISTRIES_YAML
 const ENV_TOKEN = 'planted-env-token-93de';
 const SECRET_DATA = 'cGxhbnRlZC1zZWNyZXQtZGF0YQ=='; // a manifest's Secret, base64 as in data:
 const SECRET_STRING = 'planted-string-data-55aa';
+const NODE_PASSWORD = 'planted-node-password-6b0c';
 const { privateKey: planted } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const PLANTED_KEY = planted.export({ type: 'pkcs8', format: 'pem' }) as string;
 /** A line of the key's base64 body: what would leak if any of the file did. */
@@ -54,6 +55,7 @@ describe('ir collect / ir verify', () => {
       `apiVersion: v1\nkind: Secret\nmetadata:\n  name: s3\ndata:\n  key: ${SECRET_DATA}\nstringData:\n  other: ${SECRET_STRING}\n`,
       0o600,
     );
+    put(root, 'etc/rancher/node/password', `${NODE_PASSWORD}\n`, 0o600);
     put(root, 'var/lib/k3sguard/state.json', '{"findings":[]}\n');
     const k3s = await k3sBinary({ skip: (m) => console.log(`# no k3s binary in the node tree: ${m}`) });
     if (k3s) {
