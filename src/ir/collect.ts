@@ -54,6 +54,11 @@ export interface CollectResult {
 
 /** Files at most this large are archived (after redaction); larger ones only hashed. */
 const SMALL_FILE = 1024 * 1024;
+/**
+ * The most bytes of files archived in all: past it, further files are only hashed (a note says
+ * how many), so a state dir of many small files cannot make collection hold gigabytes.
+ */
+const ARCHIVED_BYTES = 256 * 1024 * 1024;
 /** The most files walked under one path: a data dir of a node is a few thousand. */
 const MAX_WALK = 200_000;
 const OWNER: TarOwner = { uid: 0, gid: 0, uname: 'root', gname: 'root' };
@@ -141,8 +146,16 @@ export async function collectEvidence(o: CollectOptions): Promise<CollectResult>
     const sha256 = createHash('sha256').update(data).digest('hex');
     items.push({ name, sha256, size: data.length, source, collectedAt, ...(note ? { note } : {}) });
   };
+  let archived = 0;
+  let overCap = 0;
   for (const w of walked) {
     if (!w.archive) continue;
+    if (archived + w.size > ARCHIVED_BYTES) {
+      w.archive = false;
+      overCap++;
+      continue;
+    }
+    archived += w.size;
     const r = redact(w.source, readFileSync(join(o.root, w.source)));
     redactions += r.redactions.length;
     const note =
@@ -158,6 +171,7 @@ export async function collectEvidence(o: CollectOptions): Promise<CollectResult>
     ...(w.target !== undefined ? { target: w.target } : {}),
   }));
   add('digests.json', json(digests), o.root);
+  if (overCap > 0) notes.push(`${overCap} small files past ${ARCHIVED_BYTES} bytes archived: only their digests kept`);
   const k3s = walked.find((w) => w.source === K3S_BINARY && w.kind === 'file');
   if (k3s) {
     // What `inspect` says of the binary: its K3s version, the bundle's members and their Go

@@ -10,7 +10,7 @@ import { normalizeMemberPath } from '../io/member-paths.ts';
 import { TarReader } from '../io/tar.ts';
 import { decompressFrame } from '../io/zstd-stream.ts';
 import { InputError } from '../model/errors.ts';
-import { LIMITS } from '../model/limits.ts';
+import { formatLimit, LIMITS } from '../model/limits.ts';
 import { keyId, loadPublicKey } from '../verify/sigstore/keys.ts';
 import { BUNDLE_NAME, EVIDENCE_SCHEMA, type EvidenceManifest, MANIFEST_NAME } from './manifest.ts';
 
@@ -23,8 +23,11 @@ export interface EvidenceVerification {
   host?: string;
 }
 
-/** Decompressed bytes an evidence archive may hold: small files only, so far below a layer's. */
-const MAX_EVIDENCE_BYTES = 4 * 1024 * 1024 * 1024;
+/**
+ * Decompressed bytes an evidence archive may hold: collect archives at most 256 MiB of files,
+ * plus its JSON members; past this it is a bomb, not evidence.
+ */
+const MAX_EVIDENCE_BYTES = 1024 * 1024 * 1024;
 /** The manifest and its bundle are held whole: bounded. */
 const MAX_META_BYTES = 64 * 1024 * 1024;
 
@@ -58,7 +61,11 @@ async function readMembers(file: string): Promise<{ members: Map<string, Member>
     await decompressFrame(fh, 0, size, { file, maxWindowLog: LIMITS.zstdWindowLog }, (chunk) => {
       total += chunk.length;
       if (total > MAX_EVIDENCE_BYTES) {
-        throw new InputError('ZSTD_LIMIT', file, `evidence: decompresses past ${MAX_EVIDENCE_BYTES} bytes (a bomb?)`);
+        throw new InputError(
+          'ZSTD_LIMIT',
+          file,
+          `evidence: decompresses past ${formatLimit(MAX_EVIDENCE_BYTES)} (a zstd bomb)`,
+        );
       }
       for (const ev of tar.feed(chunk)) {
         if (ev.type === 'entry') {

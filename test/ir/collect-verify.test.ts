@@ -208,7 +208,10 @@ describe('ir collect / ir verify', () => {
     );
     // A frame whose window (2^28) is past LIMITS.zstdWindowLog: refused before it is allocated.
     const window = execFileSync('sh', ['-c', 'head -c 1048576 /dev/zero | zstd -q --long=28 -c']);
+    // 1.1 GiB of zeros (the tar's end, then padding) in about 40 KiB: past the evidence cap.
+    const zeros = execFileSync('sh', ['-c', 'head -c 1181116006 /dev/zero | zstd -q -1 -c'], { maxBuffer: 1 << 26 });
     const cases: Array<[string, Buffer, RegExp]> = [
+      ['zeros-bomb', zeros, /decompresses past 1GiB \(a zstd bomb\)/],
       ['truncated', whole.subarray(0, Math.floor(whole.length / 2)), /truncated|ended|corrupt/],
       ['traversal', traversal, /unsafe member name/],
       ['bomb', window, /window larger than 2\^27/],
