@@ -12,6 +12,7 @@ import type { AuditIacCliOptions, AuditNodeCliOptions, ListRulesOptions } from '
 import type { DbOptions } from './db.ts';
 import { EXIT_CLEAN, EXIT_INPUT } from './exit.ts';
 import type { InspectOptions } from './inspect.ts';
+import type { IrCollectCliOptions } from './ir.ts';
 import type { LockAddCliOptions } from './lock.ts';
 import { formatOption, parseSeverityList, parseSize } from './options.ts';
 import { rerunForImages, watchRerunParent } from './relaunch.ts';
@@ -254,6 +255,29 @@ function program(setExit: (code: number) => void): Command {
     .option('--lock <file>', 'k3sguard.lock with the binary, charts, manifests and airgap tarballs allowed')
     .action(async (_opts, c: Command) =>
       setExit(await (await import('./audit.ts')).runAuditNode(c.optsWithGlobals<AuditNodeCliOptions>())),
+    );
+
+  const ir = cmd
+    .command('ir')
+    .description('incident response: evidence with a chain of custody (docs/incident-response.md)');
+  ir.command('collect')
+    .description("collect this node's K3s evidence into one signed archive; secrets are replaced by their sha256")
+    .option('--root <dir>', "the node's root directory", '/')
+    .option('--data-dir <dir>', "K3s's data dir, a node path", '/var/lib/rancher/k3s')
+    .option('--containerd-socket <path>', 'containerd socket (default <root>/run/k3s/containerd/containerd.sock)')
+    .option('--state-dir <dir>', "the agent's state dir, a node path", '/var/lib/k3sguard')
+    .option('--proc <dir>', 'the proc filesystem for the processes (default <root>/proc)')
+    .option('--lock <file>', 'the k3sguard.lock in force, archived with the evidence')
+    .option('--policy <file>', 'the image policy in force, archived with the evidence')
+    .option('-o, --output <file>', 'the evidence archive to write (EVIDENCE.tar.zst; never overwritten)')
+    .option('--key <key>', "the organisation's private key (PEM) that signs the manifest")
+    .action(async (opts: IrCollectCliOptions) => setExit(await (await import('./ir.ts')).runIrCollect(opts)));
+  ir.command('verify')
+    .description('check an evidence archive: the signed manifest, and every item against it')
+    .argument('<evidence>', 'EVIDENCE.tar.zst')
+    .option('--key <key>', 'the public key (PEM) of the organisation key')
+    .action(async (file: string, opts: { key?: string }) =>
+      setExit(await (await import('./ir.ts')).runIrVerify(file, opts)),
     );
 
   cmd

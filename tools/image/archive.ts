@@ -5,7 +5,7 @@ import { createWriteStream, readdirSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { type TarOwner, type TarWriteEntry, tarChunks } from './tar-writer.ts';
+import { type TarOwner, type TarWriteEntry, tarChunks } from '../../src/io/tar-writer.ts';
 
 const OWNER: TarOwner = { uid: 0, gid: 0, uname: 'root', gname: 'root' };
 

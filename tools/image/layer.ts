@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { constants, createGzip } from 'node:zlib';
+import { type TarWriteEntry, tarChunks } from '../../src/io/tar-writer.ts';
 import { blobDir, type Descriptor, moveIntoStore } from './blobs.ts';
-import { type TarWriteEntry, tarChunks } from './tar-writer.ts';
 
 export const LAYER_MEDIA_TYPE = 'application/vnd.oci.image.layer.v1.tar+gzip';
 export const GZIP_LEVEL = 6;

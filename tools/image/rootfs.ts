@@ -5,11 +5,11 @@
 // one to run as, /tmp, each package's copyright file, and each package's control stanza under
 // /var/lib/dpkg/status.d/ as distroless images record theirs (there is no dpkg, nor any shell).
 import { posix } from 'node:path';
+import type { TarOwner, TarWriteEntry } from '../../src/io/tar-writer.ts';
 import { CA_BUNDLE_PATH, CA_PACKAGE, caBundle } from './ca-bundle.ts';
 import { type DebianPackage, installedPackage, owningPackage } from './debian.ts';
 import { hostFile } from './host-paths.ts';
 import { sharedLibraries } from './shared-libs.ts';
-import type { TarOwner, TarWriteEntry } from './tar-writer.ts';
 
 export const EXECUTABLE_PATH = '/usr/local/bin/k3sguard';
 export const NONROOT = { uid: 65532, gid: 65532, name: 'nonroot', home: '/home/nonroot' } as const;
