@@ -136,19 +136,7 @@ before(async () => {
   writeFileSync(policyPath, POLICY);
   writeFileSync(secretPath, 'k3sguard-test-secret\n', { mode: 0o600 });
   c.ctr(NS, 'images', 'import', img.extraImageTar);
-  c.ctr(
-    NS,
-    'run',
-    '-d',
-    '--label',
-    'io.kubernetes.pod.name=web-0',
-    '--label',
-    'io.kubernetes.pod.namespace=shop',
-    DEBIAN_NAME,
-    RUN_ID,
-    'sleep',
-    '3600',
-  );
+  c.runPod(DEBIAN_NAME, RUN_ID, { name: 'web-0', namespace: 'shop' }, 'sleep', '3600');
   writeFileSync(tokenPath, 'node-token-1\n', { mode: 0o600 });
   receiver = await startReceiver();
   server = await startReceiver();

@@ -33,19 +33,9 @@ function fixture(t: { after: (fn: () => void) => void }): Fixture {
   return { dir, key, pub: join(dir, 'org.pub'), a, b, predicate };
 }
 
-function decodeStatement(bundlePath: string): {
-  envelope: Record<string, unknown>;
-  statement: Record<string, unknown>;
-} {
-  const bundle = JSON.parse(readFileSync(bundlePath, 'utf8'));
-  const envelope = bundle.dsseEnvelope;
-  return { envelope, statement: JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8')) };
-}
-
-test('sign --predicate: a v0.3 keyed bundle with a DSSE in-toto Statement v1 naming each file by name and sha256', (t) => {
-  const f = fixture(t);
-  const out = join(f.dir, 'prov.sigstore.json');
-  const r = k3sguard([
+/** `sign --predicate` of both fixture files into one bundle at `out`. */
+function signBoth(f: Fixture, out: string) {
+  return k3sguard([
     'sign',
     '--predicate',
     f.predicate,
@@ -58,6 +48,21 @@ test('sign --predicate: a v0.3 keyed bundle with a DSSE in-toto Statement v1 nam
     f.a,
     f.b,
   ]);
+}
+
+function decodeStatement(bundlePath: string): {
+  envelope: Record<string, unknown>;
+  statement: Record<string, unknown>;
+} {
+  const bundle = JSON.parse(readFileSync(bundlePath, 'utf8'));
+  const envelope = bundle.dsseEnvelope;
+  return { envelope, statement: JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8')) };
+}
+
+test('sign --predicate: a v0.3 keyed bundle with a DSSE in-toto Statement v1 naming each file by name and sha256', (t) => {
+  const f = fixture(t);
+  const out = join(f.dir, 'prov.sigstore.json');
+  const r = signBoth(f, out);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /about 2 files with key /);
   const bundle = JSON.parse(readFileSync(out, 'utf8'));
@@ -80,19 +85,7 @@ test('sign --predicate: a v0.3 keyed bundle with a DSSE in-toto Statement v1 nam
 test('sign --predicate: verify passes for each subject, fails for a changed byte, another file, another key', (t) => {
   const f = fixture(t);
   const out = join(f.dir, 'prov.sigstore.json');
-  const signed = k3sguard([
-    'sign',
-    '--predicate',
-    f.predicate,
-    '--predicate-type',
-    PROVENANCE,
-    '--key',
-    f.key,
-    '-o',
-    out,
-    f.a,
-    f.b,
-  ]);
+  const signed = signBoth(f, out);
   assert.equal(signed.code, 0, signed.stderr);
   for (const subject of [f.a, f.b]) {
     const r = k3sguard(['verify', subject, '--bundle', out, '--key', f.pub]);

@@ -18,6 +18,8 @@ export interface PrivateContainerd {
   pid: number;
   /** `ctr --address <socket> -n <namespace> ...args`, its stdout. */
   ctr(namespace: string, ...args: string[]): string;
+  /** A detached container in k8s.io running `command`, labelled as the CRI labels a pod's. */
+  runPod(image: string, id: string, pod: { name: string; namespace: string }, ...command: string[]): string;
   /** SIGSTOP, returning once the kernel shows the daemon stopped (signals arrive asynchronously). */
   freeze(): Promise<void>;
   /** SIGCONT, returning once it runs again. */
@@ -99,6 +101,19 @@ export async function startContainerd(dir?: string): Promise<PrivateContainerd |
     root,
     pid,
     ctr,
+    runPod: (image, id, pod, ...command) =>
+      ctr(
+        K8S,
+        'run',
+        '-d',
+        '--label',
+        `io.kubernetes.pod.name=${pod.name}`,
+        '--label',
+        `io.kubernetes.pod.namespace=${pod.namespace}`,
+        image,
+        id,
+        ...command,
+      ),
     freeze: () => signal('SIGSTOP', true),
     thaw: () => signal('SIGCONT', false),
     stop,

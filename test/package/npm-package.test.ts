@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { type RunResult, tempDir } from '../cli/run.ts';
 import { withPackLock } from './pack-lock.ts';
-import { SHIPPED_CASES } from './shipped-cases.ts';
+import { runInstalled, SHIPPED_CASES } from './shipped-cases.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
@@ -35,15 +35,8 @@ describe('the npm package, installed from its tarball', () => {
   let installed = '';
   let elsewhere = '';
   let env: NodeJS.ProcessEnv = {};
-  const run = (args: string[], opts: { cwd?: string } = {}): RunResult => {
-    const r = spawnSync(join(prefix, 'bin', 'k3sguard'), args, {
-      cwd: opts.cwd ?? elsewhere,
-      env,
-      encoding: 'utf8',
-      maxBuffer: 64 * MiB,
-    });
-    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-  };
+  const run = (args: string[], opts: { cwd?: string } = {}): RunResult =>
+    runInstalled(join(prefix, 'bin', 'k3sguard'), args, opts.cwd ?? elsewhere, env);
 
   before(() => {
     work = mkdtempSync(join(tmpdir(), 'k3sguard-npm-'));

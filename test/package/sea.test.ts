@@ -18,7 +18,7 @@ import { k3sShaped } from '../fixtures/k3s-shaped.ts';
 import { realBinary } from '../fixtures/realbins.ts';
 import { imageFixtures } from '../images/fixtures.ts';
 import { validateCycloneDx, validateSpdx } from '../report/schemas.ts';
-import { SHIPPED_CASES } from './shipped-cases.ts';
+import { runInstalled, SHIPPED_CASES } from './shipped-cases.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
@@ -70,15 +70,8 @@ describe('the single executables, built into a temporary folder', () => {
   let arm64 = '';
   // Nothing but what the executable brings: no PATH to find a Node on, an empty HOME.
   let env: NodeJS.ProcessEnv = {};
-  const run = (args: string[], opts: { cwd?: string; exe?: string } = {}): RunResult => {
-    const r = spawnSync(opts.exe ?? amd64, args, {
-      cwd: opts.cwd ?? elsewhere,
-      env,
-      encoding: 'utf8',
-      maxBuffer: 64 * MiB,
-    });
-    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-  };
+  const run = (args: string[], opts: { cwd?: string; exe?: string } = {}): RunResult =>
+    runInstalled(opts.exe ?? amd64, args, opts.cwd ?? elsewhere, env);
 
   before(() => {
     out = mkdtempSync(join(tmpdir(), 'k3sguard-sea-test-'));

@@ -2,6 +2,7 @@
 // executable): one list, run by each form's test file with its own way to start the command,
 // so a form cannot quietly be tested for less than another.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,6 +12,12 @@ import { realBinary, SHARED_DATA } from '../fixtures/realbins.ts';
 
 /** The installed command, run with `args` (in `cwd`, else a folder of the form's choosing). */
 export type RunShipped = (args: string[], opts?: { cwd?: string }) => RunResult;
+
+/** Runs the installed `command` as a user would: its exit code and both outputs, whole. */
+export function runInstalled(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): RunResult {
+  const r = spawnSync(command, args, { cwd, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
 
 const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 

@@ -46,19 +46,7 @@ before(() => {
   c.ctr(NS, 'images', 'import', img.extraImageTar);
   c.ctr(NS, 'images', 'tag', DEBIAN_NAME, AGAIN_NAME);
   c.ctr(NS, 'images', 'label', AGAIN_NAME, 'k3sguard.test/role=retagged', 'second=label');
-  c.ctr(
-    NS,
-    'run',
-    '-d',
-    '--label',
-    'io.kubernetes.pod.name=p',
-    '--label',
-    'io.kubernetes.pod.namespace=ns',
-    DEBIAN_NAME,
-    RUN_ID,
-    'sleep',
-    '600',
-  );
+  c.runPod(DEBIAN_NAME, RUN_ID, { name: 'p', namespace: 'ns' }, 'sleep', '600');
   c.ctr(NS, 'containers', 'create', '--label', 'only=created', DEBIAN_EXTRA_NAME, CREATED_ID, '/bin/true');
   client = new ContainerdClient(c.socket);
 });

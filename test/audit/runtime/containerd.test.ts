@@ -57,19 +57,7 @@ before(async () => {
     readFileSync(join(contentStoreDir(c.root), 'blobs', 'sha256', digestOf(DEBIAN_NAME).slice(7)), 'utf8'),
   );
   c.ctr(NS, 'images', 'tag', DEBIAN_NAME, manifest.config.digest);
-  c.ctr(
-    NS,
-    'run',
-    '-d',
-    '--label',
-    'io.kubernetes.pod.name=web-0',
-    '--label',
-    'io.kubernetes.pod.namespace=shop',
-    DEBIAN_NAME,
-    RUN_ID,
-    'sleep',
-    '600',
-  );
+  c.runPod(DEBIAN_NAME, RUN_ID, { name: 'web-0', namespace: 'shop' }, 'sleep', '600');
   // The reviewed tarball, locked as `lock add` locks it: with the digest of each of its images.
   lockPath = join(work, 'k3sguard.lock');
   const added = await lockAddFiles(lockPath, [img.extraImageTar]);
@@ -172,19 +160,7 @@ test('an image and a running container from a registry outside the policy', { sk
   c.ctr(NS, 'images', 'rm', DEBIAN_EXTRA_NAME);
   const fromDebian = 'quay.io/k3sguard/debian:bookworm';
   c.ctr(NS, 'images', 'tag', DEBIAN_NAME, fromDebian);
-  c.ctr(
-    NS,
-    'run',
-    '-d',
-    '--label',
-    'io.kubernetes.pod.name=intruder',
-    '--label',
-    'io.kubernetes.pod.namespace=shop',
-    fromDebian,
-    OUTSIDE_ID,
-    'sleep',
-    '600',
-  );
+  c.runPod(fromDebian, OUTSIDE_ID, { name: 'intruder', namespace: 'shop' }, 'sleep', '600');
   try {
     const r = await check({ policy: policy(DOCKER_ONLY) });
     const extraDigest = digestOf(outside);
