@@ -23,6 +23,7 @@ import { ContainerdClient } from '../readers/containerd/client.ts';
 import { inventoryJson } from '../report/json.ts';
 import { keyId, loadSigningKey } from '../verify/sigstore/keys.ts';
 import { keyedBundleText } from '../verify/sigstore/sign.ts';
+import { readAgentEvidence } from './agent-evidence.ts';
 import { BUNDLE_NAME, EVIDENCE_SCHEMA, type EvidenceItem, type EvidenceManifest, MANIFEST_NAME } from './manifest.ts';
 import { redact } from './redact.ts';
 
@@ -202,6 +203,10 @@ export async function collectEvidence(o: CollectOptions): Promise<CollectResult>
     json({ proc, available: processes.available, processes: processes.processes, notes: processes.notes }),
     proc,
   );
+  // The agent's findings standing (each with when it was first seen) and its undelivered events.
+  const agent = readAgentEvidence(join(o.root, o.stateDir), o.stateDir);
+  if (agent.present) add('agent.json', json(agent), o.stateDir);
+  else notes.push(`no agent state at ${o.stateDir}: the agent's findings and events not collected`);
 
   const manifest: EvidenceManifest = {
     schema: EVIDENCE_SCHEMA,

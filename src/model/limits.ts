@@ -178,6 +178,16 @@ export const LIMIT_SPECS = Object.freeze({
     unit: 'bytes',
     what: "One AdmissionReview the webhook accepts (`POST /validate`); above the API server's own request limit, so a real review always fits. Larger ones get 400 before they are read whole.",
   },
+  evidenceBytes: {
+    value: 1024 * MiB,
+    unit: 'bytes',
+    what: '`ir verify` and `ir diff`: decompressed bytes of one evidence archive (`ir collect` archives at most 256 MiB of files, plus its JSON members); past it the archive is a bomb, not evidence.',
+  },
+  evidenceMemberBytes: {
+    value: 64 * MiB,
+    unit: 'bytes',
+    what: '`ir verify` and `ir diff`: one member of an evidence archive held whole to be read (manifest.json, digests.json, containerd.json, a configuration file); the rest are only hashed.',
+  },
   jsonDepth: {
     value: 128,
     unit: 'levels',
