@@ -1,9 +1,12 @@
 // `k3sguard ir collect` and `ir verify`: incident response evidence (docs/incident-response.md).
 import { resolve } from 'node:path';
 import { collectEvidence } from '../ir/collect.ts';
+import { type DiffFormat, formatDiff } from '../ir/diff-format.ts';
+import { diffFiles } from '../ir/diff-inputs.ts';
 import { verifyEvidence } from '../ir/verify.ts';
 import { InputError } from '../model/errors.ts';
 import { EXIT_CLEAN, EXIT_FINDINGS } from './exit.ts';
+import { planOutput } from './output.ts';
 
 export interface IrCollectCliOptions {
   root: string;
@@ -50,4 +53,15 @@ export async function runIrVerify(file: string, opts: { key?: string }): Promise
     `${file}: verified: ${r.items} items intact, manifest signed with key ${r.keyId} (host ${r.host}, collected ${r.collectedAt})\n`,
   );
   return EXIT_CLEAN;
+}
+
+export async function runIrDiff(
+  baseline: string,
+  evidence: string,
+  opts: { format: DiffFormat; output?: string },
+): Promise<number> {
+  const out = planOutput(opts.output, [baseline, evidence]);
+  const r = await diffFiles(baseline, evidence);
+  out.write(formatDiff(r, opts.format));
+  return r.changes.length > 0 ? EXIT_FINDINGS : EXIT_CLEAN;
 }

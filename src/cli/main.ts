@@ -279,6 +279,18 @@ function program(setExit: (code: number) => void): Command {
     .action(async (file: string, opts: { key?: string }) =>
       setExit(await (await import('./ir.ts')).runIrVerify(file, opts)),
     );
+  ir.command('diff')
+    .description(
+      'what changed on the node: binary and K3s version, bundle, data dir, images, manifests, settings, processes',
+    )
+    .argument('<baseline>', 'an earlier EVIDENCE.tar.zst, or the k3sguard.lock of reviewed digests')
+    .argument('<evidence>', 'EVIDENCE.tar.zst (ir collect)')
+    .addOption(formatOption(['table', 'json', 'markdown'], 'output format'))
+    .option('-o, --output <file>', 'write here instead of stdout')
+    .action(
+      async (baseline: string, evidence: string, opts: { format: 'table' | 'json' | 'markdown'; output?: string }) =>
+        setExit(await (await import('./ir.ts')).runIrDiff(baseline, evidence, opts)),
+    );
 
   cmd
     .command('agent')

@@ -213,6 +213,8 @@ export async function collectEvidence(o: CollectOptions): Promise<CollectResult>
     tool: { name: 'k3sguard', version: TOOL_VERSION },
     host: hostname(),
     root: o.root,
+    dataDir: o.dataDir,
+    stateDir: o.stateDir,
     collectedAt,
     items,
   };

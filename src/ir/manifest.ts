@@ -22,6 +22,9 @@ export interface EvidenceManifest {
   tool: { name: 'k3sguard'; version: string };
   host: string;
   root: string;
+  /** K3s's data dir and the agent's state dir as collected (node paths); absent before they were recorded. */
+  dataDir?: string;
+  stateDir?: string;
   collectedAt: string;
   items: EvidenceItem[];
 }

@@ -1,0 +1,187 @@
+// What `ir diff` compares: a node's state as one evidence archive tells it, read back from the
+// archive's members (digests.json, k3s-inventory.json, containerd.json, processes.json, the
+// collected configuration files) into one shape. The archive is read with the bounded reader
+// and its members must match its manifest: evidence that does not is refused, not compared.
+import { parseAllDocuments } from 'yaml';
+import { InputError } from '../model/errors.ts';
+import { manifestProblems, parseManifest, readEvidenceArchive } from './archive.ts';
+import { MANIFEST_NAME } from './manifest.ts';
+
+export interface FileState {
+  type: 'file' | 'symlink';
+  sha256?: string;
+  target?: string;
+}
+
+export interface BinaryState {
+  path: string;
+  sha256: string;
+  version?: string;
+  commit?: string;
+  /** The hash of the bundle embedded in the binary. */
+  bundleHash?: string;
+}
+
+export interface ProcessState {
+  pid: number;
+  name: string;
+  exe?: string;
+  sha256?: string;
+  status: string;
+}
+
+export interface AgentSummary {
+  findings: Array<{ id: string; severity?: string; message?: string; firstSeen: string }>;
+  firstBad?: string;
+}
+
+export interface NodeState {
+  file: string;
+  host: string;
+  collectedAt: string;
+  root: string;
+  dataDir: string;
+  stateDir: string;
+  /** Every file and symlink walked, by node path. */
+  files: Map<string, FileState>;
+  binary?: BinaryState;
+  /** The embedded bundle's members (path inside the bundle -> sha256), from the binary's inventory. */
+  bundleMembers?: Map<string, string>;
+  /** Image name -> target digest, as containerd listed them; absent when containerd was not reached. */
+  images?: Map<string, string>;
+  /** `<file> <key path>` -> the value as JSON, for config.yaml(.d) and registries.yaml. */
+  settings: Map<string, string>;
+  /** Absent when no proc filesystem was read. */
+  processes?: ProcessState[];
+  agent?: AgentSummary;
+  notes: string[];
+}
+
+export const DEFAULT_DATA_DIR = '/var/lib/rancher/k3s';
+export const DEFAULT_STATE_DIR = '/var/lib/k3sguard';
+const SETTINGS_DIR = 'files/etc/rancher/k3s/';
+const JSON_MEMBERS = ['digests.json', 'k3s-inventory.json', 'containerd.json', 'processes.json', 'agent.json'];
+
+export async function readNodeState(file: string): Promise<NodeState> {
+  const { members, kept } = await readEvidenceArchive(
+    file,
+    (name) => JSON_MEMBERS.includes(name) || (name.startsWith(SETTINGS_DIR) && /\.ya?ml$/.test(name)),
+  );
+  const manifestBytes = kept.get(MANIFEST_NAME);
+  if (!manifestBytes)
+    throw new InputError('BAD_JSON', file, `evidence: no ${MANIFEST_NAME}: not an ir collect archive`);
+  const manifest = parseManifest(file, manifestBytes);
+  const problems = manifestProblems(manifest, members);
+  if (problems.length > 0) {
+    throw new InputError('TAR_CORRUPT', file, `evidence does not match its manifest (${problems[0]}): run ir verify`);
+  }
+  const json = <T>(name: string): T | undefined => {
+    const b = kept.get(name);
+    if (!b) return undefined;
+    try {
+      return JSON.parse(b.toString('utf8')) as T;
+    } catch {
+      throw new InputError('BAD_JSON', file, `evidence: ${name} is not JSON`);
+    }
+  };
+  const state: NodeState = {
+    file,
+    host: String(manifest.host),
+    collectedAt: String(manifest.collectedAt),
+    root: String(manifest.root),
+    dataDir: typeof manifest.dataDir === 'string' ? manifest.dataDir : DEFAULT_DATA_DIR,
+    stateDir: typeof manifest.stateDir === 'string' ? manifest.stateDir : DEFAULT_STATE_DIR,
+    files: new Map(),
+    settings: new Map(),
+    notes: [],
+  };
+  const digests = json<Array<{ path?: unknown; type?: unknown; sha256?: unknown; target?: unknown }>>('digests.json');
+  if (!Array.isArray(digests))
+    throw new InputError('BAD_JSON', file, 'evidence: digests.json is missing or not a list');
+  for (const d of digests) {
+    if (typeof d?.path !== 'string' || (d.type !== 'file' && d.type !== 'symlink')) continue;
+    state.files.set(d.path, {
+      type: d.type,
+      ...(typeof d.sha256 === 'string' ? { sha256: d.sha256 } : {}),
+      ...(typeof d.target === 'string' ? { target: d.target } : {}),
+    });
+  }
+  readInventory(json('k3s-inventory.json'), state);
+  const runtime = json<{ images?: Array<{ name?: unknown; digest?: unknown }>; version?: unknown; note?: unknown }>(
+    'containerd.json',
+  );
+  if (runtime && typeof runtime.version === 'string' && Array.isArray(runtime.images)) {
+    state.images = new Map(
+      runtime.images
+        .filter((i) => typeof i?.name === 'string' && typeof i.digest === 'string')
+        .map((i) => [i.name as string, i.digest as string]),
+    );
+  } else {
+    state.notes.push(`${file}: containerd was not reached at collection: images not compared`);
+  }
+  const procs = json<{ available?: unknown; processes?: ProcessState[] }>('processes.json');
+  if (procs?.available === true && Array.isArray(procs.processes)) state.processes = procs.processes;
+  const agent = json<AgentSummary & { present?: boolean }>('agent.json');
+  if (agent && Array.isArray(agent.findings)) {
+    state.agent = { findings: agent.findings, ...(agent.firstBad ? { firstBad: agent.firstBad } : {}) };
+  }
+  for (const [name, bytes] of [...kept].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    if (name.startsWith(SETTINGS_DIR)) readSettings(name.slice('files'.length), bytes, state);
+  }
+  return state;
+}
+
+interface InvComponent {
+  type?: string;
+  path?: string;
+  sha256?: string;
+  declaredHash?: string;
+  k3s?: { version?: string; commit?: string };
+  children?: InvComponent[];
+}
+
+function readInventory(doc: { root?: InvComponent } | undefined, state: NodeState): void {
+  const root = doc?.root;
+  if (!root || typeof root.sha256 !== 'string') return;
+  const binary: BinaryState = { path: typeof root.path === 'string' ? root.path : 'k3s', sha256: root.sha256 };
+  if (root.k3s?.version) binary.version = root.k3s.version;
+  if (root.k3s?.commit) binary.commit = root.k3s.commit;
+  const bundle = (root.children ?? []).find((c) => c?.type === 'k3s-bundle');
+  if (bundle) {
+    if (typeof bundle.declaredHash === 'string') binary.bundleHash = bundle.declaredHash;
+    const members = new Map<string, string>();
+    const walk = (cs: InvComponent[] | undefined) => {
+      for (const c of cs ?? []) {
+        if (c?.type === 'file' && typeof c.path === 'string' && typeof c.sha256 === 'string')
+          members.set(c.path, c.sha256);
+        if (c?.type === 'directory') walk(c.children);
+      }
+    };
+    walk(bundle.children);
+    state.bundleMembers = members;
+  }
+  state.binary = binary;
+}
+
+/**
+ * Flattens a YAML settings file to `key path -> JSON value`, so one changed setting is one
+ * line of the diff. Keys holding dots or colons (registry hosts) are quoted in the path.
+ */
+function readSettings(nodePath: string, bytes: Buffer, state: NodeState): void {
+  const docs = parseAllDocuments(bytes.toString('utf8'));
+  if (!Array.isArray(docs) || docs.some((d) => d.errors.length > 0)) {
+    state.notes.push(`${nodePath}: not YAML: compared by digest only`);
+    return;
+  }
+  const put = (path: string, v: unknown) => {
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+        const key = /^[A-Za-z0-9_+-]+$/.test(k) ? k : JSON.stringify(k);
+        put(path ? `${path}.${key}` : key, x);
+      }
+      return;
+    }
+    state.settings.set(`${nodePath} ${path}`, JSON.stringify(v));
+  };
+  for (const d of docs) put('', d.toJS());
+}
