@@ -3,6 +3,10 @@ import { resolve } from 'node:path';
 import { collectEvidence } from '../ir/collect.ts';
 import { type DiffFormat, formatDiff } from '../ir/diff-format.ts';
 import { diffFiles } from '../ir/diff-inputs.ts';
+import { readNodeState } from '../ir/node-state.ts';
+import { buildPlaybook } from '../ir/playbook.ts';
+import { playbookNode, type Role } from '../ir/playbook-node.ts';
+import { playbookHtml, playbookMarkdown } from '../ir/playbook-render.ts';
 import { verifyEvidence } from '../ir/verify.ts';
 import { InputError } from '../model/errors.ts';
 import { EXIT_CLEAN, EXIT_FINDINGS } from './exit.ts';
@@ -64,4 +68,25 @@ export async function runIrDiff(
   const r = await diffFiles(baseline, evidence);
   out.write(formatDiff(r, opts.format));
   return r.changes.length > 0 ? EXIT_FINDINGS : EXIT_CLEAN;
+}
+
+export interface IrPlaybookCliOptions {
+  evidence?: string;
+  k3sVersion?: string;
+  role?: Role;
+  format: 'md' | 'html';
+  output?: string;
+}
+
+export async function runIrPlaybook(opts: IrPlaybookCliOptions): Promise<number> {
+  const out = planOutput(opts.output, [opts.evidence]);
+  const state = opts.evidence !== undefined ? await readNodeState(opts.evidence) : undefined;
+  const node = playbookNode({
+    ...(state ? { state } : {}),
+    ...(opts.k3sVersion !== undefined ? { version: opts.k3sVersion } : {}),
+    ...(opts.role !== undefined ? { role: opts.role } : {}),
+  });
+  const playbook = buildPlaybook(node);
+  out.write(opts.format === 'html' ? playbookHtml(playbook) : playbookMarkdown(playbook));
+  return EXIT_CLEAN;
 }

@@ -12,7 +12,7 @@ import type { AuditIacCliOptions, AuditNodeCliOptions, ListRulesOptions } from '
 import type { DbOptions } from './db.ts';
 import { EXIT_CLEAN, EXIT_INPUT } from './exit.ts';
 import type { InspectOptions } from './inspect.ts';
-import type { IrCollectCliOptions } from './ir.ts';
+import type { IrCollectCliOptions, IrPlaybookCliOptions } from './ir.ts';
 import type { LockAddCliOptions } from './lock.ts';
 import { formatOption, parseSeverityList, parseSize } from './options.ts';
 import { rerunForImages, watchRerunParent } from './relaunch.ts';
@@ -291,6 +291,19 @@ function program(setExit: (code: number) => void): Command {
       async (baseline: string, evidence: string, opts: { format: 'table' | 'json' | 'markdown'; output?: string }) =>
         setExit(await (await import('./ir.ts')).runIrDiff(baseline, evidence, opts)),
     );
+  ir.command('playbook')
+    .description('a response plan for this node and its K3s version: detect, respond (contain, eradicate), recover')
+    .option('--evidence <file>', 'EVIDENCE.tar.zst (ir collect): fills in the node, its paths, version and findings')
+    .option('--k3s-version <version>', "the node's K3s version (default: the evidence's), e.g. v1.31.4+k3s1")
+    .addOption(
+      new Option('--role <role>', "the node's role (default: the evidence's, else server)").choices([
+        'server',
+        'agent',
+      ]),
+    )
+    .addOption(new Option('--format <format>', 'output format').choices(['md', 'html']).default('md'))
+    .option('-o, --output <file>', 'write here instead of stdout')
+    .action(async (opts: IrPlaybookCliOptions) => setExit(await (await import('./ir.ts')).runIrPlaybook(opts)));
 
   cmd
     .command('agent')

@@ -51,6 +51,8 @@ export interface NodeState {
   images?: Map<string, string>;
   /** `<file> <key path>` -> the value as JSON, for config.yaml(.d) and registries.yaml. */
   settings: Map<string, string>;
+  /** Namespaces of the containers containerd listed (their pod labels). */
+  namespaces: Set<string>;
   /** Absent when no proc filesystem was read. */
   processes?: ProcessState[];
   agent?: AgentSummary;
@@ -93,6 +95,7 @@ export async function readNodeState(file: string): Promise<NodeState> {
     stateDir: typeof manifest.stateDir === 'string' ? manifest.stateDir : DEFAULT_STATE_DIR,
     files: new Map(),
     settings: new Map(),
+    namespaces: new Set(),
     notes: [],
   };
   const digests = json<Array<{ path?: unknown; type?: unknown; sha256?: unknown; target?: unknown }>>('digests.json');
@@ -107,9 +110,15 @@ export async function readNodeState(file: string): Promise<NodeState> {
     });
   }
   readInventory(json('k3s-inventory.json'), state);
-  const runtime = json<{ images?: Array<{ name?: unknown; digest?: unknown }>; version?: unknown; note?: unknown }>(
-    'containerd.json',
-  );
+  const runtime = json<{
+    images?: Array<{ name?: unknown; digest?: unknown }>;
+    containers?: Array<{ labels?: Record<string, unknown> }>;
+    version?: unknown;
+  }>('containerd.json');
+  for (const c of runtime?.containers ?? []) {
+    const ns = c?.labels?.['io.kubernetes.pod.namespace'];
+    if (typeof ns === 'string') state.namespaces.add(ns);
+  }
   if (runtime && typeof runtime.version === 'string' && Array.isArray(runtime.images)) {
     state.images = new Map(
       runtime.images
