@@ -1,7 +1,11 @@
 // Regenerates the docs made from the source: docs/rules.md (the rule catalogue), the table
 // of every limit in docs/limits.md (between its two markers), and the JSON schemas of the agent's
-// report and events (docs/report-schema.json, docs/event-schema.json). Tests fail when any is stale.
+// report and events (docs/report-schema.json, docs/event-schema.json), and the example incident
+// response playbook (docs/examples/). Tests fail when any is stale.
 import { readFileSync, writeFileSync } from 'node:fs';
+import { buildPlaybook } from '../src/ir/playbook.ts';
+import { playbookNode } from '../src/ir/playbook-node.ts';
+import { playbookMarkdown } from '../src/ir/playbook-render.ts';
 import { EVENT_JSON_SCHEMA } from '../src/model/event-schema.ts';
 import { limitsMarkdownTable } from '../src/model/limits.ts';
 import { REPORT_JSON_SCHEMA } from '../src/model/report-schema.ts';
@@ -24,10 +28,17 @@ export function schemaFiles(): Record<string, string> {
   return { 'docs/report-schema.json': text(REPORT_JSON_SCHEMA), 'docs/event-schema.json': text(EVENT_JSON_SCHEMA) };
 }
 
+/** The example playbook in the docs: `k3sguard ir playbook --k3s-version v1.31.4+k3s1 --role server`. */
+export const EXAMPLE_PLAYBOOK = 'docs/examples/playbook-server-v1.31.md';
+export function examplePlaybook(): string {
+  return playbookMarkdown(buildPlaybook(playbookNode({ version: 'v1.31.4+k3s1', role: 'server' })));
+}
+
 if (import.meta.main) {
   const root = new URL('../', import.meta.url);
   writeFileSync(new URL('docs/rules.md', root), rulesMarkdown());
   const limits = new URL('docs/limits.md', root);
   writeFileSync(limits, withLimitsTable(readFileSync(limits, 'utf8')));
   for (const [path, text] of Object.entries(schemaFiles())) writeFileSync(new URL(path, root), text);
+  writeFileSync(new URL(EXAMPLE_PLAYBOOK, root), examplePlaybook());
 }

@@ -232,6 +232,38 @@ describe('ir diff', () => {
     );
   });
 
+  test('the playbook of the compromised node is filled in from its evidence', (t) => {
+    if ('skip' in s) return t.skip(s.skip);
+    const r = k3sguard(['ir', 'playbook', '--evidence', s.bad]);
+    assert.equal(r.code, 0, r.stderr);
+    const md = r.stdout;
+    assert.match(md, new RegExp(`K3s ${s.good.version.replace(/[.+]/g, '\\$&')}, server\\)`));
+    assert.match(md, /The agent first saw something wrong at 2026-12-03T09:41:00\.000Z\./);
+    assert.match(md, /Agent finding K3SG-PROCESS-EXE-MODIFIED since 2026-12-03T09:41:00\.000Z/);
+    assert.match(md, /Process running a replaced executable: runc \(pid 300\) .*\(modified\)/);
+    assert.match(
+      md,
+      /Manifest K3s does not ship, applied at every start: \/var\/lib\/rancher\/k3s\/server\/manifests\/zz-helper\.yaml/,
+    );
+    assert.match(
+      md,
+      /Insecure registry setting: configs\."registry\.example\.com:5000"\.tls\.insecure_skip_verify: true/,
+    );
+    assert.match(md, /^rm \/var\/lib\/rancher\/k3s\/server\/manifests\/zz-helper\.yaml$/m);
+    // Both extracted bundles are removed before the verified binary extracts its own.
+    assert.match(md, new RegExp(`^rm -rf .*data/${s.good.bundleHash}.*|^rm -rf .*data/${s.evil.bundleHash}.*`, 'm'));
+    assert.match(md, new RegExp(`data/${s.good.bundleHash}`));
+    assert.match(md, new RegExp(`data/${s.evil.bundleHash}`));
+    assert.match(md, /k3s crictl rmi docker\.io\/rancher\/mirrored-pause:3\.6@sha256:/);
+    // The agent's state and events are in the evidence.
+    const agent = execFileSync('sh', ['-c', 'zstd -dc "$0" | tar -xO agent.json', s.bad], { encoding: 'utf8' });
+    const a = JSON.parse(agent);
+    assert.equal(a.firstBad, '2026-12-03T09:41:00.000Z');
+    assert.equal(a.findings[0].id, 'K3SG-PROCESS-EXE-MODIFIED');
+    assert.equal(a.events.length, 1);
+    assert.equal(a.events[0].status, 'new');
+  });
+
   test('hostile input: one line, exit 2', (t) => {
     if ('skip' in s) return t.skip(s.skip);
     const dir = join(s.dir, 'hostile');

@@ -6,7 +6,7 @@
 // re-pointed to other content, a manifest added, an insecure registry setting, and processes
 // running the replaced executables.
 import { execFileSync } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { extractBundle, goodNode, installK3s, put, REGISTRIES_YAML } from '../audit/node/node-fixtures.ts';
@@ -94,6 +94,25 @@ export function agentSaw(root: string, firstSeen: string): void {
       findings: [{ key: 'k1', source: 'processes', firstSeen, lastSeen: '2026-12-03T10:05:00.000Z', finding }],
       pending: [],
     })}\n`,
+    0o600,
+  );
+  // One event waiting in the outbox for the webhook, as the agent writes it (docs/agent.md).
+  const body = JSON.stringify({
+    schema: 'k3sguard/event@1',
+    id: 'e1',
+    type: 'finding',
+    status: 'new',
+    time: firstSeen,
+    finding,
+  });
+  const payload = Buffer.from(
+    JSON.stringify({ id: 'e1', channel: 'webhook', kind: 'event', enqueuedAt: firstSeen, body }),
+  );
+  const header = `k3sguard-outbox/1 ${payload.length} ${createHash('sha256').update(payload).digest('hex')}\n`;
+  put(
+    root,
+    'var/lib/k3sguard/outbox/webhook/00000000000000001.msg',
+    Buffer.concat([Buffer.from(header), payload]),
     0o600,
   );
 }
