@@ -55,7 +55,7 @@ export function groupOf(path: string, s: Pick<NodeState, 'dataDir' | 'stateDir'>
 }
 
 const describe = (f: FileState | undefined): string | undefined =>
-  f === undefined ? undefined : f.type === 'symlink' ? `-> ${f.target}` : `sha256:${f.sha256}`;
+  f === undefined ? undefined : f.type === 'symlink' ? `symlink to ${f.target}` : `sha256:${f.sha256}`;
 
 function fileChanges(group: DiffGroup, paths: Iterable<string>, a: NodeState, b: NodeState, out: Change[]): void {
   for (const p of paths) {

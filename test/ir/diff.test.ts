@@ -127,7 +127,13 @@ describe('ir diff', () => {
       ['binary', 'changed', '/usr/local/bin/k3s embedded bundle hash', s.good.bundleHash, evil.bundleHash],
       ['bundle', 'changed', member, `sha256:${evil.tamper.listedSha256}`, `sha256:${evil.tamper.actualSha256}`],
       ['data-dir', 'added', `${data}/${evil.bundleHash}`, undefined, `${dirFiles(evil.bundleHash)} files`],
-      ['data-dir', 'changed', `${data}/current`, `-> ${data}/${s.good.bundleHash}`, `-> ${data}/${evil.bundleHash}`],
+      [
+        'data-dir',
+        'changed',
+        `${data}/current`,
+        `symlink to ${data}/${s.good.bundleHash}`,
+        `symlink to ${data}/${evil.bundleHash}`,
+      ],
       [
         'data-dir',
         'changed',
@@ -135,7 +141,7 @@ describe('ir diff', () => {
         `sha256:${evil.tamper.listedSha256} (data/${s.good.bundleHash.slice(0, 12)})`,
         `sha256:${evil.tamper.actualSha256} (data/${evil.bundleHash.slice(0, 12)})`,
       ],
-      ['data-dir', 'added', `${data}/previous`, undefined, `-> ${data}/${s.good.bundleHash}`],
+      ['data-dir', 'added', `${data}/previous`, undefined, `symlink to ${data}/${s.good.bundleHash}`],
       ['images', 'changed', PAUSE, s.pauseBefore, s.pauseAfter],
       [
         'manifests',
