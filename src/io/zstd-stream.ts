@@ -17,6 +17,8 @@ export interface FrameReadOptions {
   file: string;
   /** Refuse frames whose window is over 2^maxWindowLog bytes (bounds the decoder's memory). */
   maxWindowLog: number;
+  /** What the frame is, for errors (default `bundle`): `evidence`, ... */
+  what?: string;
   /** Sees every compressed byte, in order, as it is read (to hash the frame in the same pass). */
   onInput?: (bytes: Buffer) => void;
 }
@@ -26,15 +28,22 @@ function zstdError(e: unknown, opts: FrameReadOptions): unknown {
   if (e instanceof InputError || !(e instanceof Error)) return e;
   const code = (e as NodeJS.ErrnoException).code ?? '';
   if (code === 'ZSTD_error_frameParameter_windowTooLarge') {
-    return new InputError('ZSTD_LIMIT', opts.file, `bundle: zstd window larger than 2^${opts.maxWindowLog} bytes`, {
-      cause: e,
-    });
+    return new InputError(
+      'ZSTD_LIMIT',
+      opts.file,
+      `${opts.what ?? 'bundle'}: zstd window larger than 2^${opts.maxWindowLog} bytes`,
+      {
+        cause: e,
+      },
+    );
   }
   if (code.startsWith('ZSTD_error_') || code.startsWith('Z_')) {
     const why = code === 'Z_BUF_ERROR' ? 'truncated frame' : e.message;
-    return new InputError('ZSTD_CORRUPT', opts.file, `bundle: corrupt zstd data: ${why}`, { cause: e });
+    return new InputError('ZSTD_CORRUPT', opts.file, `${opts.what ?? 'bundle'}: corrupt zstd data: ${why}`, {
+      cause: e,
+    });
   }
-  return new InputError('UNREADABLE', opts.file, `bundle: ${e.message}`, { cause: e });
+  return new InputError('UNREADABLE', opts.file, `${opts.what ?? 'bundle'}: ${e.message}`, { cause: e });
 }
 
 /** Feed bytes [offset, offset + length) of `fh` to `zstd`, double-buffered, then end it. */
@@ -53,7 +62,8 @@ async function feed(
     await consumed[i];
     const buf = buffers[i] as Buffer;
     const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, end - at), at);
-    if (bytesRead === 0) throw new InputError('UNREADABLE', file, 'bundle: the file ended inside the zstd frame');
+    if (bytesRead === 0)
+      throw new InputError('UNREADABLE', file, `${opts.what ?? 'bundle'}: the file ended inside the zstd frame`);
     at += bytesRead;
     opts.onInput?.(buf.subarray(0, bytesRead));
     consumed[i] = new Promise((resolve, reject) => {

@@ -50,7 +50,7 @@ export async function readEvidenceArchive(
   };
   try {
     const { size } = await fh.stat();
-    await decompressFrame(fh, 0, size, { file, maxWindowLog: LIMITS.zstdWindowLog }, (chunk) => {
+    await decompressFrame(fh, 0, size, { file, what: 'evidence', maxWindowLog: LIMITS.zstdWindowLog }, (chunk) => {
       total += chunk.length;
       if (total > LIMITS.evidenceBytes) {
         throw new InputError(

@@ -3,7 +3,8 @@
 // collected configuration files) into one shape. The archive is read with the bounded reader
 // and its members must match its manifest: evidence that does not is refused, not compared.
 import { parseAllDocuments } from 'yaml';
-import { InputError } from '../model/errors.ts';
+import { InputError, isInputError } from '../model/errors.ts';
+import { type Lockfile, validateLock } from '../verify/lock/format.ts';
 import { manifestProblems, parseManifest, readEvidenceArchive } from './archive.ts';
 import { MANIFEST_NAME } from './manifest.ts';
 
@@ -56,13 +57,23 @@ export interface NodeState {
   /** Absent when no proc filesystem was read. */
   processes?: ProcessState[];
   agent?: AgentSummary;
+  /** The lock in force at collection (`ir collect --lock`), when it was archived. */
+  lock?: Lockfile;
   notes: string[];
 }
 
 export const DEFAULT_DATA_DIR = '/var/lib/rancher/k3s';
 export const DEFAULT_STATE_DIR = '/var/lib/k3sguard';
 const SETTINGS_DIR = 'files/etc/rancher/k3s/';
-const JSON_MEMBERS = ['digests.json', 'k3s-inventory.json', 'containerd.json', 'processes.json', 'agent.json'];
+const LOCK_MEMBER = 'in-force/k3sguard.lock';
+const JSON_MEMBERS = [
+  'digests.json',
+  'k3s-inventory.json',
+  'containerd.json',
+  'processes.json',
+  'agent.json',
+  LOCK_MEMBER,
+];
 
 export async function readNodeState(file: string): Promise<NodeState> {
   const { members, kept } = await readEvidenceArchive(
@@ -133,6 +144,15 @@ export async function readNodeState(file: string): Promise<NodeState> {
   const agent = json<AgentSummary & { present?: boolean }>('agent.json');
   if (agent && Array.isArray(agent.findings)) {
     state.agent = { findings: agent.findings, ...(agent.firstBad ? { firstBad: agent.firstBad } : {}) };
+  }
+  const lock = json<unknown>(LOCK_MEMBER);
+  if (lock !== undefined) {
+    try {
+      state.lock = validateLock(lock, `${file}:${LOCK_MEMBER}`);
+    } catch (e) {
+      if (!isInputError(e)) throw e;
+      state.notes.push(`${file}: ${LOCK_MEMBER}: ${e.message}`);
+    }
   }
   for (const [name, bytes] of [...kept].sort(([a], [b]) => (a < b ? -1 : 1))) {
     if (name.startsWith(SETTINGS_DIR)) readSettings(name.slice('files'.length), bytes, state);

@@ -29,8 +29,13 @@ export interface PlaybookNode {
   firstBad?: string;
   findings: Array<{ id: string; message?: string; firstSeen: string }>;
   replacedProcesses: string[];
-  /** Manifests in server/manifests that K3s does not ship (by name). */
+  /**
+   * Manifests in server/manifests that K3s does not ship (by name); when the evidence holds the
+   * lock in force, only those it does not vouch for (name and digest).
+   */
   foreignManifests: string[];
+  /** Whether foreignManifests was checked against the lock in force. */
+  manifestsLocked: boolean;
   /** Registry settings that weaken pulls: `host: setting`. */
   insecureRegistry: string[];
   /** Registry hosts with credentials in registries.yaml. */
@@ -97,6 +102,7 @@ export function playbookNode(o: PlaybookNodeOptions): PlaybookNode {
     findings: [],
     replacedProcesses: [],
     foreignManifests: [],
+    manifestsLocked: false,
     insecureRegistry: [],
     registryAuth: [],
     namespaces: [],
@@ -121,11 +127,14 @@ export function playbookNode(o: PlaybookNodeOptions): PlaybookNode {
     if (p.status === 'modified' || p.status === 'unlisted' || p.status === 'deleted')
       node.replacedProcesses.push(`${p.name} (pid ${p.pid}) ${p.exe ?? ''} (${p.status})`.trim());
   }
-  for (const path of s.files.keys()) {
+  const locked = new Set((s.lock?.artifacts ?? []).map((a) => `${a.name} ${a.sha256}`));
+  node.manifestsLocked = s.lock !== undefined;
+  for (const [path, f] of s.files) {
     if (!path.startsWith(`${node.manifestsDir}/`)) continue;
     const top = path.slice(node.manifestsDir.length + 1).split('/')[0] as string;
-    if (!PACKAGED.has(top) && !top.endsWith('.skip') && !node.foreignManifests.includes(top))
-      node.foreignManifests.push(top);
+    if (PACKAGED.has(top) || top.endsWith('.skip') || node.foreignManifests.includes(top)) continue;
+    if (s.lock && f.sha256 && locked.has(`${top} ${f.sha256}`)) continue;
+    node.foreignManifests.push(top);
   }
   const bundleDir = new RegExp(`^${escapeRegExp(dataDir)}/data/([0-9a-f]{64})/`);
   for (const path of s.files.keys()) {

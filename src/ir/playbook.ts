@@ -226,7 +226,7 @@ export function buildPlaybook(n: PlaybookNode): Playbook {
         ? [
             step({
               title: 'Remove auto-deployed add-ons by hand',
-              why: `K3s applies every file in ${n.manifestsDir} at start, and deleting a file there does not delete what it created: delete the resources with the copy in the evidence, then the file. A packaged add-on is disabled with \`disable\` in ${n.configFile}.`,
+              why: `K3s applies every file in ${n.manifestsDir} at start, and deleting a file there does not delete what it created: delete the resources with the copy in the evidence, then the file. ${n.manifestsLocked ? 'Listed: the manifests the lock in force does not vouch for.' : 'Listed: every manifest K3s does not ship (no lock in the evidence): remove only those nobody put there on purpose.'} A packaged add-on is disabled with \`disable\` in ${n.configFile}.`,
               where: onServer,
               commands: (n.foreignManifests.length > 0 ? n.foreignManifests : ['<MANIFEST>.yaml']).flatMap((m) => [
                 { run: `kubectl delete -f <EVIDENCE-DIR>/${sh(`files${n.manifestsDir}/${m}`)}` },
@@ -397,7 +397,11 @@ function shows(n: PlaybookNode): string[] {
     out.push(`Agent finding ${f.id} since ${f.firstSeen}${f.message ? `: ${f.message}` : ''}.`);
   for (const p of n.replacedProcesses) out.push(`Process running a replaced executable: ${p}.`);
   for (const m of n.foreignManifests)
-    out.push(`Manifest K3s does not ship, applied at every start: ${n.manifestsDir}/${m}.`);
+    out.push(
+      n.manifestsLocked
+        ? `Manifest not reviewed in the lock in force, applied at every start: ${n.manifestsDir}/${m}.`
+        : `Manifest K3s does not ship, applied at every start (review it): ${n.manifestsDir}/${m}.`,
+    );
   for (const r of n.insecureRegistry) out.push(`Insecure registry setting: ${r}.`);
   if (n.bundleDirs.length > 1) out.push(`${n.bundleDirs.length} extracted bundles in ${n.dataDir}/data.`);
   return out;

@@ -87,7 +87,7 @@ describe('ir diff', () => {
       c.ctr('k8s.io', 'images', 'tag', '--force', DEBIAN_EXTRA_NAME, PAUSE);
       const pauseAfter = digestOf(PAUSE);
       const bad = join(dir, 'compromised.tar.zst');
-      collect(root, proc, c.socket, key, bad);
+      collect(root, proc, c.socket, key, bad, '--lock', join(dir, 'k3sguard.lock'));
       s = {
         dir,
         clean,
@@ -247,10 +247,12 @@ describe('ir diff', () => {
     assert.match(md, /The agent first saw something wrong at 2026-12-03T09:41:00\.000Z\./);
     assert.match(md, /Agent finding K3SG-PROCESS-EXE-MODIFIED since 2026-12-03T09:41:00\.000Z/);
     assert.match(md, /Process running a replaced executable: runc \(pid 300\) .*\(modified\)/);
+    // The lock in force (archived by collect --lock) vouches for the operator's manifests: only the added one is to remove.
     assert.match(
       md,
-      /Manifest K3s does not ship, applied at every start: \/var\/lib\/rancher\/k3s\/server\/manifests\/zz-helper\.yaml/,
+      /Manifest not reviewed in the lock in force, applied at every start: \/var\/lib\/rancher\/k3s\/server\/manifests\/zz-helper\.yaml/,
     );
+    assert.doesNotMatch(md, /^rm .*podinfo\.yaml$/m);
     assert.match(
       md,
       /Insecure registry setting: configs\."registry\.example\.com:5000"\.tls\.insecure_skip_verify: true/,

@@ -117,7 +117,14 @@ export function agentSaw(root: string, firstSeen: string): void {
   );
 }
 
-export function collect(root: string, proc: string, socket: string, key: string, out: string): void {
+export function collect(
+  root: string,
+  proc: string,
+  socket: string,
+  key: string,
+  out: string,
+  ...extra: string[]
+): void {
   const r = k3sguard([
     'ir',
     'collect',
@@ -131,6 +138,7 @@ export function collect(root: string, proc: string, socket: string, key: string,
     out,
     '--key',
     key,
+    ...extra,
   ]);
   if (r.code !== 0) throw new Error(`ir collect: ${r.stderr}`);
 }
