@@ -296,6 +296,7 @@ function processChanges(
 export function diffEvidence(a: NodeState, b: NodeState): DiffResult {
   const changes: Change[] = [];
   const notes = [...a.notes, ...b.notes];
+  if (a.host !== b.host) notes.push(`the archives come from different hosts (${a.host}, ${b.host})`);
   if (a.dataDir !== b.dataDir)
     notes.push(`the data dirs differ (${a.dataDir}, ${b.dataDir}): paths compared as they are`);
   evidenceDiff(a, b, changes, notes);
