@@ -4,7 +4,8 @@
 import { open } from 'node:fs/promises';
 import { InputError } from '../model/errors.ts';
 import { readLock } from '../verify/lock/format.ts';
-import { type DiffResult, diffAgainstLock, diffEvidence } from './diff.ts';
+import { type DiffResult, diffEvidence } from './diff.ts';
+import { diffAgainstLock } from './diff-lock.ts';
 import { readNodeState } from './node-state.ts';
 
 const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
