@@ -99,7 +99,10 @@ function evidenceDiff(a: NodeState, b: NodeState, out: Change[], notes: string[]
   const byGroup = new Map<DiffGroup, string[]>();
   for (const p of [...paths].sort()) {
     const g = groupOf(p, b);
-    if (g) byGroup.set(g, [...(byGroup.get(g) ?? []), p]);
+    if (!g) continue;
+    const list = byGroup.get(g);
+    if (list) list.push(p);
+    else byGroup.set(g, [p]);
   }
   // binary
   fileChanges('binary', byGroup.get('binary') ?? [], a, b, out);
