@@ -57,7 +57,28 @@ export function redact(source: string, data: Buffer): Redacted {
   if (SECRET_FILE.test(name) && !YAML_FILE.test(name)) return whole(data, 'secret file');
   if (YAML_FILE.test(name) || /\/etc\/rancher\/k3s\/config\.yaml\.d\//.test(source)) return redactYaml(data, text);
   if (/\.env$|\/etc\/default\/|\/etc\/sysconfig\//.test(source)) return redactEnv(text);
+  if (/\.service$/.test(name)) return redactUnitFlags(text);
   return { data, redactions: [] };
+}
+
+/**
+ * A flag's value on a unit's command line (`INSTALL_K3S_EXEC="server --token X"` puts it in
+ * ExecStart): `--token X`, `'--token' 'X'` (install.sh quotes each word, one per continued
+ * line), `--token=X`; the same for `-t`, `--agent-token`, `--etcd-s3-secret-key`, and a
+ * `--datastore-endpoint` that carries a password.
+ */
+const UNIT_SECRET_FLAG =
+  /(?<=^|[\s'"])(['"]?)(--token|-t|--agent-token|--etcd-s3-secret-key|--datastore-endpoint)\1(=|[ \t]+(?:\\\n[ \t]*)?)(['"]?)([^\s'"\\]+)\4/g;
+
+function redactUnitFlags(text: string): Redacted {
+  const redactions: Redaction[] = [];
+  const out = text.replace(UNIT_SECRET_FLAG, (whole, q1, flag: string, sep, q2, value: string) => {
+    if (flag === '--datastore-endpoint' && !DSN_PASSWORD.test(value)) return whole;
+    const digest = sha(value);
+    redactions.push({ what: flag, sha256: digest });
+    return `${q1}${flag}${q1}${sep}${q2}REDACTED-sha256:${digest}${q2}`;
+  });
+  return { data: Buffer.from(out), redactions };
 }
 
 function redactYaml(data: Buffer, text: string): Redacted {

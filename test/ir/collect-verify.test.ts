@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { zstdCompressSync, zstdDecompressSync } from 'node:zlib';
 import { tarChunks } from '../../src/io/tar-writer.ts';
-import { goodNode, installK3s, k3sBinary, put, REGISTRIES_YAML } from '../audit/node/node-fixtures.ts';
+import { goodNode, installK3s, k3sBinary, put, REGISTRIES_YAML, unitFile } from '../audit/node/node-fixtures.ts';
 import { k3sguard, tempDir } from '../cli/run.ts';
 
 const TOKEN = 'K10planted-server-token-7c1f9a::server:5e2d8b';
@@ -19,6 +19,7 @@ const ENV_TOKEN = 'planted-env-token-93de';
 const SECRET_DATA = 'cGxhbnRlZC1zZWNyZXQtZGF0YQ=='; // a manifest's Secret, base64 as in data:
 const SECRET_STRING = 'planted-string-data-55aa';
 const NODE_PASSWORD = 'planted-node-password-6b0c';
+const UNIT_TOKEN = 'planted-unit-token-8d21'; // INSTALL_K3S_EXEC="server --token ..." puts it in ExecStart
 const { privateKey: planted } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const PLANTED_KEY = planted.export({ type: 'pkcs8', format: 'pem' }) as string;
 /** A line of the key's base64 body: what would leak if any of the file did. */
@@ -56,6 +57,13 @@ describe('ir collect / ir verify', () => {
       0o600,
     );
     put(root, 'etc/rancher/node/password', `${NODE_PASSWORD}\n`, 0o600);
+    put(
+      root,
+      'etc/systemd/system/k3s.service',
+      unitFile(
+        `/usr/local/bin/k3s \\\n    server \\\n\t'--token' \\\n\t'${UNIT_TOKEN}' \\\n\t'--disable' \\\n\t'traefik' \\\n`,
+      ),
+    );
     put(root, 'var/lib/k3sguard/state.json', '{"findings":[]}\n');
     const k3s = await k3sBinary({ skip: (m) => console.log(`# no k3s binary in the node tree: ${m}`) });
     if (k3s) {
@@ -97,6 +105,7 @@ describe('ir collect / ir verify', () => {
       'PRIVATE KEY',
       SECRET_DATA,
       SECRET_STRING,
+      UNIT_TOKEN,
     ]) {
       assert.ok(!tar.includes(secret), `the archive holds ${secret}`);
     }
@@ -109,6 +118,7 @@ describe('ir collect / ir verify', () => {
       /password: REDACTED sha256:[0-9a-f]{64}/,
       /username: k3s-pull/,
       /K3S_TOKEN=REDACTED-sha256:[0-9a-f]{64}/,
+      /'--token' \\\n\t'REDACTED-sha256:[0-9a-f]{64}' \\\n\t'--disable'/,
       /private key redacted; its sha256 is [0-9a-f]{64}/,
       /name: podinfo/,
     ]) {
