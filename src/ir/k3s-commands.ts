@@ -8,7 +8,11 @@
 // pull requests, issues and release notes cited on each entry. (The k3s-io/k3s repository
 // snapshot could not be brought here to read its git history: it is larger than the mirror
 // allows; the release-note PRs and the validation comments on the backport issues name the
-// releases.) A release named "first" below is the first tagged release after the validated
+// releases.) The command forms and flags the playbook writes (`token rotate --token/-t
+// --new-token`, `certificate rotate [--service]`, `certificate rotate-ca --path [--force]`,
+// `secrets-encrypt prepare|rotate|reencrypt`, `etcd-snapshot save --name`) are those of
+// pkg/cli/cmds/token.go, certs.go and secrets_encrypt.go / etcd_snapshot.go in k3s-io/k3s, read
+// through the code index. A release named "first" below is the first tagged release after the validated
 // commit: validation comments name a development build `vX.Y.Z+k3s-<commit>`, which is the
 // release line's next tag.
 import { compareK3s, type K3sVersion, parseK3sVersion } from '../versions/k3sversion.ts';
