@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseJsonText } from '../io/json-text.ts';
 
 export interface AgentFinding {
   id: string;
@@ -47,7 +48,7 @@ export interface AgentEvidence {
 const RECENT_EVENTS = 200;
 /** An outbox message larger than this is a report (an inventory), not an event: skipped. */
 const MAX_MESSAGE = 1024 * 1024;
-const MAX_STATE = 64 * 1024 * 1024;
+const MAX_STATE = 16 * 1024 * 1024;
 const HEADER = /^k3sguard-outbox\/1 (\d{1,15}) ([0-9a-f]{64})$/;
 
 /** `hostStateDir`: the state dir as this process reaches it (under --root). */
@@ -103,9 +104,9 @@ function readState(text: string, out: AgentEvidence, nodeStateDir: string): void
     pending?: unknown[];
   };
   try {
-    json = JSON.parse(text);
+    json = parseJsonText(text) as typeof json;
   } catch {
-    out.notes.push(`${nodeStateDir}/state.json: not JSON`);
+    out.notes.push(`${nodeStateDir}/state.json: not JSON (or nested too deeply)`);
     return;
   }
   if (json?.schema !== 'k3sguard/agent-state@1' || !Array.isArray(json.findings)) {
@@ -146,9 +147,9 @@ function readMessage(file: string, channel: string, state: 'waiting' | 'dead'): 
   let record: { id?: unknown; kind?: unknown; enqueuedAt?: unknown; body?: unknown };
   let body: { status?: unknown; time?: unknown; finding?: { id?: unknown; message?: unknown } };
   try {
-    record = JSON.parse(payload.toString('utf8'));
+    record = parseJsonText(payload.toString('utf8')) as typeof record;
     if (record?.kind !== 'event') return undefined; // a report: an inventory, not an event
-    body = JSON.parse(String(record.body));
+    body = parseJsonText(String(record.body)) as typeof body;
   } catch {
     return 'payload is not JSON';
   }

@@ -5,6 +5,7 @@
 // for (and the manifest and its bundle) are held, each up to a bound.
 import { createHash, type Hash } from 'node:crypto';
 import { open } from 'node:fs/promises';
+import { parseJsonText } from '../io/json-text.ts';
 import { normalizeMemberPath } from '../io/member-paths.ts';
 import { TarReader } from '../io/tar.ts';
 import { decompressFrame } from '../io/zstd-stream.ts';
@@ -95,7 +96,7 @@ export async function readEvidenceArchive(
 export function parseManifest(file: string, bytes: Buffer): EvidenceManifest {
   let m: EvidenceManifest;
   try {
-    m = JSON.parse(bytes.toString('utf8')) as EvidenceManifest;
+    m = parseJsonText(bytes.toString('utf8')) as EvidenceManifest;
   } catch {
     throw new InputError('BAD_JSON', file, `evidence: ${MANIFEST_NAME} is not JSON`);
   }

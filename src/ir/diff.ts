@@ -271,7 +271,7 @@ export function processChanges(
   for (const p of b.processes ?? []) {
     const subject = `${p.name} (pid ${p.pid})${p.exe ? ` ${p.exe}` : ''}`;
     const was = p.exe ? baseline(p.exe) : undefined;
-    const replaced = REPLACED[p.status];
+    const replaced = Object.hasOwn(REPLACED, p.status) ? REPLACED[p.status] : undefined;
     if (replaced && !seen(p)) {
       out.push({
         group: 'processes',

@@ -3,6 +3,7 @@
 // collected configuration files) into one shape. The archive is read with the bounded reader
 // and its members must match its manifest: evidence that does not is refused, not compared.
 import { parseAllDocuments } from 'yaml';
+import { parseJsonText } from '../io/json-text.ts';
 import { InputError, isInputError } from '../model/errors.ts';
 import { type Lockfile, validateLock } from '../verify/lock/format.ts';
 import { manifestProblems, parseManifest, readEvidenceArchive } from './archive.ts';
@@ -65,6 +66,7 @@ export interface NodeState {
 export const DEFAULT_DATA_DIR = '/var/lib/rancher/k3s';
 export const DEFAULT_STATE_DIR = '/var/lib/k3sguard';
 const SETTINGS_DIR = 'files/etc/rancher/k3s/';
+const SETTINGS_BYTES = 1024 * 1024;
 const LOCK_MEMBER = 'in-force/k3sguard.lock';
 const JSON_MEMBERS = [
   'digests.json',
@@ -92,9 +94,9 @@ export async function readNodeState(file: string): Promise<NodeState> {
     const b = kept.get(name);
     if (!b) return undefined;
     try {
-      return JSON.parse(b.toString('utf8')) as T;
-    } catch {
-      throw new InputError('BAD_JSON', file, `evidence: ${name} is not JSON`);
+      return parseJsonText(b.toString('utf8')) as T;
+    } catch (e) {
+      throw new InputError('BAD_JSON', file, `evidence: ${name} is not JSON (${(e as Error).message})`);
     }
   };
   const state: NodeState = {
@@ -140,10 +142,26 @@ export async function readNodeState(file: string): Promise<NodeState> {
     state.notes.push(`${file}: containerd was not reached at collection: images not compared`);
   }
   const procs = json<{ available?: unknown; processes?: ProcessState[] }>('processes.json');
-  if (procs?.available === true && Array.isArray(procs.processes)) state.processes = procs.processes;
+  if (procs?.available === true && Array.isArray(procs.processes)) {
+    // Only well-formed entries: the archive may come from a hostile node.
+    state.processes = procs.processes.filter(
+      (p) =>
+        typeof p?.pid === 'number' &&
+        typeof p.name === 'string' &&
+        typeof p.status === 'string' &&
+        (p.exe === undefined || typeof p.exe === 'string') &&
+        (p.sha256 === undefined || typeof p.sha256 === 'string'),
+    );
+  }
   const agent = json<AgentSummary & { present?: boolean }>('agent.json');
   if (agent && Array.isArray(agent.findings)) {
-    state.agent = { findings: agent.findings, ...(agent.firstBad ? { firstBad: agent.firstBad } : {}) };
+    const findings = agent.findings.filter(
+      (f) =>
+        typeof f?.id === 'string' &&
+        typeof f.firstSeen === 'string' &&
+        (f.message === undefined || typeof f.message === 'string'),
+    );
+    state.agent = { findings, ...(typeof agent.firstBad === 'string' ? { firstBad: agent.firstBad } : {}) };
   }
   const lock = json<unknown>(LOCK_MEMBER);
   if (lock !== undefined) {
@@ -197,10 +215,20 @@ function readInventory(doc: { root?: InvComponent } | undefined, state: NodeStat
  * line of the diff. Keys holding dots or colons (registry hosts) are quoted in the path.
  */
 function readSettings(nodePath: string, bytes: Buffer, state: NodeState): void {
-  const docs = parseAllDocuments(bytes.toString('utf8'));
-  if (!Array.isArray(docs) || docs.some((d) => d.errors.length > 0)) {
-    state.notes.push(`${nodePath}: not YAML: compared by digest only`);
-    return;
+  // Settings files are small (collect archives files up to 1 MiB); a larger one, or one whose
+  // aliases or nesting would explode (it came from a node that may be hostile), is compared by
+  // its digest only.
+  const unread = (why: string): void => {
+    state.notes.push(`${nodePath}: ${why}: compared by digest only`);
+  };
+  if (bytes.length > SETTINGS_BYTES) return unread('larger than 1 MiB');
+  let values: unknown[];
+  try {
+    const docs = parseAllDocuments(bytes.toString('utf8'));
+    if (!Array.isArray(docs) || docs.some((d) => d.errors.length > 0)) return unread('not YAML');
+    values = docs.map((d) => d.toJS({ maxAliasCount: 100 }));
+  } catch (e) {
+    return unread(`not read (${(e as Error).message})`);
   }
   const put = (path: string, v: unknown) => {
     if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
@@ -212,5 +240,9 @@ function readSettings(nodePath: string, bytes: Buffer, state: NodeState): void {
     }
     state.settings.set(`${nodePath} ${path}`, JSON.stringify(v));
   };
-  for (const d of docs) put('', d.toJS());
+  try {
+    for (const v of values) put('', v);
+  } catch {
+    unread('nested too deeply');
+  }
 }

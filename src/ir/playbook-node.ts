@@ -87,7 +87,7 @@ export function playbookNode(o: PlaybookNodeOptions): PlaybookNode {
   const dataDir = s?.dataDir ?? DEFAULT_DATA_DIR;
   const role: Role = o.role ?? (s ? detectRole(s) : 'server');
   const node: PlaybookNode = {
-    name: (setting('node-name') ? JSON.parse(setting('node-name') as string) : undefined) ?? s?.host ?? '<NODE>',
+    name: nodeName(setting('node-name')) ?? s?.host ?? '<NODE>',
     version,
     versionText,
     role,
@@ -170,4 +170,11 @@ function detectDatastore(setting: (key: string) => string | undefined): Datastor
   if (setting('datastore-endpoint')) return 'external';
   if (setting('cluster-init') === 'true' || setting('server')) return 'etcd';
   return 'sqlite';
+}
+
+/** The `node-name` setting when it is a string (settings hold JSON values). */
+function nodeName(json: string | undefined): string | undefined {
+  if (json === undefined) return undefined;
+  const v: unknown = JSON.parse(json);
+  return typeof v === 'string' && v !== '' ? v : undefined;
 }

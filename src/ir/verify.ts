@@ -3,6 +3,7 @@
 // the manifest with the sha256 it lists: a changed byte, a removed member and an added member
 // are each named. The archive may be hostile: archive.ts reads it within bounds.
 import { createHash, verify as verifySignature } from 'node:crypto';
+import { parseJsonText } from '../io/json-text.ts';
 import { keyId, loadPublicKey } from '../verify/sigstore/keys.ts';
 import { manifestProblems, parseManifest, readEvidenceArchive } from './archive.ts';
 import { BUNDLE_NAME, MANIFEST_NAME } from './manifest.ts';
@@ -36,7 +37,7 @@ export async function verifyEvidence(file: string, publicKeyPath: string): Promi
 
 function signatureHolds(manifest: Buffer, bundleBytes: Buffer, key: Parameters<typeof verifySignature>[2]): boolean {
   try {
-    const bundle = JSON.parse(bundleBytes.toString('utf8')) as {
+    const bundle = parseJsonText(bundleBytes.toString('utf8')) as {
       messageSignature?: { messageDigest?: { digest?: string }; signature?: string };
     };
     const sig = bundle.messageSignature;

@@ -9,6 +9,8 @@ import { execFileSync } from 'node:child_process';
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { zstdCompressSync } from 'node:zlib';
+import { tarChunks } from '../../src/io/tar-writer.ts';
 import { extractBundle, goodNode, installK3s, put, REGISTRIES_YAML } from '../audit/node/node-fixtures.ts';
 import { k3sguard } from '../cli/run.ts';
 import type { K3sShaped } from '../fixtures/k3s-shaped.ts';
@@ -141,4 +143,41 @@ export function collect(
     ...extra,
   ]);
   if (r.code !== 0) throw new Error(`ir collect: ${r.stderr}`);
+}
+
+/**
+ * An evidence archive written directly (no node, no signature): a manifest listing `members`
+ * with their digests, then the members, so `ir diff` and `ir playbook` read it as consistent.
+ * For hostile contents a real node could not be made to hold.
+ */
+export function evidenceArchive(
+  file: string,
+  host: string,
+  members: Record<string, Buffer>,
+  /** What the manifest lists instead (a member changed after collection). */
+  listed: Record<string, Buffer> = members,
+): void {
+  const owner = { uid: 0, gid: 0, uname: 'root', gname: 'root' };
+  const items = Object.entries(listed).map(([name, data]) => ({
+    name,
+    sha256: createHash('sha256').update(data).digest('hex'),
+    size: data.length,
+    source: 'test',
+    collectedAt: '2026-12-03T00:00:00.000Z',
+  }));
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schema: 'k3sguard/ir-evidence@1',
+      tool: { name: 'k3sguard', version: '0.0.0' },
+      host,
+      root: '/',
+      collectedAt: '2026-12-03T00:00:00.000Z',
+      items,
+    }),
+  );
+  const entries = [
+    { type: 'file' as const, path: 'manifest.json', mode: 0o644, owner, data: manifest },
+    ...Object.entries(members).map(([path, data]) => ({ type: 'file' as const, path, mode: 0o644, owner, data })),
+  ];
+  writeFileSync(file, zstdCompressSync(Buffer.concat([...tarChunks(entries, 0)])));
 }

@@ -3,14 +3,12 @@
 // command merely named in a note ("not in this release") is not offered. Values from evidence
 // are escaped in HTML and shell-quoted in commands; the example in the docs is current.
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { zstdCompressSync } from 'node:zlib';
-import { tarChunks } from '../../src/io/tar-writer.ts';
 import { EXAMPLE_PLAYBOOK, examplePlaybook } from '../../tools/docs.ts';
 import { k3sguard, tempDir } from '../cli/run.ts';
+import { evidenceArchive } from './nodes.ts';
 
 /** The lines of the fenced code blocks: what the playbook tells the responder to run. */
 function commands(md: string): string[] {
@@ -165,39 +163,8 @@ test('hostile values in evidence: escaped in HTML, quoted in commands', (t) => {
       { path: `/var/lib/rancher/k3s/server/manifests/${manifest}`, type: 'file', sha256: 'a'.repeat(64), size: 1 },
     ]),
   );
-  const owner = { uid: 0, gid: 0, uname: 'root', gname: 'root' };
-  const item = (name: string, data: Buffer) => ({
-    name,
-    sha256: createHash('sha256').update(data).digest('hex'),
-    size: data.length,
-    source: 'test',
-    collectedAt: '2026-12-03T00:00:00.000Z',
-  });
-  const m = Buffer.from(
-    JSON.stringify({
-      schema: 'k3sguard/ir-evidence@1',
-      tool: { name: 'k3sguard', version: '0.0.0' },
-      host,
-      root: '/',
-      collectedAt: '2026-12-03T00:00:00.000Z',
-      items: [item('digests.json', digests)],
-    }),
-  );
   const file = join(dir, 'hostile.tar.zst');
-  writeFileSync(
-    file,
-    zstdCompressSync(
-      Buffer.concat([
-        ...tarChunks(
-          [
-            { type: 'file', path: 'manifest.json', mode: 0o644, owner, data: m },
-            { type: 'file', path: 'digests.json', mode: 0o644, owner, data: digests },
-          ],
-          0,
-        ),
-      ]),
-    ),
-  );
+  evidenceArchive(file, host, { 'digests.json': digests });
   const html = playbook('--evidence', file, '--k3s-version', 'v1.31.4+k3s1', '--format', 'html');
   assert.doesNotMatch(html, /<img|<b>/);
   assert.match(html, /&lt;img src=x onerror=alert\(1\)&gt;/);
