@@ -221,14 +221,21 @@ function readSettings(nodePath: string, bytes: Buffer, state: NodeState): void {
   const unread = (why: string): void => {
     state.notes.push(`${nodePath}: ${why}: compared by digest only`);
   };
-  if (bytes.length > SETTINGS_BYTES) return unread('larger than 1 MiB');
+  if (bytes.length > SETTINGS_BYTES) {
+    unread('larger than 1 MiB');
+    return;
+  }
   let values: unknown[];
   try {
     const docs = parseAllDocuments(bytes.toString('utf8'));
-    if (!Array.isArray(docs) || docs.some((d) => d.errors.length > 0)) return unread('not YAML');
+    if (!Array.isArray(docs) || docs.some((d) => d.errors.length > 0)) {
+      unread('not YAML');
+      return;
+    }
     values = docs.map((d) => d.toJS({ maxAliasCount: 100 }));
   } catch (e) {
-    return unread(`not read (${(e as Error).message})`);
+    unread(`not read (${(e as Error).message})`);
+    return;
   }
   const put = (path: string, v: unknown) => {
     if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
