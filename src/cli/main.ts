@@ -319,6 +319,10 @@ function program(setExit: (code: number) => void): Command {
     .option('--registries <file>', "registry credentials and TLS, shaped like K3s's registries.yaml")
     .option('--cache-dir <dir>', 'keep tag resolutions and signature verdicts here')
     .option('--offline', 'decide from --cache-dir only, asking no registry')
+    .option(
+      '--trusted-root <file>',
+      "Sigstore trusted root for keyless requirements (default: trust update's, else the shipped one)",
+    )
     .option('--mode <mode>', 'enforce (deny) or audit (allow with warnings)', 'enforce')
     .option('--fail-open', 'admit (with a warning) when a registry cannot be asked; default: deny')
     .option('--exclude-namespace <ns...>', 'namespaces never checked (default kube-system)')

@@ -61,7 +61,10 @@ test('k3sguard webhook serves reviews over HTTPS and stops cleanly on SIGTERM', 
     if (child.exitCode === null && child.signalCode === null) process.kill(pid, 'SIGKILL');
   });
   const ready = await waitForLine(child, 'listening on');
-  assert.match(ready, /k3sguard webhook: enforce, listening on https:\/\/127\.0\.0\.1:\d+ \(POST \/validate\)/);
+  assert.match(
+    ready,
+    /k3sguard webhook: enforce, listening on https:\/\/127\.0\.0\.1:\d+ \(POST \/validate, \/mutate\)/,
+  );
   const review = {
     apiVersion: 'admission.k8s.io/v1',
     kind: 'AdmissionReview',
