@@ -1,9 +1,11 @@
-// The webhook as the API server meets it: AdmissionReview v1 over real HTTPS (a CA and serving
-// certificate made by openssl), decided against a real Debian docker-registry on loopback that
-// holds the image fixtures pushed by skopeo with their cosign signatures as real `.sig` tags.
-// Each denial is read as a user would: the container, the image, the rule and what to do.
+// The webhook as the API server meets it: AdmissionReview v1 over real HTTPS (the CA and serving
+// certificate made by `webhook certs`, trusted for the Service's DNS name as the API server does),
+// decided against a real Debian docker-registry on loopback that holds the image fixtures pushed
+// by skopeo with their cosign signatures as real `.sig` tags (keyed, a copied one, and the real
+// public-good keyless one). Each denial is read as a user would: the container, the image, the
+// rule and what to do. The mutating endpoint's patches are applied and the result validated.
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,21 +13,28 @@ import { after, before, test } from 'node:test';
 import type { ImagePolicy } from '../../src/policy/image-policy.ts';
 import { RegistryCache } from '../../src/readers/registry/cache.ts';
 import { RegistryClient } from '../../src/readers/registry/client.ts';
+import { LOCK_SCHEMA } from '../../src/verify/lock/format.ts';
+import { makeWebhookCerts } from '../../src/webhook/certs/make.ts';
 import type { DecisionContext } from '../../src/webhook/decide.ts';
 import { type RunningWebhook, startWebhook } from '../../src/webhook/server.ts';
-import {
-  makeServingCertificate,
-  type RunningRegistry,
-  registrySkip,
-  skopeoPush,
-  startRegistry,
-} from '../fixtures/registry.ts';
+import { SHARED_DATA } from '../fixtures/realbins.ts';
+import { type RunningRegistry, registrySkip, skopeoPush, startRegistry } from '../fixtures/registry.ts';
 import { startSilent } from '../readers/registry-servers.ts';
-import { skopeoSigned } from '../verify/cosign-fixtures.ts';
+import { putSignatureManifest, SIG_ANNOTATION, sigTag, skopeoSigned, writeIndex } from '../verify/cosign-fixtures.ts';
+import { REAL_KEYLESS as K, realKeylessBundleAnnotation } from '../verify/cosign-keyless-real.ts';
 
-const tools = registrySkip({ tls: true });
+const tools = registrySkip();
 const fixture = tools ? { skip: tools } : await skopeoSigned();
 const skip = 'skip' in fixture ? fixture.skip : false;
+const PRODUCTION_ROOT = join(SHARED_DATA, 'sigstore', 'trust', 'production.trusted_root.json');
+/** The name the API server connects to (clientConfig.service), which the certificate is for. */
+const SERVICE_NAME = 'k3sguard-webhook.k3sguard.svc';
+
+/** `webhook certs` into `dir`: the CA file and the serving pair. */
+function webhookCerts(dir: string): { caFile: string; certFile: string; keyFile: string } {
+  const made = makeWebhookCerts({ service: 'k3sguard-webhook', namespace: 'k3sguard', dir });
+  return { caFile: made.files.ca, certFile: made.files.cert, keyFile: made.files.key };
+}
 
 let work = '';
 let registry: RunningRegistry;
@@ -42,9 +51,30 @@ before(async () => {
   const signed = { registriesD: fixture.registriesD };
   skopeoPush(registry, `dir:${fixture.dirs.test}`, 'rancher/test:1.0', signed);
   skopeoPush(registry, `dir:${fixture.dirs.extra}`, 'rancher/unsigned:1', { removeSignatures: true });
+  // Signed for another digest: the test image's valid .sig manifest tagged as the extra image's.
+  skopeoPush(registry, `dir:${fixture.dirs.extra}`, 'rancher/copied:1', { removeSignatures: true });
+  skopeoPush(
+    registry,
+    `docker://${registry.host}/rancher/test:${sigTag(fixture.testDigest)}`,
+    `rancher/copied:${sigTag(fixture.extraDigest)}`,
+  );
+  // The real keyless signature as the .sig tag of the digest it signs (the image is not needed).
+  const layout = join(work, 'keyless');
+  const desc = putSignatureManifest(layout, [
+    {
+      payload: Buffer.from(K.payload),
+      annotations: {
+        [SIG_ANNOTATION]: K.signature,
+        'dev.sigstore.cosign/certificate': K.certificate,
+        'dev.sigstore.cosign/bundle': realKeylessBundleAnnotation(),
+      },
+    },
+  ]);
+  writeIndex(layout, [{ desc, ref: 'sig' }]);
+  skopeoPush(registry, `oci:${layout}:sig`, `cosign-test/myimage:${sigTag(K.imageDigest)}`);
   client = new RegistryClient({ plainHttp: [registry.host] });
   decision.client = client;
-  tls = makeServingCertificate(join(work, 'tls'));
+  tls = webhookCerts(join(work, 'tls'));
   ca = readFileSync(tls.caFile, 'utf8');
   webhook = await startWebhook({ decision, tls, host: '127.0.0.1', port: 0 });
 });
@@ -78,7 +108,14 @@ function post(path: string, body: string | Buffer, caPem = ca): Promise<Answer> 
   return new Promise((resolve, reject) => {
     const req = request(
       url,
-      { method: 'POST', ca: caPem, agent: false, headers: { 'content-type': 'application/json' }, timeout: 30_000 },
+      {
+        method: 'POST',
+        ca: caPem,
+        servername: SERVICE_NAME,
+        agent: false,
+        headers: { 'content-type': 'application/json' },
+        timeout: 30_000,
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -103,7 +140,11 @@ function pod(containers: Container[], extra: Record<string, Container[]> = {}) {
 }
 
 function review(kind: string, object: unknown, namespace = 'default') {
-  const group = kind === 'Pod' ? '' : kind === 'Job' || kind === 'CronJob' ? 'batch' : 'apps';
+  const group = ['Pod', 'ReplicationController'].includes(kind)
+    ? ''
+    : ['Job', 'CronJob'].includes(kind)
+      ? 'batch'
+      : 'apps';
   return {
     apiVersion: 'admission.k8s.io/v1',
     kind: 'AdmissionReview',
@@ -121,17 +162,21 @@ function review(kind: string, object: unknown, namespace = 'default') {
   };
 }
 
-async function admit(kind: string, object: unknown, namespace?: string) {
-  const a = await post('/validate', JSON.stringify(review(kind, object, namespace)));
+interface Response {
+  uid: string;
+  allowed: boolean;
+  status?: { code: number; message: string };
+  warnings?: string[];
+  patch?: string;
+  patchType?: string;
+}
+
+async function admit(kind: string, object: unknown, namespace?: string, path = '/validate'): Promise<Response> {
+  const a = await post(path, JSON.stringify(review(kind, object, namespace)));
   assert.equal(a.status, 200, JSON.stringify(a.body));
   assert.equal(a.body.apiVersion, 'admission.k8s.io/v1');
   assert.equal(a.body.kind, 'AdmissionReview');
-  const response = a.body.response as {
-    uid: string;
-    allowed: boolean;
-    status?: { code: number; message: string };
-    warnings?: string[];
-  };
+  const response = a.body.response as Response;
   assert.equal(response.uid, `uid-${kind}-${namespace ?? 'default'}`);
   return response;
 }
@@ -145,7 +190,7 @@ test('a signed image by digest from an allowed registry is admitted; /healthz an
   assert.equal(r.allowed, true, r.status?.message);
   assert.equal(r.warnings, undefined);
   const health = await new Promise<number>((resolve, reject) => {
-    request(new URL('/healthz', webhook.url), { ca, agent: false }, (res) => {
+    request(new URL('/healthz', webhook.url), { ca, servername: SERVICE_NAME, agent: false }, (res) => {
       res.resume();
       resolve(res.statusCode ?? 0);
     })
@@ -280,7 +325,7 @@ test('malformed, oversized and non-v1 reviews get 400 with a clear message', { s
 });
 
 test('a rotated certificate is served on the next connection, without a restart', { skip }, async () => {
-  const next = makeServingCertificate(join(work, 'tls-next'));
+  const next = webhookCerts(join(work, 'tls-next'));
   const nextCa = readFileSync(next.caFile, 'utf8');
   await assert.rejects(post('/validate', JSON.stringify(review('Pod', { spec: pod([]) })), nextCa));
   copyFileSync(next.keyFile, tls.keyFile);
@@ -348,6 +393,283 @@ test('offline, decisions come from the cache the online ones filled, and a miss 
     delete decision.offline;
     delete decision.cache;
   }
+});
+
+/** The pod spec of `kind` holding `spec`, as the API server would send the object. */
+function workload(kind: string, spec: unknown): unknown {
+  const template = { metadata: { labels: { app: 'web' } }, spec };
+  switch (kind) {
+    case 'Pod':
+      return { metadata: { name: 'web' }, spec };
+    case 'CronJob':
+      return { spec: { schedule: '* * * * *', jobTemplate: { spec: { template } } } };
+    case 'Job':
+      return { spec: { template } };
+    default:
+      return { spec: { replicas: 2, selector: { matchLabels: { app: 'web' } }, template } };
+  }
+}
+
+const ALL_KINDS = [
+  'Pod',
+  'Deployment',
+  'ReplicaSet',
+  'StatefulSet',
+  'DaemonSet',
+  'Job',
+  'ReplicationController',
+  'CronJob',
+];
+
+/** RFC 6902 `replace` operations applied to a copy of `object` (what the API server does with the patch). */
+function applyPatch(object: unknown, response: Response): unknown {
+  const copy = structuredClone(object) as Record<string, unknown>;
+  if (!response.patch) return copy;
+  assert.equal(response.patchType, 'JSONPatch');
+  const ops = JSON.parse(Buffer.from(response.patch, 'base64').toString('utf8')) as Array<{
+    op: string;
+    path: string;
+    value: unknown;
+  }>;
+  for (const op of ops) {
+    assert.equal(op.op, 'replace');
+    const keys = op.path.split('/').slice(1);
+    const last = keys.pop() as string;
+    let at = copy as Record<string, unknown>;
+    for (const k of keys) at = at[k] as Record<string, unknown>;
+    assert.ok(last in at, `${op.path} exists (replace needs it)`);
+    at[last] = op.value;
+  }
+  return copy;
+}
+
+function patchOps(response: Response): Array<{ op: string; path: string; value: string }> {
+  return response.patch ? JSON.parse(Buffer.from(response.patch, 'base64').toString('utf8')) : [];
+}
+
+test('every pod-template kind is decided from its template and names the kind', { skip }, async () => {
+  decision.policy = policy();
+  for (const kind of ALL_KINDS) {
+    const bad = await admit(kind, workload(kind, pod([{ name: 'web', image: unsignedImage() }])));
+    assert.equal(bad.allowed, false, kind);
+    assert.match(
+      bad.status?.message ?? '',
+      new RegExp(`^k3sguard denied ${kind} default/web:\\n- container "web" image .*rancher/unsigned@`),
+    );
+    const good = await admit(kind, workload(kind, pod([{ name: 'web', image: signedImage() }])));
+    assert.equal(good.allowed, true, `${kind}: ${good.status?.message}`);
+  }
+  // Kinds that run no pod are not the webhook's business.
+  assert.equal((await admit('ConfigMap', { data: { image: unsignedImage() } })).allowed, true);
+});
+
+test('signed for another digest: a valid signature copied beside another image is refused', { skip }, async () => {
+  if ('skip' in fixture) return;
+  decision.policy = policy();
+  const image = `${registry.host}/rancher/copied@${fixture.extraDigest}`;
+  const r = await admit('Pod', { spec: pod([{ name: 'app', image }]) });
+  assert.equal(r.allowed, false);
+  const m = r.status?.message ?? '';
+  assert.match(m, new RegExp(`signature is for ${fixture.testDigest}, not this image .*\\[SIGNED_OTHER_IMAGE\\]`));
+  assert.match(m, /\[K3SG-POLICY-SIGNATURE\]; .*made for another image/);
+});
+
+test('the mutating endpoint pins verified tags to their digests in every kind and container list', {
+  skip,
+}, async () => {
+  if ('skip' in fixture) return;
+  decision.policy = policy(); // digests required: the mutation is what meets the rule
+  const tag = `${registry.host}/rancher/test:1.0`;
+  for (const kind of ALL_KINDS) {
+    const spec = pod([{ name: 'app', image: tag }], {
+      initContainers: [{ name: 'setup', image: tag }],
+      ephemeralContainers: [{ name: 'debugger', image: tag }],
+    });
+    const object = workload(kind, spec);
+    // Before the mutation the validating webhook refuses the tags.
+    assert.equal((await admit(kind, object)).allowed, false);
+    const m = await admit(kind, object, undefined, '/mutate');
+    assert.equal(m.allowed, true);
+    const base =
+      kind === 'Pod' ? '/spec' : kind === 'CronJob' ? '/spec/jobTemplate/spec/template/spec' : '/spec/template/spec';
+    assert.deepEqual(
+      patchOps(m)
+        .map((o) => o.path)
+        .sort(),
+      [`${base}/containers/0/image`, `${base}/ephemeralContainers/0/image`, `${base}/initContainers/0/image`],
+      kind,
+    );
+    for (const o of patchOps(m)) assert.equal(o.value, `${tag}@${fixture.testDigest}`);
+    // The mutated object is what the validating webhook then sees: admitted.
+    const after = await admit(kind, applyPatch(object, m));
+    assert.equal(after.allowed, true, `${kind}: ${after.status?.message}`);
+  }
+});
+
+test('the mutating endpoint leaves alone what it could not verify, and what is pinned already', { skip }, async () => {
+  if ('skip' in fixture) return;
+  decision.policy = policy();
+  const m = await admit(
+    'Pod',
+    {
+      spec: pod([
+        { name: 'unsigned', image: `${registry.host}/rancher/unsigned:1` },
+        { name: 'pinned', image: signedImage() },
+        { name: 'elsewhere', image: 'docker.io/library/debian:12' },
+        { name: 'signed', image: `${registry.host}/rancher/test:1.0` },
+      ]),
+    },
+    undefined,
+    '/mutate',
+  );
+  assert.equal(m.allowed, true);
+  assert.equal(m.warnings, undefined);
+  assert.deepEqual(patchOps(m), [
+    {
+      op: 'replace',
+      path: '/spec/containers/3/image',
+      value: `${registry.host}/rancher/test:1.0@${fixture.testDigest}`,
+    },
+  ]);
+  const none = await admit('Pod', { spec: pod([{ name: 'pinned', image: signedImage() }]) }, undefined, '/mutate');
+  assert.equal(none.patch, undefined);
+  assert.equal(none.patchType, undefined);
+  // Excluded namespaces are not mutated either.
+  const system = await admit(
+    'Pod',
+    { spec: pod([{ name: 'a', image: `${registry.host}/rancher/test:1.0` }]) },
+    'kube-system',
+    '/mutate',
+  );
+  assert.equal(system.patch, undefined);
+});
+
+test('images reviewed in the lock: a locked digest is admitted, another refused, decided without a registry', {
+  skip,
+}, async () => {
+  if ('skip' in fixture) return;
+  const lockFile = join(work, 'k3sguard.lock');
+  writeFileSync(
+    lockFile,
+    `${JSON.stringify({
+      schema: LOCK_SCHEMA,
+      artifacts: [
+        {
+          name: 'images.tar',
+          size: 1,
+          sha256: 'ab'.repeat(32),
+          images: [{ name: 'docker.io/rancher/test:1.0', digest: fixture.testDigest, platform: 'linux/amd64' }],
+          sources: [{ name: 'local' }],
+        },
+      ],
+    })}\n`,
+  );
+  // Relative to the policy file, as a key is.
+  decision.policy = policy({ requireSignature: undefined, requireLocked: 'k3sguard.lock' });
+  delete decision.policy.requireSignature;
+  delete decision.client; // the lock is the whole answer: no registry is asked
+  try {
+    const locked = await admit('Pod', { spec: pod([{ name: 'app', image: signedImage() }]) });
+    assert.equal(locked.allowed, true, locked.status?.message);
+    const other = await admit('Pod', { spec: pod([{ name: 'app', image: unsignedImage() }]) });
+    assert.equal(other.allowed, false);
+    const m = other.status?.message ?? '';
+    assert.match(
+      m,
+      /container "app" image .*rancher\/unsigned@sha256:[0-9a-f]{64}: .* is not among the 1 image\(s\) reviewed in .*k3sguard\.lock/,
+    );
+    assert.match(m, /\[K3SG-POLICY-LOCK\]; review it and record it \(k3sguard lock add/);
+    // Mirrored under another name, the same digest is the reviewed image.
+    const mirrored = await admit('Pod', {
+      spec: pod([{ name: 'app', image: `${registry.host}/mirror/test@${fixture.testDigest}` }]),
+    });
+    assert.equal(mirrored.allowed, true, mirrored.status?.message);
+    // A lock that cannot be read admits nothing, even fail-open.
+    decision.failOpen = true;
+    writeFileSync(lockFile, '{"schema": "k3sguard/lock@1", "artifacts": 3}\n');
+    const broken = await admit('Pod', { spec: pod([{ name: 'app', image: signedImage() }]) });
+    assert.equal(broken.allowed, false);
+    assert.match(
+      broken.status?.message ?? '',
+      /the lock cannot be read: .*LOCK_INVALID|the lock cannot be read: .*artifacts/,
+    );
+  } finally {
+    decision.client = client;
+    delete decision.failOpen;
+  }
+  // With a signature required too, both rules apply and each is named.
+  decision.policy = policy({ requireLocked: lockFile });
+  writeFileSync(
+    lockFile,
+    `${JSON.stringify({ schema: LOCK_SCHEMA, artifacts: [{ name: 'images.tar', size: 1, sha256: 'ab'.repeat(32), images: [{ name: 'docker.io/rancher/test:1.0', digest: fixture.testDigest }], sources: [{ name: 'local' }] }] })}\n`,
+  );
+  const both = await admit('Pod', { spec: pod([{ name: 'app', image: unsignedImage() }]) });
+  assert.match(both.status?.message ?? '', /\[K3SG-POLICY-LOCK\].*\n- .*\[K3SG-POLICY-SIGNATURE\]/);
+});
+
+test('keyless: the real public-good signature as a .sig tag admits for its identity, not another', {
+  skip: skip || (existsSync(PRODUCTION_ROOT) ? false : `the Sigstore test data is absent (${PRODUCTION_ROOT})`),
+}, async () => {
+  const image = `${registry.host}/cosign-test/myimage@${K.imageDigest}`;
+  decision.trustedRootPath = PRODUCTION_ROOT;
+  try {
+    decision.policy = policy({
+      requireSignature: { kind: 'keyless', issuer: K.issuer, identity: { exact: K.identity } },
+    });
+    const ok = await admit('Pod', { spec: pod([{ name: 'app', image }]) });
+    assert.equal(ok.allowed, true, ok.status?.message);
+    decision.policy = policy({
+      requireSignature: { kind: 'keyless', issuer: K.issuer, identity: { exact: 'someone@example.com' } },
+    });
+    const no = await admit('Pod', { spec: pod([{ name: 'app', image }]) });
+    assert.equal(no.allowed, false);
+    assert.match(
+      no.status?.message ?? '',
+      /signature required \(identity someone@example\.com.*UNTRUSTED_SIGNER.*\[K3SG-POLICY-SIGNATURE\]/,
+    );
+  } finally {
+    delete decision.trustedRootPath;
+  }
+});
+
+test('GET /metrics counts decisions by verdict and rule, latency, cache hits and misses, and 400s', {
+  skip,
+}, async () => {
+  const text = await new Promise<string>((resolve, reject) => {
+    request(new URL('/metrics', webhook.url), { ca, servername: SERVICE_NAME, agent: false }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => {
+        body += c.toString('utf8');
+      });
+      res.on('end', () => resolve(body));
+    })
+      .on('error', reject)
+      .end();
+  });
+  const value = (line: RegExp) => Number(text.match(line)?.[1] ?? Number.NaN);
+  assert.ok(
+    value(/^k3sguard_webhook_decisions_total\{endpoint="validate",verdict="allowed",rule="none"\} (\d+)/m) >= 1,
+  );
+  assert.ok(
+    value(
+      /^k3sguard_webhook_decisions_total\{endpoint="validate",verdict="denied",rule="K3SG-POLICY-DIGEST"\} (\d+)/m,
+    ) >= 1,
+  );
+  assert.ok(
+    value(
+      /^k3sguard_webhook_decisions_total\{endpoint="validate",verdict="denied",rule="K3SG-POLICY-SIGNATURE"\} (\d+)/m,
+    ) >= 1,
+  );
+  assert.ok(value(/^k3sguard_webhook_decisions_total\{endpoint="mutate",verdict="mutated",rule="none"\} (\d+)/m) >= 1);
+  assert.ok(
+    value(/^k3sguard_webhook_decisions_total\{endpoint="validate",verdict="excluded",rule="none"\} (\d+)/m) >= 1,
+  );
+  assert.ok(value(/^k3sguard_webhook_image_problems_total\{endpoint="validate",rule="K3SG-POLICY-LOCK"\} (\d+)/m) >= 1);
+  assert.ok(value(/^k3sguard_webhook_decision_duration_seconds_count\{endpoint="validate"\} (\d+)/m) >= 10);
+  assert.ok(value(/^k3sguard_webhook_cache_lookups_total\{kind="verdict",result="hit"\} (\d+)/m) >= 1);
+  assert.ok(value(/^k3sguard_webhook_cache_lookups_total\{kind="verdict",result="miss"\} (\d+)/m) >= 1);
+  assert.ok(value(/^k3sguard_webhook_bad_reviews_total\{error="TOO_LARGE"\} (\d+)/m) >= 1);
+  assert.match(text, /^process_cpu_seconds_total /m);
 });
 
 test('registry down: fail-closed denies saying so, fail-open admits with a warning', { skip }, async () => {
