@@ -5,6 +5,7 @@
 import { parseListen } from '../agent/listen.ts';
 import { readOptionText } from '../io/option-file.ts';
 import { InputError } from '../model/errors.ts';
+import { LIMITS } from '../model/limits.ts';
 import { quoteControls } from '../model/quote.ts';
 import { parseImagePolicy } from '../policy/image-policy.ts';
 import { RegistryCache } from '../readers/registry/cache.ts';
@@ -68,7 +69,11 @@ export async function runWebhook(opts: WebhookCliOptions): Promise<number> {
     deadlineMs,
     excludedNamespaces: opts.excludeNamespace ?? DEFAULT_EXCLUDED_NAMESPACES,
     ...(client ? { client } : {}),
-    ...(opts.cacheDir ? { cache: new RegistryCache(opts.cacheDir) } : {}),
+    // Long-running: the key is read once, and cache entries are kept in memory as well.
+    resolvedPolicies: new Map(),
+    ...(opts.cacheDir
+      ? { cache: new RegistryCache(opts.cacheDir, { memoryEntries: LIMITS.registryCacheMemoryEntries }) }
+      : {}),
     ...(opts.offline ? { offline: true } : {}),
     ...(opts.trustedRoot ? { trustedRootPath: opts.trustedRoot } : {}),
   };

@@ -108,6 +108,7 @@ export async function checkImage(
         ...call,
         ...(ctx.client ? { client: ctx.client } : {}),
         ...(ctx.trustedRootPath ? { trustedRootPath: ctx.trustedRootPath } : {}),
+        ...(ctx.resolvedPolicies ? { resolvedPolicies: ctx.resolvedPolicies } : {}),
       });
       lookups.push({ kind: 'verdict', hit: verdict.fromCache });
       for (const r of verdict.requirements) {

@@ -14,6 +14,7 @@
 import type { ImagePolicy } from '../policy/image-policy.ts';
 import type { RegistryCache } from '../readers/registry/cache.ts';
 import type { RegistryClient } from '../readers/registry/client.ts';
+import type { ResolvedPolicy } from '../verify/sigstore/policy.ts';
 import { type CacheLookup, checkImage, type Problem, UNAVAILABLE } from './check-image.ts';
 import { containerImages, podSpecOf, podSpecPath, type ReviewRequest } from './review.ts';
 
@@ -37,6 +38,8 @@ export interface DecisionContext {
   excludedNamespaces?: readonly string[];
   deadlineMs?: number;
   trustedRootPath?: string;
+  /** The policy's signature requirement resolved once (its key read at the first decision); see verifyRegistrySignatures. */
+  resolvedPolicies?: Map<string, Promise<ResolvedPolicy>>;
 }
 
 export interface AdmissionResponse {
