@@ -576,7 +576,7 @@ test('images reviewed in the lock: a locked digest is admitted, another refused,
     const m = other.status?.message ?? '';
     assert.match(
       m,
-      /container "app" image .*rancher\/unsigned@sha256:[0-9a-f]{64}: .* is not among the 1 image\(s\) reviewed in .*k3sguard\.lock/,
+      /container "app" image .*rancher\/unsigned@sha256:[0-9a-f]{64}: its digest is none of the 1 image\(s\) reviewed in .*k3sguard\.lock/,
     );
     assert.match(m, /\[K3SG-POLICY-LOCK\]; review it and record it \(k3sguard lock add/);
     // Mirrored under another name, the same digest is the reviewed image.

@@ -88,7 +88,7 @@ export function notLockedMessage(locked: LockedImages, repository: string, diges
   const same = locked.named(repository);
   const aside =
     same.length > 0 ? `; the lock has ${repository} only as ${[...new Set(same.map((i) => i.digest))].join(', ')}` : '';
-  return `${repository}@${digest} is not among the ${locked.size} image(s) reviewed in ${locked.path}${aside}`;
+  return `its digest is none of the ${locked.size} image(s) reviewed in ${locked.path}${aside}`;
 }
 
 /** K3SG-POLICY-LOCK for each image of an archive whose digest the policy's lock does not hold. */
@@ -108,7 +108,7 @@ export function lockedImageFindings(
     const name = i.names[0] ?? digest;
     const repository = nameRepository(name);
     const why = notLockedMessage(locked, repository, digest);
-    if (why) findings.push(ruleFinding(POLICY_RULES['K3SG-POLICY-LOCK'], why, [target, name]));
+    if (why) findings.push(ruleFinding(POLICY_RULES['K3SG-POLICY-LOCK'], `${name} (${digest}): ${why}`, [target, name]));
   }
   return findings;
 }
