@@ -18,7 +18,10 @@ import type { ResolvedPolicy } from '../verify/sigstore/policy.ts';
 import { type CacheLookup, checkImage, type Problem, UNAVAILABLE } from './check-image.ts';
 import { containerImages, podSpecOf, podSpecPath, type ReviewRequest } from './review.ts';
 
-/** Under the API server's default webhook timeout (10 s is also its maximum of 30 s's safe share). */
+/**
+ * Under the timeoutSeconds of the configurations `webhook certs` writes (15 s; the API server
+ * allows at most 30), so a slow registry ends in the webhook's own answer, not a timeout.
+ */
 export const DEFAULT_DEADLINE_MS = 10_000;
 /**
  * kube-system runs the cluster itself (CoreDNS, the K3s helpers, the webhook's own pods in
@@ -122,7 +125,9 @@ export async function decideAdmission(request: ReviewRequest, ctx: DecisionConte
 /**
  * The mutating answer: allowed, with a JSON Patch pinning each tag to its verified digest
  * (`name:tag` becomes `name:tag@sha256:...`, which the runtime pulls by digest). Images that
- * fail a check, or are pinned already, are left as they are.
+ * fail a check, or are pinned already, are left as they are. On UPDATE only images the update
+ * sets or changes are pinned: pinning an unchanged one would change a running pod's spec (a
+ * container restart) or a Deployment's template (a rollout) on an unrelated edit such as a label.
  */
 export async function mutateAdmission(request: ReviewRequest, ctx: DecisionContext): Promise<Decision> {
   const { uid } = request;
@@ -135,7 +140,10 @@ export async function mutateAdmission(request: ReviewRequest, ctx: DecisionConte
   const patch: JsonPatchOp[] = [];
   const lookups: CacheLookup[] = [];
   const problems: Problem[] = [];
+  const oldSpec = request.operation === 'UPDATE' ? podSpecOf(request.kind, request.oldObject) : undefined;
+  const before = new Set((oldSpec ? containerImages(oldSpec) : []).map((c) => `${c.field}\0${c.name}\0${c.image}`));
   for (const c of containerImages(spec)) {
+    if (before.has(`${c.field}\0${c.name}\0${c.image}`)) continue;
     const outcome = await checkImage(c, ctx, deadline, { resolveTags: true });
     lookups.push(...outcome.lookups);
     problems.push(...outcome.problems);

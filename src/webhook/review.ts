@@ -10,7 +10,11 @@ export interface ReviewRequest {
   kind: string;
   namespace: string;
   name: string;
+  /** CREATE, UPDATE, DELETE or CONNECT ('' when absent). */
+  operation: string;
   object: unknown;
+  /** The object before an UPDATE. */
+  oldObject?: unknown;
 }
 
 export type ParsedReview = { ok: true; request: ReviewRequest } | { ok: false; message: string };
@@ -51,7 +55,9 @@ export function parseReview(value: unknown): ParsedReview {
       kind: kind.kind,
       namespace: typeof req.namespace === 'string' ? req.namespace : '',
       name: typeof req.name === 'string' ? req.name : '',
+      operation: typeof req.operation === 'string' ? req.operation : '',
       object: req.object,
+      ...(req.oldObject !== undefined && req.oldObject !== null ? { oldObject: req.oldObject } : {}),
     },
   };
 }

@@ -544,6 +544,30 @@ test('the mutating endpoint leaves alone what it could not verify, and what is p
   assert.equal(system.patch, undefined);
 });
 
+test('on UPDATE the mutating endpoint pins only the images the update sets or changes', { skip }, async () => {
+  if ('skip' in fixture) return;
+  decision.policy = policy();
+  const tag = `${registry.host}/rancher/test:1.0`;
+  const old = { spec: pod([{ name: 'app', image: tag }]) };
+  const updated = {
+    spec: pod([
+      { name: 'app', image: tag },
+      { name: 'side', image: tag },
+    ]),
+  };
+  const body = review('Pod', updated);
+  const a = await post(
+    '/mutate',
+    JSON.stringify({ ...body, request: { ...body.request, operation: 'UPDATE', oldObject: old } }),
+  );
+  assert.equal(a.status, 200);
+  const r = a.body.response as Response;
+  // The unchanged "app" would restart a running container if its spec changed: left alone.
+  assert.deepEqual(patchOps(r), [
+    { op: 'replace', path: '/spec/containers/1/image', value: `${tag}@${fixture.testDigest}` },
+  ]);
+});
+
 test('images reviewed in the lock: a locked digest is admitted, another refused, decided without a registry', {
   skip,
 }, async () => {

@@ -108,7 +108,8 @@ export function lockedImageFindings(
     const name = i.names[0] ?? digest;
     const repository = nameRepository(name);
     const why = notLockedMessage(locked, repository, digest);
-    if (why) findings.push(ruleFinding(POLICY_RULES['K3SG-POLICY-LOCK'], `${name} (${digest}): ${why}`, [target, name]));
+    if (why)
+      findings.push(ruleFinding(POLICY_RULES['K3SG-POLICY-LOCK'], `${name} (${digest}): ${why}`, [target, name]));
   }
   return findings;
 }
