@@ -11,6 +11,8 @@
 //           decisions per second, p50 and p99 (target p99 under 20 ms). Closed loop: each client
 //           sends its next review when the last is answered, so the machine is saturated and the
 //           latency is mostly the queue (concurrency / throughput);
+//   cpu:    the webhook process's own CPU time (utime + stime) per warm decision, which other
+//           load on a shared machine does not inflate;
 //   paced:  the same 50 clients offering a fixed total rate under that throughput (--rate,
 //           default 1000/s, for --seconds): the latency of a decision when the webhook keeps up.
 // The machine's cores are shared by the webhook and the load generator, so the figures are what
@@ -43,6 +45,13 @@ interface Stats {
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
+}
+
+/** CPU seconds (user + system) of a process so far, from /proc/<pid>/stat (Linux, 100 ticks/s). */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 function stats(ms: number[]): Stats {
@@ -186,6 +195,7 @@ async function main(): Promise<void> {
     );
     const latencies: number[] = [];
     let next = 0;
+    const cpu0 = cpuSeconds(running.child.pid as number);
     const t0 = performance.now();
     await Promise.all(
       Array.from({ length: CONCURRENCY }, async () => {
@@ -196,12 +206,14 @@ async function main(): Promise<void> {
       }),
     );
     const seconds = (performance.now() - t0) / 1000;
+    const cpuMsPerDecision = ((cpuSeconds(running.child.pid as number) - cpu0) * 1000) / REQUESTS;
     const warm = stats(latencies);
     const perSecond = REQUESTS / seconds;
     show(`warm: ${CONCURRENCY} concurrent, from the cache`, warm);
     console.log(
       `  ${'warm: decisions per second'.padEnd(44)} ${perSecond.toFixed(0)} /s  (${REQUESTS} in ${seconds.toFixed(2)} s)`,
     );
+    console.log(`  ${'warm: webhook CPU per decision'.padEnd(44)} ${cpuMsPerDecision.toFixed(3)} ms (utime + stime)`);
 
     // Paced: client k sends at k/RATE + n*CONCURRENCY/RATE seconds, skipping ahead if late.
     const paced: number[] = [];
@@ -226,7 +238,7 @@ async function main(): Promise<void> {
       date: new Date().toISOString(),
       concurrency: CONCURRENCY,
       first: firstStats,
-      warm: { ...warm, decisionsPerSecond: perSecond },
+      warm: { ...warm, decisionsPerSecond: perSecond, cpuMsPerDecision },
       paced: { ...pacedStats, offeredPerSecond: RATE },
       targets: { warmP99Ms: 20, firstMs: 500 },
     };
