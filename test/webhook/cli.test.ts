@@ -267,3 +267,77 @@ test('webhook: a lock the policy names that is missing is a usage error at start
   assert.equal(r.code, 2);
   assert.match(r.stderr, /k3sguard\.lock.*no such lock file/);
 });
+
+test('webhook --mode audit admits with warnings and logs the event as a JSON line on stdout', { skip }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'k3sguard-webhook-cli-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const tls = makeServingCertificate(join(dir, 'tls'));
+  writeFileSync(join(dir, 'policy.yaml'), POLICY);
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    [
+      CLI,
+      'webhook',
+      `--tls-cert=${tls.certFile}`,
+      `--tls-key=${tls.keyFile}`,
+      `--policy=${join(dir, 'policy.yaml')}`,
+      '--mode=audit',
+      `--listen=127.0.0.1:${port}`,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, K3SGUARD_LOG_LEVEL: 'warn' } },
+  );
+  const pid = child.pid as number;
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  t.after(() => {
+    if (child.exitCode === null && child.signalCode === null) process.kill(pid, 'SIGKILL');
+  });
+  let out = '';
+  child.stdout?.on('data', (c: Buffer) => {
+    out += c.toString('utf8');
+  });
+  await waitForLine(child, 'listening on');
+  const a = await new Promise<string>((resolve, reject) => {
+    const req = request(
+      `https://127.0.0.1:${port}/validate`,
+      { method: 'POST', ca: readFileSync(tls.caFile), agent: false, headers: { 'content-type': 'application/json' } },
+      (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => {
+          text += c.toString('utf8');
+        });
+        res.on('end', () => resolve(text));
+      },
+    );
+    req.on('error', reject);
+    req.end(
+      JSON.stringify({
+        apiVersion: 'admission.k8s.io/v1',
+        kind: 'AdmissionReview',
+        request: {
+          uid: 'u-audit',
+          kind: { group: '', version: 'v1', kind: 'Pod' },
+          namespace: 'default',
+          name: 'web',
+          operation: 'CREATE',
+          object: { spec: { containers: [{ name: 'app', image: 'nginx:1.27' }] } },
+        },
+      }),
+    );
+  });
+  const response = JSON.parse(a).response;
+  assert.equal(response.allowed, true);
+  assert.match(response.warnings[0], /^k3sguard \(audit, would deny\): container "app" .*\[K3SG-POLICY-REGISTRY\]/);
+  process.kill(pid, 'SIGTERM');
+  assert.equal(await exited, 0);
+  const event = out
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l))
+    .find((e) => e.event === 'k3sguard.webhook.audit');
+  assert.ok(event, `an audit event on stdout: ${out}`);
+  assert.equal(event.uid, 'u-audit');
+  assert.equal(event.kind, 'Pod');
+  assert.equal(event.namespace, 'default');
+  assert.match(event.lines[0], /container "app" image docker\.io\/library\/nginx:1\.27: .*\[K3SG-POLICY-REGISTRY\]/);
+});
