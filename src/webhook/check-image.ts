@@ -85,7 +85,7 @@ export async function checkImage(
   try {
     const resolved = await resolveImage(ctx.client, ref, call);
     digest = resolved.digest;
-    if (resolved.source !== 'reference') lookups.push({ kind: 'tag', hit: resolved.source === 'cache' });
+    if (ctx.cache && resolved.source !== 'reference') lookups.push({ kind: 'tag', hit: resolved.source === 'cache' });
     const at = `${resolved.repository}@${resolved.digest}`;
     if (lockPath) {
       let why: string | undefined;
@@ -110,7 +110,7 @@ export async function checkImage(
         ...(ctx.trustedRootPath ? { trustedRootPath: ctx.trustedRootPath } : {}),
         ...(ctx.resolvedPolicies ? { resolvedPolicies: ctx.resolvedPolicies } : {}),
       });
-      lookups.push({ kind: 'verdict', hit: verdict.fromCache });
+      if (ctx.cache) lookups.push({ kind: 'verdict', hit: verdict.fromCache });
       for (const r of verdict.requirements) {
         if (r.met) continue;
         problems.push({
@@ -121,7 +121,7 @@ export async function checkImage(
     }
   } catch (e) {
     const code = (e as { code?: string }).code;
-    if (code === 'REGISTRY_OFFLINE') lookups.push({ kind: digest ? 'verdict' : 'tag', hit: false });
+    if (ctx.cache && code === 'REGISTRY_OFFLINE') lookups.push({ kind: digest ? 'verdict' : 'tag', hit: false });
     const late = Date.now() >= deadline;
     const rule = policy.requireSignature
       ? 'K3SG-POLICY-SIGNATURE'
