@@ -10,6 +10,8 @@
 import { isInputError } from '../model/errors.ts';
 import { checkImageReferences } from '../policy/evaluate.ts';
 import { formatImageRef, parseImageRef } from '../readers/images/refs.ts';
+import type { RegistryCache } from '../readers/registry/cache.ts';
+import { indexPlatforms } from '../readers/registry/platforms.ts';
 import { resolveImage } from '../readers/registry/resolve.ts';
 import { verifyRegistrySignatures } from '../verify/cosign/registry.ts';
 import { LockedImages, lockedImagesPath, notLockedMessage } from '../verify/lock/images.ts';
@@ -88,14 +90,7 @@ export async function checkImage(
     if (ctx.cache && resolved.source !== 'reference') lookups.push({ kind: 'tag', hit: resolved.source === 'cache' });
     const at = `${resolved.repository}@${resolved.digest}`;
     if (lockPath) {
-      let why: string | undefined;
-      try {
-        why = notLockedMessage(lockFor(lockPath), resolved.repository, resolved.digest);
-      } catch (e) {
-        // A lock that cannot be read admits nothing, and fail-open does not forgive it: it is
-        // the policy's own file, not a registry's silence.
-        why = `the lock cannot be read: ${isInputError(e) ? e.oneLine() : (e as Error).message}`;
-      }
+      const why = await lockProblem(lockPath, resolved.repository, resolved.digest, ctx, call);
       if (why) {
         problems.push({
           text: `${who} image ${at}: ${why} [K3SG-POLICY-LOCK]; review it and record it (k3sguard lock add of its archive, then commit the lock), or use a digest the lock lists`,
@@ -134,6 +129,42 @@ export async function checkImage(
     });
   }
   return { problems, pinned, lookups, ...(digest ? { digest } : {}) };
+}
+
+/**
+ * Why `repository@digest` is not reviewed in the lock, or undefined. A multi-platform index is
+ * reviewed when every platform manifest it lists is (the lock records the platform manifests of
+ * the archives it reviewed; each node runs the one for its platform). Every problem here is the
+ * policy's, never forgiven by fail-open: a lock that cannot be read, or an index that cannot be
+ * read, admits nothing.
+ */
+async function lockProblem(
+  lockPath: string,
+  repository: string,
+  digest: string,
+  ctx: DecisionContext,
+  call: { deadline: number; cache?: RegistryCache; offline?: boolean },
+): Promise<string | undefined> {
+  let locked: LockedImages;
+  let why: string | undefined;
+  try {
+    locked = lockFor(lockPath);
+    why = notLockedMessage(locked, repository, digest);
+  } catch (e) {
+    return `the lock cannot be read: ${isInputError(e) ? e.oneLine() : (e as Error).message}`;
+  }
+  if (!why) return undefined;
+  let platforms: Awaited<ReturnType<typeof indexPlatforms>>;
+  try {
+    platforms = await indexPlatforms(ctx.client, repository, digest, call);
+  } catch (e) {
+    return `${why} (and whether it is a multi-platform index of reviewed images could not be read: ${(e as Error).message})`;
+  }
+  if (!platforms) return why;
+  const missing = platforms.filter((p) => locked.lookup(p.digest).length === 0);
+  if (platforms.length > 0 && missing.length === 0) return undefined;
+  const list = missing.map((p) => `${p.platform} ${p.digest}`).join(', ');
+  return `it is a multi-platform index, and not every platform it lists is among the ${locked.size} image(s) reviewed in ${locked.path}: ${list || 'it lists none'}; review each platform's image (lock add of each arch's archive), or name the digest of your nodes' platform manifest`;
 }
 
 function todo(rule: string): string {

@@ -3,13 +3,16 @@
 // the online ones filled; a silent registry cut off by the deadline; the registry stopped, with
 // both failure policies; and /metrics counting all of it.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { RegistryCache } from '../../src/readers/registry/cache.ts';
 import { RegistryClient } from '../../src/readers/registry/client.ts';
 import { LOCK_SCHEMA } from '../../src/verify/lock/format.ts';
 import { startSilent } from '../readers/registry-servers.ts';
+import { sigTag } from '../verify/cosign-fixtures.ts';
 import { admit, fixture, get, pod, policy, post, signedImage, skip, unsignedImage, useWebhook, W } from './harness.ts';
 
 useWebhook();
@@ -75,6 +78,103 @@ test('images reviewed in the lock: a locked digest is admitted, another refused,
   );
   const both = await admit('Pod', { spec: pod([{ name: 'app', image: unsignedImage() }]) });
   assert.match(both.status?.message ?? '', /\[K3SG-POLICY-LOCK\].*\n- .*\[K3SG-POLICY-SIGNATURE\]/);
+});
+
+/** An OCI index of the two fixture images (amd64, arm64/v8) and an attestation, pushed as rancher/multi:1. */
+function pushIndex(): string {
+  if ('skip' in fixture) return '';
+  const layout = join(W.work, 'multi');
+  cpSync(fixture.layout, layout, { recursive: true });
+  const entries = JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8')).manifests as Array<{
+    digest: string;
+    size: number;
+    annotations?: Record<string, string>;
+  }>;
+  const named = (n: string) => entries.find((e) => e.annotations?.['org.opencontainers.image.ref.name'] === n);
+  const test = named('docker.io/rancher/test:1.0');
+  const extra = named('docker.io/rancher/extra:2.0');
+  const sig = named(sigTag(fixture.testDigest));
+  const entry = (e: typeof test, platform: Record<string, string>) => ({
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    digest: e?.digest,
+    size: e?.size,
+    platform,
+  });
+  const index = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: [
+        entry(test, { os: 'linux', architecture: 'amd64' }),
+        entry(extra, { os: 'linux', architecture: 'arm64', variant: 'v8' }),
+        // What BuildKit adds for provenance: no node runs it.
+        entry(sig, { os: 'unknown', architecture: 'unknown' }),
+      ],
+    }),
+  );
+  const hex = createHash('sha256').update(index).digest('hex');
+  writeFileSync(join(layout, 'blobs', 'sha256', hex), index);
+  const top = JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8'));
+  top.manifests.push({
+    mediaType: 'application/vnd.oci.image.index.v1+json',
+    digest: `sha256:${hex}`,
+    size: index.length,
+    annotations: { 'org.opencontainers.image.ref.name': 'multi' },
+  });
+  writeFileSync(join(layout, 'index.json'), JSON.stringify(top));
+  execFileSync(
+    'skopeo',
+    [
+      'copy',
+      '-q',
+      '--all',
+      '--dest-tls-verify=false',
+      `oci:${layout}:multi`,
+      `docker://${W.registry.host}/rancher/multi:1`,
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  return `sha256:${hex}`;
+}
+
+test('a multi-platform index is reviewed when every platform it lists is in the lock (attestations aside)', {
+  skip,
+}, async () => {
+  if ('skip' in fixture) return;
+  const indexDigest = pushIndex();
+  const image = `${W.registry.host}/rancher/multi@${indexDigest}`;
+  const lockFile = join(W.work, 'index.lock');
+  const lockWith = (digests: string[]) =>
+    writeFileSync(
+      lockFile,
+      `${JSON.stringify({
+        schema: LOCK_SCHEMA,
+        artifacts: [
+          {
+            name: 'images-all.tar',
+            size: 1,
+            sha256: 'cd'.repeat(32),
+            images: digests.map((digest) => ({ digest })),
+            sources: [{ name: 'local' }],
+          },
+        ],
+      })}\n`,
+    );
+  W.decision.policy = policy({ requireLocked: lockFile });
+  delete W.decision.policy.requireSignature;
+  lockWith([fixture.testDigest]);
+  const half = await admit('Pod', { spec: pod([{ name: 'app', image }]) });
+  assert.equal(half.allowed, false);
+  const m = half.status?.message ?? '';
+  assert.match(
+    m,
+    /it is a multi-platform index, and not every platform it lists is among the 1 image\(s\) reviewed in/,
+  );
+  assert.match(m, new RegExp(`: linux/arm64/v8 ${fixture.extraDigest}; review each platform's image`));
+  assert.doesNotMatch(m, /linux\/amd64|unknown/);
+  lockWith([fixture.testDigest, fixture.extraDigest]);
+  const whole = await admit('Pod', { spec: pod([{ name: 'app', image }]) });
+  assert.equal(whole.allowed, true, whole.status?.message);
 });
 
 test('offline, decisions come from the cache the online ones filled, and a miss is fail-closed', { skip }, async () => {

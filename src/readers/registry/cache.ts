@@ -18,7 +18,7 @@ import { LIMITS } from '../../model/limits.ts';
 /** Bumped when an entry's meaning changes: older entries are then ignored. */
 export const CACHE_FORMAT = 'k3sguard/registry-cache@1';
 
-export type CacheKind = 'tag' | 'verdict';
+export type CacheKind = 'tag' | 'verdict' | 'index';
 
 export interface CacheEntry<T> {
   value: T;
