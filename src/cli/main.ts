@@ -24,6 +24,7 @@ import { errorLine } from './stderr.ts';
 import type { TrustUpdateOptions } from './trust.ts';
 import type { VerifyOptions } from './verify.ts';
 import type { WebhookCliOptions } from './webhook.ts';
+import type { WebhookCertsCliOptions } from './webhook-certs.ts';
 
 /** For image targets: which platform of a multi-platform image. */
 const platform = () =>
@@ -334,7 +335,7 @@ function program(setExit: (code: number) => void): Command {
     .option('--json', 'with --once: the k3sguard/report@1 document (docs/report-schema.json)')
     .action(async (opts: AgentCliOptions) => setExit(await (await import('./agent.ts')).runAgent(opts)));
 
-  cmd
+  const webhook = cmd
     .command('webhook')
     .description('the admission webhook: AdmissionReview v1 decided from the image policy (docs/webhook.md)')
     .option('--tls-cert <file>', 'PEM serving certificate (chain), re-read when it changes')
@@ -343,12 +344,31 @@ function program(setExit: (code: number) => void): Command {
     .option('--registries <file>', "registry credentials and TLS, shaped like K3s's registries.yaml")
     .option('--cache-dir <dir>', 'keep tag resolutions and signature verdicts here')
     .option('--offline', 'decide from --cache-dir only, asking no registry')
+    .option(
+      '--trusted-root <file>',
+      "Sigstore trusted root for keyless requirements (default: trust update's, else the shipped one)",
+    )
     .option('--mode <mode>', 'enforce (deny) or audit (allow with warnings)', 'enforce')
     .option('--fail-open', 'admit (with a warning) when a registry cannot be asked; default: deny')
     .option('--exclude-namespace <ns...>', 'namespaces never checked (default kube-system)')
     .option('--deadline <ms>', 'time for one decision, under the API server timeout (default 10000)')
     .option('--listen <host:port>', 'where to serve (default 0.0.0.0:8443)')
     .action(async (opts: WebhookCliOptions) => setExit(await (await import('./webhook.ts')).runWebhook(opts)));
+  webhook
+    .command('certs')
+    .description("a CA, the Service's serving certificate and the webhook configurations with its caBundle")
+    .requiredOption('--service <name>', "the webhook's Service")
+    .requiredOption('--namespace <ns>', "the Service's namespace")
+    .requiredOption(
+      '-o, --output <dir>',
+      'write ca.crt, tls.crt, tls.key, webhook-configurations.yaml here (never overwrites)',
+    )
+    .option('--days <n>', 'validity of the serving certificate (default 365)')
+    .option('--failure-policy <policy>', 'Fail or Ignore: when the API server cannot reach the webhook (default Fail)')
+    .option('--timeout-seconds <n>', "the API server's wait for an answer, 1-30 (default 15)")
+    .action(async (opts: WebhookCertsCliOptions) =>
+      setExit(await (await import('./webhook-certs.ts')).runWebhookCerts(opts)),
+    );
 
   const serverDb = () =>
     new Option(

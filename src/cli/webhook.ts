@@ -5,11 +5,13 @@
 import { parseListen } from '../agent/listen.ts';
 import { readOptionText } from '../io/option-file.ts';
 import { InputError } from '../model/errors.ts';
+import { LIMITS } from '../model/limits.ts';
 import { quoteControls } from '../model/quote.ts';
 import { parseImagePolicy } from '../policy/image-policy.ts';
 import { RegistryCache } from '../readers/registry/cache.ts';
 import { RegistryClient } from '../readers/registry/client.ts';
 import { loadRegistryConfig } from '../readers/registry/config.ts';
+import { LockedImages, lockedImagesPath } from '../verify/lock/images.ts';
 import { DEFAULT_DEADLINE_MS, DEFAULT_EXCLUDED_NAMESPACES, type DecisionContext } from '../webhook/decide.ts';
 import { startWebhook } from '../webhook/server.ts';
 import { EXIT_CLEAN } from './exit.ts';
@@ -24,6 +26,7 @@ export interface WebhookCliOptions {
   registries?: string;
   cacheDir?: string;
   offline?: boolean;
+  trustedRoot?: string;
   mode?: string;
   failOpen?: boolean;
   listen?: string;
@@ -54,6 +57,9 @@ export async function runWebhook(opts: WebhookCliOptions): Promise<number> {
   }
   const listen = parseListen(opts.listen ?? DEFAULT_WEBHOOK_LISTEN);
   const policy = parseImagePolicy(opts.policy, readOptionText(opts.policy, 'policy'));
+  // A lock the policy names must be readable now: a typo is a usage error, not denials later.
+  const lockPath = lockedImagesPath(policy);
+  if (lockPath) void new LockedImages(lockPath).size;
   const config = opts.registries ? await loadRegistryConfig(opts.registries) : undefined;
   const client = opts.offline ? undefined : new RegistryClient(config ? { config, timeoutMs: deadlineMs } : {});
   const decision: DecisionContext = {
@@ -63,8 +69,13 @@ export async function runWebhook(opts: WebhookCliOptions): Promise<number> {
     deadlineMs,
     excludedNamespaces: opts.excludeNamespace ?? DEFAULT_EXCLUDED_NAMESPACES,
     ...(client ? { client } : {}),
-    ...(opts.cacheDir ? { cache: new RegistryCache(opts.cacheDir) } : {}),
+    // Long-running: the key is read once, and cache entries are kept in memory as well.
+    resolvedPolicies: new Map(),
+    ...(opts.cacheDir
+      ? { cache: new RegistryCache(opts.cacheDir, { memoryEntries: LIMITS.registryCacheMemoryEntries }) }
+      : {}),
     ...(opts.offline ? { offline: true } : {}),
+    ...(opts.trustedRoot ? { trustedRootPath: opts.trustedRoot } : {}),
   };
   let server: Awaited<ReturnType<typeof startWebhook>>;
   try {
@@ -84,7 +95,7 @@ export async function runWebhook(opts: WebhookCliOptions): Promise<number> {
       `--listen ${quoteControls(opts.listen ?? DEFAULT_WEBHOOK_LISTEN)} or the certificate: ${code ?? (e as Error).message}`,
     );
   }
-  process.stderr.write(`k3sguard webhook: ${mode}, listening on ${server.url} (POST /validate)\n`);
+  process.stderr.write(`k3sguard webhook: ${mode}, listening on ${server.url} (POST /validate, /mutate)\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', resolve);
     process.once('SIGINT', resolve);

@@ -153,6 +153,11 @@ export const LIMIT_SPECS = Object.freeze({
     unit: 'bytes',
     what: 'One entry of the registry cache on disk (larger ones are ignored as corrupt).',
   },
+  registryCacheMemoryEntries: {
+    value: 10_000,
+    unit: 'count',
+    what: 'Registry cache entries the webhook also keeps in memory (tag resolutions and signature verdicts); past it the oldest is forgotten there and read from disk again.',
+  },
   outboxMessages: {
     value: 10_000,
     unit: 'count',

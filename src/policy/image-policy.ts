@@ -22,6 +22,11 @@ export interface ImagePolicy {
   allowedRepositories?: RepositoryGlob[];
   requireDigest: boolean;
   requireSignature?: SignatureRequirement;
+  /**
+   * A k3sguard.lock: every image's digest must be one of its reviewed images. As written; a
+   * relative path is relative to the policy file's directory (lockedImagesPath resolves it).
+   */
+  requireLocked?: string;
 }
 
 const REGISTRY = /^[a-z0-9-]+(?:\.[a-z0-9-]+)*(?::[0-9]+)?$/;
@@ -112,6 +117,7 @@ export function parseImagePolicy(file: string, text: string): ImagePolicy {
     'allowedRepositories',
     'requireDigest',
     'requireSignature',
+    'requireLocked',
   ]);
 
   const policy: ImagePolicy = { file, requireDigest: false };
@@ -137,6 +143,8 @@ export function parseImagePolicy(file: string, text: string): ImagePolicy {
   if (requireDigest !== undefined) policy.requireDigest = r.boolean(requireDigest, 'requireDigest');
   const signature = images.get('requireSignature');
   if (signature !== undefined) policy.requireSignature = readSignature(r, signature);
+  const locked = images.get('requireLocked');
+  if (locked !== undefined) policy.requireLocked = r.string(locked, 'requireLocked (the k3sguard.lock file)');
   return policy;
 }
 

@@ -12,6 +12,7 @@ import { checkImagesList, type ImagesListInput } from '../readers/images/imagesl
 import { readImages } from '../readers/images/read.ts';
 import type { ImageArchiveResult } from '../readers/images/types.ts';
 import { checkSignaturePolicy, policyImages } from './cosign/policy-signatures.ts';
+import { lockedImageFindings } from './lock/images.ts';
 import type { VerifyCheck, VerifyStatus } from './model.ts';
 
 export interface VerifyImagesOptions {
@@ -39,6 +40,7 @@ const STATUS: Record<string, VerifyStatus> = {
   'K3SG-IMAGE-ARCHIVE-LINK': 'unexpected',
   'K3SG-IMAGE-ARCHIVE-THROUGH-LINK': 'unexpected',
   'K3SG-POLICY-SIGNATURE': 'invalid',
+  'K3SG-POLICY-LOCK': 'not-listed',
 };
 
 const LINK_HINT =
@@ -92,6 +94,7 @@ export async function verifyImageArchive(target: string, opts: VerifyImagesOptio
         images.map((i) => ({ names: i.names, ...(i.manifestDigest ? { manifestDigest: i.manifestDigest } : {}) })),
         { target },
       ),
+      ...lockedImageFindings(opts.policy.policy, images, target),
     );
     const signatures = await checkSignaturePolicy(opts.policy.policy, archive, {
       ...(opts.trustedRootPath ? { trustedRootPath: opts.trustedRootPath } : {}),

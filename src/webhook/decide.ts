@@ -1,22 +1,27 @@
 // One admission decision: every image of the object checked against the image policy (the same
-// file `verify` and the agent read), in enforce mode a denial naming each container, image and
-// rule with what to do, in audit mode an allowance carrying the same text as `warnings`.
+// file `verify` and the agent read; check-image.ts), in enforce mode a denial naming each
+// container, image and rule with what to do, in audit mode an allowance carrying the same text
+// as `warnings`.
 //
 // A registry that does not answer in time gives no verdict; the failure policy decides:
 // fail-closed (the default) denies, since admitting an image nobody could check is what the
 // webhook exists to prevent; fail-open admits with a warning, for clusters that prefer running
 // to safety while a registry is down. Either way the message says the registry was the cause.
-
-import { checkImageReferences } from '../policy/evaluate.ts';
+//
+// The mutating side (mutateAdmission) never denies and never warns: it pins each tag to the
+// digest it resolved, and only when that image passed every check; the validating webhook,
+// which the API server calls after all mutations, is the one place that refuses and explains.
 import type { ImagePolicy } from '../policy/image-policy.ts';
-import { formatImageRef, parseImageRef } from '../readers/images/refs.ts';
 import type { RegistryCache } from '../readers/registry/cache.ts';
 import type { RegistryClient } from '../readers/registry/client.ts';
-import { resolveImage } from '../readers/registry/resolve.ts';
-import { verifyRegistrySignatures } from '../verify/cosign/registry.ts';
-import { containerImages, podSpecOf, type ReviewRequest } from './review.ts';
+import type { ResolvedPolicy } from '../verify/sigstore/policy.ts';
+import { type CacheLookup, checkImage, type Problem, UNAVAILABLE } from './check-image.ts';
+import { containerImages, podSpecOf, podSpecPath, type ReviewRequest } from './review.ts';
 
-/** Under the API server's default webhook timeout (10 s is also its maximum of 30 s's safe share). */
+/**
+ * Under the timeoutSeconds of the configurations `webhook certs` writes (15 s; the API server
+ * allows at most 30), so a slow registry ends in the webhook's own answer, not a timeout.
+ */
 export const DEFAULT_DEADLINE_MS = 10_000;
 /**
  * kube-system runs the cluster itself (CoreDNS, the K3s helpers, the webhook's own pods in
@@ -36,6 +41,8 @@ export interface DecisionContext {
   excludedNamespaces?: readonly string[];
   deadlineMs?: number;
   trustedRootPath?: string;
+  /** The policy's signature requirement resolved once (its key read at the first decision); see verifyRegistrySignatures. */
+  resolvedPolicies?: Map<string, Promise<ResolvedPolicy>>;
 }
 
 export interface AdmissionResponse {
@@ -43,96 +50,115 @@ export interface AdmissionResponse {
   allowed: boolean;
   status?: { code: number; reason: string; message: string };
   warnings?: string[];
+  /** Base64 of a JSON Patch (RFC 6902), with patchType. */
+  patch?: string;
+  patchType?: 'JSONPatch';
 }
 
-/** A reason an image is refused: which container, which image, which rule, what to do. */
-interface Problem {
-  text: string;
-  /** True when the registry, not the image, is why (the failure policy applies). */
-  unavailable: boolean;
+export type Verdict = 'allowed' | 'denied' | 'warned' | 'excluded' | 'mutated' | 'unchanged';
+
+/** The response, and what metrics count of it. */
+export interface Decision {
+  response: AdmissionResponse;
+  verdict: Verdict;
+  /** The first problem's rule (`none` when there was none). */
+  rule: string;
+  /** Every problem's rule, one per refused image and rule. */
+  problems: string[];
+  lookups: CacheLookup[];
+  /** The denial or warning lines (audit events log them). */
+  lines: string[];
 }
 
-export async function decideAdmission(request: ReviewRequest, ctx: DecisionContext): Promise<AdmissionResponse> {
-  const { uid } = request;
-  const excluded = ctx.excludedNamespaces ?? DEFAULT_EXCLUDED_NAMESPACES;
-  if (excluded.includes(request.namespace)) return { uid, allowed: true };
-  const spec = podSpecOf(request.kind, request.object);
-  if (!spec) return { uid, allowed: true };
-  const deadline = Date.now() + (ctx.deadlineMs ?? DEFAULT_DEADLINE_MS);
-  const problems: Problem[] = [];
-  for (const c of containerImages(spec)) problems.push(...(await checkContainer(c, ctx, deadline)));
-  if (problems.length === 0) return { uid, allowed: true };
-  const texts = problems.map((p) => p.text);
-  const policyProblems = problems.filter((p) => !p.unavailable);
-  const failOpenOnly = ctx.failOpen === true && policyProblems.length === 0;
-  if (ctx.mode === 'audit' || failOpenOnly) {
-    const prefix = failOpenOnly ? 'k3sguard (fail-open, not checked): ' : 'k3sguard (audit, would deny): ';
-    return { uid, allowed: true, warnings: texts.map((t) => prefix + t) };
-  }
-  const what = `${request.kind} ${request.namespace ? `${request.namespace}/` : ''}${request.name}`.trim();
+export interface JsonPatchOp {
+  op: 'replace';
+  path: string;
+  value: string;
+}
+
+function decision(
+  response: AdmissionResponse,
+  verdict: Verdict,
+  problems: Problem[],
+  lookups: CacheLookup[],
+): Decision {
   return {
-    uid,
-    allowed: false,
-    status: {
-      code: 403,
-      reason: 'Forbidden',
-      message: `k3sguard denied ${what}:\n- ${texts.join('\n- ')}`,
-    },
+    response,
+    verdict,
+    rule: problems[0]?.rule ?? 'none',
+    problems: problems.map((p) => p.rule),
+    lookups,
+    lines: problems.map((p) => p.text),
   };
 }
 
-async function checkContainer(
-  c: { field: string; name: string; image: string },
-  ctx: DecisionContext,
-  deadline: number,
-): Promise<Problem[]> {
-  const who = `${c.field === 'containers' ? 'container' : c.field.replace(/Containers$/, ' container')} "${c.name}"`;
-  const ref = parseImageRef(c.image);
-  if (!ref) {
-    return [{ text: `${who}: "${c.image}" is not an image reference [K3SG-POLICY-REFERENCE]`, unavailable: false }];
+export async function decideAdmission(request: ReviewRequest, ctx: DecisionContext): Promise<Decision> {
+  const { uid } = request;
+  const excluded = ctx.excludedNamespaces ?? DEFAULT_EXCLUDED_NAMESPACES;
+  if (excluded.includes(request.namespace)) return decision({ uid, allowed: true }, 'excluded', [], []);
+  const spec = podSpecOf(request.kind, request.object);
+  if (!spec) return decision({ uid, allowed: true }, 'allowed', [], []);
+  const deadline = Date.now() + (ctx.deadlineMs ?? DEFAULT_DEADLINE_MS);
+  const problems: Problem[] = [];
+  const lookups: CacheLookup[] = [];
+  for (const c of containerImages(spec)) {
+    const outcome = await checkImage(c, ctx, deadline);
+    problems.push(...outcome.problems);
+    lookups.push(...outcome.lookups);
   }
-  const image = formatImageRef(ref);
-  const problems: Problem[] = checkImageReferences(ctx.policy, [{ text: c.image }], { target: 'admission' }).map(
-    (f) => ({ text: `${who} image ${image}: ${f.message} [${f.id}]; ${todo(f.id)}`, unavailable: false }),
-  );
-  // Registry or repository refused: nothing to fetch from a registry the policy does not trust.
-  if (problems.length > 0 && problems.some((p) => !p.text.includes('[K3SG-POLICY-DIGEST]'))) return problems;
-  if (ref.digest === undefined && ctx.policy.requireDigest) return problems;
-  if (!ctx.policy.requireSignature) return problems;
-  const call = { deadline, ...(ctx.cache ? { cache: ctx.cache } : {}), ...(ctx.offline ? { offline: true } : {}) };
-  try {
-    const resolved = await resolveImage(ctx.client, ref, call);
-    const verdict = await verifyRegistrySignatures(ctx.policy, resolved.repository, resolved.digest, {
-      ...call,
-      ...(ctx.client ? { client: ctx.client } : {}),
-      ...(ctx.trustedRootPath ? { trustedRootPath: ctx.trustedRootPath } : {}),
-    });
-    for (const r of verdict.requirements) {
-      if (r.met) continue;
-      problems.push({
-        text: `${who} image ${resolved.repository}@${resolved.digest}: signature required (${r.requirement}) but ${r.reason} [K3SG-POLICY-SIGNATURE]; ${r.hint ?? 'sign it (cosign sign)'}`,
-        unavailable: false,
-      });
-    }
-  } catch (e) {
-    const code = (e as { code?: string }).code;
-    const late = Date.now() >= deadline;
-    problems.push({
-      text: `${who} image ${image}: its signature could not be checked: ${late ? 'the deadline passed' : (e as Error).message}${code ? ` (${code})` : ''} [K3SG-POLICY-SIGNATURE, registry unavailable]; make the registry reachable, or pre-fill the cache (the webhook decides offline from it)`,
-      unavailable: true,
-    });
+  if (problems.length === 0) return decision({ uid, allowed: true }, 'allowed', [], lookups);
+  const texts = problems.map((p) => p.text);
+  const failOpenOnly = ctx.failOpen === true && problems.every((p) => p.rule === UNAVAILABLE);
+  if (ctx.mode === 'audit' || failOpenOnly) {
+    const prefix = failOpenOnly ? 'k3sguard (fail-open, not checked): ' : 'k3sguard (audit, would deny): ';
+    return decision({ uid, allowed: true, warnings: texts.map((t) => prefix + t) }, 'warned', problems, lookups);
   }
-  return problems;
+  const what = `${request.kind} ${request.namespace ? `${request.namespace}/` : ''}${request.name}`.trim();
+  const response: AdmissionResponse = {
+    uid,
+    allowed: false,
+    status: { code: 403, reason: 'Forbidden', message: `k3sguard denied ${what}:\n- ${texts.join('\n- ')}` },
+  };
+  return decision(response, 'denied', problems, lookups);
 }
 
-function todo(rule: string): string {
-  switch (rule) {
-    case 'K3SG-POLICY-DIGEST':
-      return 'reference it by digest (image@sha256:...), e.g. from `crane digest` or `skopeo inspect`';
-    case 'K3SG-POLICY-REGISTRY':
-    case 'K3SG-POLICY-REPOSITORY':
-      return "use an image from an allowed registry and repository (mirror it there), or widen the policy's allow-list";
-    default:
-      return 'fix the image reference';
+/**
+ * The mutating answer: allowed, with a JSON Patch pinning each tag to its verified digest
+ * (`name:tag` becomes `name:tag@sha256:...`, which the runtime pulls by digest). Images that
+ * fail a check, or are pinned already, are left as they are. On UPDATE only images the update
+ * sets or changes are pinned: pinning an unchanged one would change a running pod's spec (a
+ * container restart) or a Deployment's template (a rollout) on an unrelated edit such as a label.
+ */
+export async function mutateAdmission(request: ReviewRequest, ctx: DecisionContext): Promise<Decision> {
+  const { uid } = request;
+  const excluded = ctx.excludedNamespaces ?? DEFAULT_EXCLUDED_NAMESPACES;
+  if (excluded.includes(request.namespace)) return decision({ uid, allowed: true }, 'excluded', [], []);
+  const spec = podSpecOf(request.kind, request.object);
+  const base = podSpecPath(request.kind);
+  if (!spec || !base) return decision({ uid, allowed: true }, 'allowed', [], []);
+  const deadline = Date.now() + (ctx.deadlineMs ?? DEFAULT_DEADLINE_MS);
+  const patch: JsonPatchOp[] = [];
+  const lookups: CacheLookup[] = [];
+  const problems: Problem[] = [];
+  const oldSpec = request.operation === 'UPDATE' ? podSpecOf(request.kind, request.oldObject) : undefined;
+  const before = new Set((oldSpec ? containerImages(oldSpec) : []).map((c) => `${c.field}\0${c.name}\0${c.image}`));
+  for (const c of containerImages(spec)) {
+    if (before.has(`${c.field}\0${c.name}\0${c.image}`)) continue;
+    const outcome = await checkImage(c, ctx, deadline, { resolveTags: true });
+    lookups.push(...outcome.lookups);
+    problems.push(...outcome.problems);
+    if (outcome.problems.length > 0 || outcome.pinned || !outcome.digest) continue;
+    patch.push({
+      op: 'replace',
+      path: `/${[...base, c.field, String(c.index), 'image'].join('/')}`,
+      value: `${c.image}@${outcome.digest}`,
+    });
   }
+  const response: AdmissionResponse = { uid, allowed: true };
+  if (patch.length > 0) {
+    response.patchType = 'JSONPatch';
+    response.patch = Buffer.from(JSON.stringify(patch), 'utf8').toString('base64');
+  }
+  // Problems are the validating webhook's to report; counted here by rule only.
+  return { ...decision(response, patch.length > 0 ? 'mutated' : 'unchanged', problems, lookups), lines: [] };
 }

@@ -10,7 +10,11 @@ export interface ReviewRequest {
   kind: string;
   namespace: string;
   name: string;
+  /** CREATE, UPDATE, DELETE or CONNECT ('' when absent). */
+  operation: string;
   object: unknown;
+  /** The object before an UPDATE. */
+  oldObject?: unknown;
 }
 
 export type ParsedReview = { ok: true; request: ReviewRequest } | { ok: false; message: string };
@@ -18,6 +22,8 @@ export type ParsedReview = { ok: true; request: ReviewRequest } | { ok: false; m
 export interface ContainerImage {
   /** `containers`, `initContainers` or `ephemeralContainers`. */
   field: string;
+  /** Its place in that list (the JSON Patch path's index). */
+  index: number;
   name: string;
   image: string;
 }
@@ -49,7 +55,9 @@ export function parseReview(value: unknown): ParsedReview {
       kind: kind.kind,
       namespace: typeof req.namespace === 'string' ? req.namespace : '',
       name: typeof req.name === 'string' ? req.name : '',
+      operation: typeof req.operation === 'string' ? req.operation : '',
       object: req.object,
+      ...(req.oldObject !== undefined && req.oldObject !== null ? { oldObject: req.oldObject } : {}),
     },
   };
 }
@@ -64,13 +72,21 @@ const TEMPLATE_KINDS = new Set([
   'ReplicationController',
 ]);
 
+/** Where a kind keeps its pod spec, as keys from the object down; undefined for a kind that runs none. */
+export function podSpecPath(kind: string): readonly string[] | undefined {
+  if (kind === 'Pod') return ['spec'];
+  if (TEMPLATE_KINDS.has(kind)) return ['spec', 'template', 'spec'];
+  if (kind === 'CronJob') return ['spec', 'jobTemplate', 'spec', 'template', 'spec'];
+  return undefined;
+}
+
 /** The pod spec the object would run, or undefined for a kind that runs none. */
 export function podSpecOf(kind: string, object: unknown): Record<string, unknown> | undefined {
-  const spec = obj(obj(object)?.spec);
-  if (kind === 'Pod') return spec;
-  if (TEMPLATE_KINDS.has(kind)) return obj(obj(spec?.template)?.spec);
-  if (kind === 'CronJob') return obj(obj(obj(obj(spec?.jobTemplate)?.spec)?.template)?.spec);
-  return undefined;
+  const path = podSpecPath(kind);
+  if (!path) return undefined;
+  let at: Record<string, unknown> | undefined = obj(object);
+  for (const key of path) at = obj(at?.[key]);
+  return at;
 }
 
 /** Every container's image, in the order the spec lists them. */
@@ -83,7 +99,7 @@ export function containerImages(spec: Record<string, unknown>): ContainerImage[]
       const container = obj(c);
       const name = typeof container?.name === 'string' ? container.name : `${field}[${i}]`;
       const image = typeof container?.image === 'string' ? container.image : '';
-      out.push({ field, name, image });
+      out.push({ field, index: i, name, image });
     });
   }
   return out;

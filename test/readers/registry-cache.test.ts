@@ -63,3 +63,31 @@ test('a cache that cannot be written is reported by put, not thrown, and reads a
   assert.ok((await cache.put('tag', 'k', { digest: 'd' }, 1000)) instanceof Error);
   assert.equal(await cache.get('tag', 'k', isDigest), undefined);
 });
+
+test('with memoryEntries, whole entries are answered from memory, in their time, the oldest forgotten first', async (t) => {
+  const dir = tempDir(t);
+  let clock = 1_000_000;
+  const cache = new RegistryCache(dir, { now: () => clock, memoryEntries: 2 });
+  await cache.put('tag', 'r/a:1', { digest: 'sha256:a' }, 1000);
+  await cache.put('tag', 'r/b:1', { digest: 'sha256:b' }, 1000);
+  // The files gone: memory answers (no file is read for them).
+  for (const f of readdirSync(join(dir, 'tag'))) writeFileSync(join(dir, 'tag', f), 'damaged');
+  assert.equal((await cache.get('tag', 'r/a:1', isDigest))?.value.digest, 'sha256:a');
+  assert.equal((await cache.get('tag', 'r/b:1', isDigest))?.value.digest, 'sha256:b');
+  // A third entry pushes out the oldest (r/a:1), whose damaged file then answers nothing.
+  await cache.put('tag', 'r/c:1', { digest: 'sha256:c' }, 1000);
+  assert.equal(await cache.get('tag', 'r/a:1', isDigest), undefined);
+  assert.equal((await cache.get('tag', 'r/c:1', isDigest))?.value.digest, 'sha256:c');
+  // The value's check still applies to what memory holds.
+  const never = (v: unknown): v is { digest: string } => isDigest(v) && v.digest === 'never';
+  assert.equal(await cache.get('tag', 'r/c:1', never), undefined);
+  // Expired in memory as on disk.
+  assert.equal((await cache.get('tag', 'r/b:1', isDigest))?.value.digest, 'sha256:b');
+  clock += 1000;
+  assert.equal(await cache.get('tag', 'r/b:1', isDigest), undefined);
+  // Without memoryEntries nothing is held: a damaged file is all there is.
+  const plain = new RegistryCache(dir, { now: () => clock });
+  await plain.put('tag', 'r/d:1', { digest: 'sha256:d' }, 1000);
+  for (const f of readdirSync(join(dir, 'tag'))) writeFileSync(join(dir, 'tag', f), 'damaged');
+  assert.equal(await plain.get('tag', 'r/d:1', isDigest), undefined);
+});

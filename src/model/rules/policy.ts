@@ -47,6 +47,16 @@ const texts = {
     fix: "Use the image as its publisher signed it (check that the `sha256-<hex>.sig` signature travels with the archive), sign it with the required key or identity after review, or fix the policy's signer.",
     appliesTo: ['image archive (its images and their cosign signatures)'],
   },
+  'K3SG-POLICY-LOCK': {
+    severity: 'high',
+    title: 'Image digest is not among the images reviewed in the lock',
+    explanation:
+      '`requireLocked` names a k3sguard.lock: the images an operator reviewed and recorded by digest (`lock ' +
+      'add` of an image archive). An image whose digest the lock does not hold was never reviewed, whatever ' +
+      'its name, registry or signature: a signing key can sign anything, a review is of these bytes.',
+    fix: 'Review the image and record it (`k3sguard lock add` of its archive, then commit the lock), or use one of the digests the lock lists.',
+    appliesTo: ['image archive (its images)', 'admission review (the images a pod would run)'],
+  },
   'K3SG-POLICY-REFERENCE': {
     severity: 'medium',
     title: 'Image reference cannot be parsed, so the policy cannot be checked',

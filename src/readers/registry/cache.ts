@@ -6,6 +6,10 @@
 // and key match what was asked, its times are sane, its value passes the caller's check, and it
 // has not expired. Anything else (truncated, edited, another version) is ignored, never trusted,
 // and overwritten by the next answer.
+//
+// With `memory` (the webhook), whole entries are also kept in memory, bounded (the oldest
+// forgotten first): a decision answered from the cache then reads no file. An entry in memory
+// is exactly one that was written or read whole from disk, and it expires at the same time.
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,7 +18,7 @@ import { LIMITS } from '../../model/limits.ts';
 /** Bumped when an entry's meaning changes: older entries are then ignored. */
 export const CACHE_FORMAT = 'k3sguard/registry-cache@1';
 
-export type CacheKind = 'tag' | 'verdict';
+export type CacheKind = 'tag' | 'verdict' | 'index';
 
 export interface CacheEntry<T> {
   value: T;
@@ -26,15 +30,37 @@ export interface CacheEntry<T> {
 export interface RegistryCacheOptions {
   /** The clock (Date.now by default): a test moves it instead of waiting. */
   now?: () => number;
+  /** Keep up to this many entries in memory too (0, the default: none). */
+  memoryEntries?: number;
+}
+
+interface Remembered {
+  value: unknown;
+  storedAt: number;
+  expiresAt: number;
 }
 
 export class RegistryCache {
   readonly dir: string;
   readonly #now: () => number;
+  readonly #memoryEntries: number;
+  /** By entry path; insertion order is age (a re-stored entry moves to the end). */
+  readonly #memory = new Map<string, Remembered>();
 
   constructor(dir: string, opts: RegistryCacheOptions = {}) {
     this.dir = dir;
     this.#now = opts.now ?? Date.now;
+    this.#memoryEntries = opts.memoryEntries ?? 0;
+  }
+
+  #remember(path: string, entry: Remembered): void {
+    if (this.#memoryEntries <= 0) return;
+    this.#memory.delete(path);
+    this.#memory.set(path, entry);
+    if (this.#memory.size > this.#memoryEntries) {
+      const oldest = this.#memory.keys().next().value;
+      if (oldest !== undefined) this.#memory.delete(oldest);
+    }
   }
 
   now(): number {
@@ -44,6 +70,14 @@ export class RegistryCache {
   /** The entry for `key` when it is whole, valid by `check` and not expired; else undefined. */
   async get<T>(kind: CacheKind, key: string, check: (v: unknown) => v is T): Promise<CacheEntry<T> | undefined> {
     const path = this.#path(kind, key);
+    const held = this.#memory.get(path);
+    if (held) {
+      const now = this.#now();
+      if (held.storedAt <= now && now < held.expiresAt && check(held.value)) {
+        return { value: held.value, storedAt: held.storedAt, expiresAt: held.expiresAt };
+      }
+      this.#memory.delete(path);
+    }
     let bytes: Buffer;
     try {
       if ((await stat(path)).size > LIMITS.registryCacheEntryBytes) return undefined;
@@ -65,6 +99,7 @@ export class RegistryCache {
     // An entry from the future (a clock set back, or an edit) is not believed.
     if (e.storedAt > now || e.expiresAt <= now || e.expiresAt < e.storedAt) return undefined;
     if (!check(e.value)) return undefined;
+    this.#remember(path, { value: e.value, storedAt: e.storedAt, expiresAt: e.expiresAt });
     return { value: e.value, storedAt: e.storedAt, expiresAt: e.expiresAt };
   }
 
@@ -78,6 +113,8 @@ export class RegistryCache {
       await mkdir(join(this.dir, kind), { recursive: true });
       await writeFile(tmp, body, { mode: 0o600 });
       await rename(tmp, path);
+      // What was written, as a read of it would give it back (JSON: no undefined, no functions).
+      this.#remember(path, { value: JSON.parse(JSON.stringify(value)), storedAt, expiresAt: storedAt + ttlMs });
       return undefined;
     } catch (e) {
       // Nothing to clean when the directory itself was the problem.

@@ -15,7 +15,7 @@ import type { ImagePolicy } from '../../policy/image-policy.ts';
 import type { RegistryCache } from '../../readers/registry/cache.ts';
 import type { CallOptions, RegistryClient } from '../../readers/registry/client.ts';
 import { fetchSignatures } from '../../readers/registry/signatures.ts';
-import { resolvePolicy } from '../sigstore/policy.ts';
+import { type ResolvedPolicy, resolvePolicy, type SigstorePolicy } from '../sigstore/policy.ts';
 import { signaturePolicy } from './policy-signatures.ts';
 import { verifySignatureLayers } from './verify.ts';
 
@@ -58,6 +58,27 @@ export interface RegistrySignatureOptions extends CallOptions {
   /** For keyless requirements, as `verify --trusted-root`. */
   trustedRootPath?: string;
   trustDir?: string;
+  /**
+   * Resolved requirements kept across calls, by the requirement (a long-running caller, the
+   * webhook, reads the key file once instead of at every decision). Absent: read each time.
+   */
+  resolvedPolicies?: Map<string, Promise<ResolvedPolicy>>;
+}
+
+function resolveOnce(
+  p: SigstorePolicy,
+  memo: Map<string, Promise<ResolvedPolicy>> | undefined,
+): Promise<ResolvedPolicy> {
+  if (!memo) return resolvePolicy(p);
+  const key = JSON.stringify(p);
+  let r = memo.get(key);
+  if (!r) {
+    r = resolvePolicy(p);
+    memo.set(key, r);
+    // A failure (an unreadable key) is not kept: the next decision tries again.
+    r.catch(() => memo.delete(key));
+  }
+  return r;
 }
 
 /** Whether the image `repository@digest` meets the policy's signature requirement. */
@@ -71,7 +92,7 @@ export async function verifyRegistrySignatures(
   const now = () => opts.cache?.now() ?? Date.now();
   if (!req) return { repository, digest, requirements: [], checkedAt: new Date(now()).toISOString(), fromCache: false };
   const sigPolicy = signaturePolicy(policy.file, req);
-  const resolved = await resolvePolicy(sigPolicy);
+  const resolved = await resolveOnce(sigPolicy, opts.resolvedPolicies);
   const key = `${repository}@${digest}\0${resolved.text}\0${opts.trustedRootPath ?? ''}`;
   const hit = await opts.cache?.get('verdict', key, isVerdict);
   if (hit && hit.value.repository === repository && hit.value.digest === digest)
