@@ -66,6 +66,7 @@ test('every page keeps hostile node names, summaries, versions and paths as text
     lastSeenAt: '2026-12-03T11:00:00Z',
     stale: true,
     findings: 2,
+    vulnerabilities: 1,
   };
   const pages = [
     overviewPage({
@@ -75,12 +76,15 @@ test('every page keeps hostile node names, summaries, versions and paths as text
       clusters: 1,
       advisories: 1,
       k3sVersions: [{ version: EVIL, nodes: 1 }],
-      findingsBySeverity: [{ severity: EVIL, findings: 1, nodes: 1 }],
+      bySeverity: [{ severity: EVIL, findings: 1, advisories: 1 }],
       driftDays: 7,
       driftSeries: [EVIL],
       drift: [{ day: EVIL, values: [1] }],
     }),
-    nodesPage({ filter: { cluster: EVIL }, clusters: [EVIL], k3sVersions: [EVIL], nodes: [node] }, NOW),
+    nodesPage(
+      { filter: { cluster: EVIL, k3sVersion: EVIL }, k3sVersions: [EVIL], nodes: [node], total: 300, offset: 100 },
+      NOW,
+    ),
     nodePage(
       {
         node: { ...node, hostname: EVIL, machineId: EVIL, inventoryDigest: EVIL, lastCheckAt: EVIL },
@@ -112,14 +116,36 @@ test('every page keeps hostile node names, summaries, versions and paths as text
       aliases: [EVIL],
       severity: EVIL,
       summary: EVIL,
+      fixed: [EVIL],
+      places: [{ component: EVIL, version: EVIL, location: EVIL, fixed: EVIL, reachability: EVIL, nodes: 1 }],
       affected: [
-        { node: EVIL, cluster: EVIL, component: EVIL, version: EVIL, fixed: EVIL, location: EVIL, reachability: EVIL },
+        {
+          node: EVIL,
+          cluster: EVIL,
+          k3sVersion: EVIL,
+          component: EVIL,
+          version: EVIL,
+          fixed: EVIL,
+          location: EVIL,
+          reachability: EVIL,
+        },
       ],
+      total: 2,
     }),
     componentsPage({
       name: EVIL,
       below: EVIL,
-      hits: [{ node: EVIL, cluster: EVIL, name: EVIL, version: EVIL, artifact: EVIL, location: EVIL }],
+      result: {
+        hits: [{ node: EVIL, cluster: EVIL, version: EVIL, artifact: EVIL, location: EVIL }],
+        total: 1,
+        versions: [{ version: EVIL, nodes: 1, matches: true }],
+        suggestions: [],
+      },
+    }),
+    componentsPage({
+      name: EVIL,
+      below: EVIL,
+      result: { hits: [], total: 0, versions: [], suggestions: [EVIL] },
     }),
     componentsPage({ name: EVIL, below: EVIL, problem: EVIL }),
     barChart(EVIL, EVIL, EVIL, [{ label: EVIL, value: 1, href: EVIL }]),
@@ -146,7 +172,7 @@ test('a severity outside the known ones gets no class of its own', () => {
     clusters: 0,
     advisories: 0,
     k3sVersions: [],
-    findingsBySeverity: [{ severity: 'x" onmouseover="alert(1)', findings: 1, nodes: 1 }],
+    bySeverity: [{ severity: 'x" onmouseover="alert(1)', findings: 1, advisories: 1 }],
     driftDays: 7,
     driftSeries: ['events'],
     drift: [],

@@ -9,7 +9,10 @@ export interface NodeRow {
   readonly role: string | null;
   readonly lastSeenAt: string | null;
   readonly stale: boolean;
+  /** Findings of its newest report. */
   readonly findings: number;
+  /** Advisories matched against its inventory. */
+  readonly vulnerabilities: number;
 }
 
 export interface OverviewView {
@@ -20,11 +23,11 @@ export interface OverviewView {
   readonly clusters: number;
   readonly advisories: number;
   readonly k3sVersions: ReadonlyArray<{ readonly version: string | null; readonly nodes: number }>;
-  /** Open findings, counted over the nodes' newest reports. */
-  readonly findingsBySeverity: ReadonlyArray<{
+  /** Open findings (nodes' own, and each advisory once per node it affects) and advisories, by severity. */
+  readonly bySeverity: ReadonlyArray<{
     readonly severity: string;
     readonly findings: number;
-    readonly nodes: number;
+    readonly advisories: number;
   }>;
   readonly driftDays: number;
   readonly driftSeries: readonly string[];
@@ -38,13 +41,17 @@ export interface NodeFilter {
   readonly seen?: 'stale' | 'fresh';
   /** 'yes' or 'no'; absent: both. */
   readonly findings?: 'yes' | 'no';
+  /** The first row of the page shown. */
+  readonly offset?: number;
 }
 
 export interface NodesView {
   readonly filter: NodeFilter;
-  readonly clusters: readonly string[];
   readonly k3sVersions: readonly string[];
   readonly nodes: readonly NodeRow[];
+  /** All the nodes that match; `nodes` is the page of them from `offset`. */
+  readonly total: number;
+  readonly offset: number;
 }
 
 export interface FindingRow {
@@ -116,13 +123,23 @@ export interface AdvisoryRow {
   readonly fixed: readonly string[];
 }
 
+export interface AffectedPlace {
+  readonly component: string | null;
+  readonly version: string | null;
+  readonly location: string | null;
+  readonly fixed: string | null;
+  readonly reachability: string | null;
+  readonly nodes: number;
+}
+
 export interface AffectedNode {
   readonly node: string;
   readonly cluster: string | null;
-  readonly component: string;
-  readonly version: string;
+  readonly k3sVersion: string | null;
+  readonly component: string | null;
+  readonly version: string | null;
   readonly fixed: string | null;
-  readonly location: string;
+  readonly location: string | null;
   readonly reachability: string | null;
 }
 
@@ -131,21 +148,34 @@ export interface AdvisoryView {
   readonly aliases: readonly string[];
   readonly severity: string;
   readonly summary: string | null;
+  /** The versions that fix it. */
+  readonly fixed: readonly string[];
+  /** Where it is, with the nodes counted per place. */
+  readonly places: readonly AffectedPlace[];
+  /** The first page of affected nodes, of `total`. */
   readonly affected: readonly AffectedNode[];
+  readonly total: number;
 }
 
 export interface ComponentSearchView {
   readonly name: string;
   readonly below: string;
   /** Absent before a search. */
-  readonly hits?: ReadonlyArray<{
-    readonly node: string;
-    readonly cluster: string | null;
-    readonly name: string;
-    readonly version: string;
-    readonly artifact: string;
-    readonly location: string;
-  }>;
+  readonly result?: {
+    readonly hits: ReadonlyArray<{
+      readonly node: string;
+      readonly cluster: string | null;
+      readonly version: string;
+      readonly artifact: string;
+      readonly location: string;
+    }>;
+    /** All the hits; `hits` is the first page of them. */
+    readonly total: number;
+    /** Every version of the component in the fleet, with its nodes and whether it is below `below`. */
+    readonly versions: ReadonlyArray<{ readonly version: string; readonly nodes: number; readonly matches: boolean }>;
+    /** When no component has that exact name: names that contain the text. */
+    readonly suggestions: readonly string[];
+  };
   /** Why the search could not run (e.g. `below` is not a version). */
   readonly problem?: string;
 }

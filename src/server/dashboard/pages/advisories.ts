@@ -27,40 +27,40 @@ export function advisoriesPage(rows: readonly AdvisoryRow[]): Html {
 }
 
 export function advisoryPage(v: AdvisoryView): Html {
-  const upgrades = new Map<string, Set<string>>();
-  for (const a of v.affected) {
-    const set = upgrades.get(a.component) ?? new Set<string>();
-    set.add(a.fixed ?? '');
-    upgrades.set(a.component, set);
-  }
   return html`<p><a href="/advisories">Advisories</a> ›</p>
 <h1>${v.id}</h1>
 <dl class="facts">
   <dt>Severity</dt><dd>${severity(v.severity)}</dd>
   ${v.aliases.length ? html`<dt>Also known as</dt><dd>${v.aliases.join(', ')}</dd>` : ''}
   <dt>Summary</dt><dd>${v.summary ?? html`<span class="none">none given</span>`}</dd>
-  <dt>Affected</dt><dd>${plural(new Set(v.affected.map((a) => a.node)).size, 'node')}</dd>
+  <dt>Fixed in</dt><dd>${v.fixed.length ? v.fixed.join(', ') : html`<span class="none">no fixed version published</span>`}</dd>
+  <dt>Affected</dt><dd>${plural(v.total, 'node')}</dd>
 </dl>
 <section aria-labelledby="h-upgrade">
-  <h2 id="h-upgrade">What to upgrade to</h2>
+  <h2 id="h-upgrade">What to upgrade</h2>
   <table>
-    <thead><tr><th scope="col">Component</th><th scope="col">Fixed in</th></tr></thead>
+    <thead><tr><th scope="col">Component</th><th scope="col">Installed</th><th scope="col">Upgrade to</th><th scope="col">Where</th><th scope="col">Reachability</th><th scope="col" class="num">Nodes</th></tr></thead>
     <tbody>${
-      upgrades.size === 0
-        ? emptyRow(2, 'No node is affected.')
-        : [...upgrades].map(
-            ([component, fixed]) =>
-              html`<tr><td><a href="${componentHref(component)}">${component}</a></td><td>${
-                [...fixed].filter(Boolean).join(', ') || html`<span class="none">no fixed version published</span>`
-              }</td></tr>`,
+      v.places.length === 0
+        ? emptyRow(6, 'No node is affected.')
+        : v.places.map(
+            (p) => html`<tr>
+      <td>${p.component ? html`<a href="${componentHref(p.component, p.fixed ?? undefined)}">${p.component}</a>` : ''}</td>
+      <td>${p.version ?? ''}</td>
+      <td>${p.fixed ?? html`<span class="none">no fix known</span>`}</td>
+      <td><code>${p.location ?? ''}</code></td>
+      <td>${p.reachability ?? ''}</td>
+      <td class="num">${p.nodes}</td>
+    </tr>`,
           )
     }</tbody>
   </table>
 </section>
 <section aria-labelledby="h-affected">
   <h2 id="h-affected">Affected nodes</h2>
+  ${v.affected.length < v.total ? html`<p class="count">The first ${v.affected.length} of ${v.total} shown.</p>` : ''}
   <table>
-    <thead><tr><th scope="col">Node</th><th scope="col">Cluster</th><th scope="col">Component</th><th scope="col">Installed</th><th scope="col">Fixed in</th><th scope="col">Where</th><th scope="col">Reachability</th></tr></thead>
+    <thead><tr><th scope="col">Node</th><th scope="col">Cluster</th><th scope="col">K3s version</th><th scope="col">Component</th><th scope="col">Installed</th><th scope="col">Upgrade to</th><th scope="col">Where</th></tr></thead>
     <tbody>${
       v.affected.length === 0
         ? emptyRow(7, 'No node is affected.')
@@ -68,11 +68,11 @@ export function advisoryPage(v: AdvisoryView): Html {
             (a) => html`<tr>
       <th scope="row"><a href="${nodeHref(a.node)}">${a.node}</a></th>
       <td>${a.cluster ?? ''}</td>
-      <td>${a.component}</td>
-      <td>${a.version}</td>
-      <td>${a.fixed ?? html`<span class="none">none</span>`}</td>
-      <td><code>${a.location}</code></td>
-      <td>${a.reachability ?? ''}</td>
+      <td>${a.k3sVersion ?? ''}</td>
+      <td>${a.component ?? ''}</td>
+      <td>${a.version ?? ''}</td>
+      <td>${a.fixed ?? html`<span class="none">no fix known</span>`}</td>
+      <td><code>${a.location ?? ''}</code></td>
     </tr>`,
           )
     }</tbody>

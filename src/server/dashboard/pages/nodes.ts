@@ -1,10 +1,12 @@
 // The nodes list with its filters. The filter form is a plain GET form (the URL is the state, so
 // a filtered list can be bookmarked); htmx swaps in only the results when a filter changes.
-import { emptyRow, nodeHref, plural, when } from '../format.ts';
+import { emptyRow, nodeHref, plural, when, withQuery } from '../format.ts';
 import { type Html, html } from '../html.ts';
 import type { NodeRow, NodesView } from '../views.ts';
 
 export const NODE_RESULTS_ID = 'node-results';
+/** Nodes per page of the list. */
+export const NODES_PAGE = 100;
 
 function option(value: string, label: string, selected: string | undefined): Html {
   return html`<option value="${value}"${value === (selected ?? '') ? html` selected` : ''}>${label}</option>`;
@@ -15,7 +17,7 @@ export function nodesPage(v: NodesView, now: Date): Html {
   return html`<h1>Nodes</h1>
 <form class="filters" method="get" action="/nodes" hx-get="/nodes" hx-target="#${NODE_RESULTS_ID}" hx-trigger="change, submit" hx-push-url="true">
   <label>Cluster
-    <select name="cluster">${option('', 'all', f.cluster)}${v.clusters.map((c) => option(c, c, f.cluster))}</select>
+    <input name="cluster" value="${f.cluster ?? ''}" placeholder="all" autocomplete="off" spellcheck="false">
   </label>
   <label>K3s version
     <select name="k3s">${option('', 'all', f.k3sVersion)}${v.k3sVersions.map((k) => option(k, k, f.k3sVersion))}</select>
@@ -28,21 +30,38 @@ export function nodesPage(v: NodesView, now: Date): Html {
   </label>
   <button type="submit">Filter</button>
 </form>
-<div id="${NODE_RESULTS_ID}" aria-live="polite">${nodeResults(v.nodes, now)}</div>`;
+<div id="${NODE_RESULTS_ID}" aria-live="polite">${nodeResults(v, now)}</div>`;
 }
 
-/** The part htmx swaps in. */
-export function nodeResults(nodes: readonly NodeRow[], now: Date): Html {
-  return html`<p class="count">${plural(nodes.length, 'node')}</p>
-${nodeTable(nodes, now)}`;
+/** The part htmx swaps in: the count, the page of nodes, links to the pages before and after. */
+export function nodeResults(v: NodesView, now: Date): Html {
+  const { total, offset, nodes } = v;
+  const pageLink = (to: number, label: string) =>
+    html`<a href="${withQuery('/nodes', {
+      cluster: v.filter.cluster,
+      k3s: v.filter.k3sVersion,
+      seen: v.filter.seen,
+      findings: v.filter.findings,
+      offset: to > 0 ? String(to) : undefined,
+    })}">${label}</a>`;
+  const shown = nodes.length > 0 && nodes.length < total ? ` (${offset + 1} to ${offset + nodes.length} shown)` : '';
+  return html`<p class="count">${plural(total, 'node')}${shown}</p>
+${nodeTable(nodes, now)}
+${
+  offset > 0 || offset + nodes.length < total
+    ? html`<nav class="pages" aria-label="Pages of nodes">${offset > 0 ? pageLink(Math.max(0, offset - NODES_PAGE), '‹ Previous') : ''} ${
+        offset + nodes.length < total ? pageLink(offset + nodes.length, 'Next ›') : ''
+      }</nav>`
+    : ''
+}`;
 }
 
 export function nodeTable(nodes: readonly NodeRow[], now: Date): Html {
   return html`<table>
-  <thead><tr><th scope="col">Node</th><th scope="col">Cluster</th><th scope="col">K3s version</th><th scope="col">Role</th><th scope="col">Last report</th><th scope="col" class="num">Findings</th></tr></thead>
+  <thead><tr><th scope="col">Node</th><th scope="col">Cluster</th><th scope="col">K3s version</th><th scope="col">Role</th><th scope="col">Last report</th><th scope="col" class="num">Findings</th><th scope="col" class="num">Advisories</th></tr></thead>
   <tbody>${
     nodes.length === 0
-      ? emptyRow(6, 'No node matches.')
+      ? emptyRow(7, 'No node matches.')
       : nodes.map(
           (n) => html`<tr>
     <th scope="row"><a href="${nodeHref(n.name)}">${n.name}</a></th>
@@ -51,6 +70,7 @@ export function nodeTable(nodes: readonly NodeRow[], now: Date): Html {
     <td>${n.role ?? ''}</td>
     <td>${when(n.lastSeenAt, now)}${n.stale ? html` <span class="stale">stale</span>` : ''}</td>
     <td class="num">${n.findings}</td>
+    <td class="num">${n.vulnerabilities}</td>
   </tr>`,
         )
   }</tbody>

@@ -6,7 +6,7 @@ import { type Html, html } from '../html.ts';
 import type { OverviewView } from '../views.ts';
 
 export function overviewPage(v: OverviewView): Html {
-  const findings = v.findingsBySeverity.reduce((n, s) => n + s.findings, 0);
+  const findings = v.bySeverity.reduce((n, s) => n + s.findings, 0);
   return html`<h1>Fleet overview</h1>
 <ul class="tiles" aria-label="Summary">
   <li><a class="tile" href="/nodes"><strong>${v.nodes}</strong><span>${plural(v.nodes, 'node')} in ${plural(v.clusters, 'cluster')}</span></a></li>
@@ -18,14 +18,16 @@ export function overviewPage(v: OverviewView): Html {
 <section aria-labelledby="h-severity">
   <h2 id="h-severity">Open findings by severity</h2>
   <table>
-    <thead><tr><th scope="col">Severity</th><th scope="col" class="num">Findings</th><th scope="col" class="num">Nodes</th></tr></thead>
+    <thead><tr><th scope="col">Severity</th><th scope="col" class="num">Open findings</th><th scope="col" class="num">Advisories</th></tr></thead>
     <tbody>${
-      v.findingsBySeverity.length === 0
+      findings === 0
         ? emptyRow(3, 'No open findings.')
-        : v.findingsBySeverity.map(
-            (s) =>
-              html`<tr><th scope="row">${severity(s.severity)}</th><td class="num">${s.findings}</td><td class="num"><a href="${withQuery('/nodes', { findings: 'yes' })}">${s.nodes}</a></td></tr>`,
-          )
+        : v.bySeverity
+            .filter((s) => s.findings > 0 || s.advisories > 0)
+            .map(
+              (s) =>
+                html`<tr><th scope="row">${severity(s.severity)}</th><td class="num">${s.findings}</td><td class="num">${s.advisories > 0 ? html`<a href="${withQuery('/advisories', { severity: s.severity })}">${s.advisories}</a>` : '0'}</td></tr>`,
+            )
     }</tbody>
   </table>
 </section>
