@@ -11,7 +11,9 @@ import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyReply, type FastifyRequest, type FastifyServerOptions, LogController } from 'fastify';
 import { parseJsonText } from '../io/json-text.ts';
 import { LIMITS } from '../model/limits.ts';
+import { registerAuth } from './auth/routes.ts';
 import { type RateLimiter, rateLimiter } from './rate-limit.ts';
+import { Refusal } from './refusal.ts';
 import type { Caller, EventDocument, IngestOutcome, ReportDocument, Store } from './store.ts';
 import { bearerToken } from './tokens.ts';
 import { validateEvent, validateReport } from './validate.ts';
@@ -38,17 +40,6 @@ export interface RunningServer {
   /** `http://127.0.0.1:PORT` or `https://...`: what agents are given as `--server`. */
   readonly url: string;
   close(): Promise<void>;
-}
-
-/** A refusal with its status and code; the error handler answers it as JSON. */
-class Refusal extends Error {
-  readonly statusCode: number;
-  readonly code: string;
-  constructor(statusCode: number, code: string, message: string) {
-    super(message);
-    this.statusCode = statusCode;
-    this.code = code;
-  }
 }
 
 interface RawJson {
@@ -118,7 +109,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
               : 'INTERNAL';
     const message =
       status === 413
-        ? `the body is larger than ${opts.bodyLimit ?? LIMITS.serverBodyBytes} bytes (docs/limits.md serverBodyBytes)`
+        ? `the body is larger than ${req.routeOptions.bodyLimit ?? opts.bodyLimit ?? LIMITS.serverBodyBytes} bytes (docs/limits.md)`
         : status >= 500
           ? 'the server could not store it; send it again later'
           : err.message;
@@ -174,6 +165,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     if (event.id !== id) throw new Refusal(400, 'BAD_MESSAGE_ID', 'X-K3sguard-Event-Id differs from the event id');
     return answer(reply, await store.ingestEvent(caller, event, body.text));
   });
+
+  await registerAuth(app, { store, secureCookies: opts.tls !== undefined });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {

@@ -132,6 +132,41 @@ export const MIGRATIONS: readonly Migration[] = [
       'CREATE INDEX events_time ON events (time)',
     ],
   },
+  {
+    // Version 2 is i14-monitor's (inventory_findings, the re-match queue): the numbers are agreed.
+    version: 3,
+    name: 'users, sessions, user API tokens; indexes of the query API',
+    statements: (d) => [
+      // password: `scrypt$<log2 N>$<r>$<p>$<salt>$<hash>` (src/server/auth/password.ts), never the password.
+      `CREATE TABLE users (
+        id ${d.serial},
+        name TEXT NOT NULL UNIQUE,
+        role TEXT NOT NULL CHECK (role IN ('admin', 'viewer')),
+        password TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      )`,
+      // id: the sha256 of the cookie's secret, so a copy of the database opens no session.
+      `CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+      )`,
+      'CREATE INDEX sessions_user ON sessions (user_id)',
+      'CREATE INDEX sessions_expiry ON sessions (expires_at)',
+      `CREATE TABLE user_tokens (
+        id TEXT PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        hash TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        revoked_at TEXT
+      )`,
+      'CREATE INDEX user_tokens_user ON user_tokens (user_id)',
+      // The node list filtered by last seen; drift events of one node over time.
+      'CREATE INDEX nodes_last_seen ON nodes (last_seen_at)',
+      'CREATE INDEX events_node_time ON events (node_id, time)',
+    ],
+  },
 ];
 
 /** The newest schema version this server knows. */
