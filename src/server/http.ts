@@ -12,6 +12,7 @@ import Fastify, { type FastifyReply, type FastifyRequest, type FastifyServerOpti
 import { parseJsonText } from '../io/json-text.ts';
 import { LIMITS } from '../model/limits.ts';
 import { registerAuth } from './auth/routes.ts';
+import { registerDashboard } from './dashboard/routes.ts';
 import { type RateLimiter, rateLimiter } from './rate-limit.ts';
 import { Refusal } from './refusal.ts';
 import type { Caller, EventDocument, IngestOutcome, ReportDocument, Store } from './store.ts';
@@ -167,6 +168,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   });
 
   await registerAuth(app, { store, secureCookies: opts.tls !== undefined });
+  await registerDashboard(app, { db: store.db });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {

@@ -52,6 +52,14 @@ export interface Assets {
   url(name: AssetName): string;
 }
 
+let loaded: Assets | undefined;
+
+/** The files, read once per process (the dashboard's routes and the login page share them). */
+export function dashboardAssets(): Assets {
+  loaded ??= loadAssets();
+  return loaded;
+}
+
 export function loadAssets(): Assets {
   const byName = new Map<AssetName, Asset>();
   for (const source of ASSET_SOURCES) {

@@ -2,7 +2,9 @@
 // escaped unless it is itself the result of `html` (so fragments nest); arrays are rendered item
 // by item; null, undefined and false render nothing. Node names, hostnames, advisory texts and
 // paths come from agents and vulnerability records, so nothing reaches the page unescaped: a
-// node named `<script>` is text. Attribute values are always written in double quotes.
+// node named `<script>` is text. Attribute values are always written in double quotes. The
+// escaping itself is the server's one helper (../html.ts), which the login page uses too.
+import { escapeHtml } from '../html.ts';
 
 /** HTML that was built by `html`: safe to insert as it is. */
 export class Html {
@@ -17,18 +19,7 @@ export class Html {
 
 export type HtmlValue = Html | string | number | bigint | boolean | null | undefined | readonly HtmlValue[];
 
-const ENTITIES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
-/** Text made safe for element content and quoted attribute values. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ENTITIES[c] as string);
-}
+export { escapeHtml };
 
 function render(value: HtmlValue): string {
   if (value instanceof Html) return value.text;

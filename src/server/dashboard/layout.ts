@@ -1,7 +1,8 @@
 // The frame of every dashboard page: a skip link to the content, the main navigation (the
 // current page marked with aria-current), the component search that is on every page, who is
-// logged in and the log-out button, then the page. Scripts load deferred from files; a page
-// without charts does not load the chart library.
+// logged in and the log-out button, then the page. Scripts load deferred from files: htmx on the
+// pages of a logged-in user, the chart library and the script drawing with it only on pages with
+// charts; the login page has none.
 import type { Assets } from './assets.ts';
 import { type Html, html } from './html.ts';
 
@@ -42,7 +43,7 @@ ${page.charts ? html`<link rel="stylesheet" href="${assets.url('uPlot.min.css')}
 <link rel="stylesheet" href="${assets.url('dashboard.css')}">
 ${page.user ? html`<script src="${assets.url('htmx.min.js')}" defer></script>` : ''}
 ${page.charts ? html`<script src="${assets.url('uPlot.iife.min.js')}" defer></script>` : ''}
-<script src="${assets.url('dashboard.js')}" defer></script>
+${page.charts ? html`<script src="${assets.url('dashboard.js')}" defer></script>` : ''}
 </head>
 <body>
 <a class="skip" href="#main">Skip to content</a>

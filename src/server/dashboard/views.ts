@@ -88,6 +88,8 @@ export interface EventRow {
   readonly status: string | null;
   readonly ruleId: string | null;
   readonly severity: string | null;
+  /** The finding's title (finding events). */
+  readonly title?: string;
   readonly node?: string;
 }
 

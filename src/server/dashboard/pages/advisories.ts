@@ -4,9 +4,11 @@ import { advisoryHref, componentHref, emptyRow, nodeHref, plural, severity } fro
 import { type Html, html } from '../html.ts';
 import type { AdvisoryRow, AdvisoryView } from '../views.ts';
 
-export function advisoriesPage(rows: readonly AdvisoryRow[]): Html {
+export function advisoriesPage(rows: readonly AdvisoryRow[], severityShown?: string): Html {
   return html`<h1>Advisories</h1>
-<p class="count">${plural(rows.length, 'advisory', 'advisories')} affecting at least one node</p>
+<p class="count">${plural(rows.length, 'advisory', 'advisories')}${severityShown ? html` of severity ${severity(severityShown)}` : ''} affecting at least one node${
+    severityShown ? html` (<a href="/advisories">all severities</a>)` : ''
+  }</p>
 <table>
   <thead><tr><th scope="col">Advisory</th><th scope="col">Severity</th><th scope="col">Summary</th><th scope="col">Components</th><th scope="col">Fixed in</th><th scope="col" class="num">Nodes</th></tr></thead>
   <tbody>${

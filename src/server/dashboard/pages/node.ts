@@ -95,13 +95,13 @@ export function findingTable(findings: readonly FindingRow[], now: Date): Html {
 export function eventTable(events: readonly EventRow[], now: Date, withNode: boolean): Html {
   const columns = withNode ? 6 : 5;
   return html`<table>
-    <thead><tr><th scope="col">When</th>${withNode ? html`<th scope="col">Node</th>` : ''}<th scope="col">Type</th><th scope="col">Status</th><th scope="col">Rule</th><th scope="col">Severity</th></tr></thead>
+    <thead><tr><th scope="col">When</th>${withNode ? html`<th scope="col">Node</th>` : ''}<th scope="col">Type</th><th scope="col">Status</th><th scope="col">Severity</th><th scope="col">Finding</th></tr></thead>
     <tbody>${
       events.length === 0
         ? emptyRow(columns, 'No drift event.')
         : events.map(
             (e) =>
-              html`<tr><td>${when(e.time, now)}</td>${withNode ? html`<td>${e.node ?? ''}</td>` : ''}<td>${e.type}</td><td>${e.status ?? ''}</td><td><code>${e.ruleId ?? ''}</code></td><td>${e.severity ? severity(e.severity) : ''}</td></tr>`,
+              html`<tr><td>${when(e.time, now)}</td>${withNode ? html`<td>${e.node ?? ''}</td>` : ''}<td>${e.type}</td><td>${e.status ?? ''}</td><td>${e.severity ? severity(e.severity) : ''}</td><td>${e.ruleId ? html`<code>${e.ruleId}</code> ` : ''}${e.title ?? ''}</td></tr>`,
           )
     }</tbody>
   </table>`;
