@@ -8,7 +8,7 @@ import { InputError } from '../model/errors.ts';
 import { type BackoffPolicy, backoffDelay } from './backoff.ts';
 import { type PostOutcome, postMessage } from './http-post.ts';
 import type { Channel, Outbox, OutboxMessage } from './outbox.ts';
-import { EVENT_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, webhookSignature } from './webhook-signature.ts';
+import { EVENT_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, webhookSignature } from '../io/webhook-signature.ts';
 
 /** `--webhook URL` and the secret read from `--webhook-secret-file`. */
 export interface WebhookTarget {
