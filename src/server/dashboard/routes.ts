@@ -5,7 +5,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { requireUser } from '../auth/access.ts';
 import type { Database } from '../db/database.ts';
-import { type Assets, loadAssets } from './assets.ts';
+import { type Assets, dashboardAssets } from './assets.ts';
 import { securityHeaders } from './csp.ts';
 import { type DashboardData, dashboardData } from './data.ts';
 import type { Html } from './html.ts';
@@ -64,7 +64,12 @@ function nodeFilter(req: FastifyRequest): NodeFilter {
 }
 
 export async function registerDashboard(app: FastifyInstance, deps: DashboardDeps): Promise<void> {
-  const assets: Assets = loadAssets();
+  // In a scope of its own: its error handler answers a page, not the API's JSON.
+  await app.register(async (scope) => dashboardRoutes(scope, deps));
+}
+
+async function dashboardRoutes(app: FastifyInstance, deps: DashboardDeps): Promise<void> {
+  const assets: Assets = dashboardAssets();
   const data: DashboardData = dashboardData(deps.db);
   const now = deps.now ?? (() => new Date());
 
@@ -81,6 +86,15 @@ export async function registerDashboard(app: FastifyInstance, deps: DashboardDep
   };
   const notFound = (req: FastifyRequest, reply: FastifyReply, title: string, message: string) =>
     send(reply, 404, page(req, { title, section: 'none', body: errorPage(title, message) }));
+
+  app.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
+    if (status >= 500) req.log.error({ err }, 'dashboard page failed');
+    const title = status >= 500 ? 'The page could not be made' : 'Not allowed';
+    const message =
+      status >= 500 ? 'The server could not read the fleet data; try again, and see the server log.' : err.message;
+    return send(reply, status, page(req, { title, section: 'none', body: errorPage(title, message) }));
+  });
 
   const viewer = { onRequest: requireUser('viewer') };
 
