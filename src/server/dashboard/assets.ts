@@ -10,7 +10,13 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { IN_SEA, seaAssetText } from '../../io/sea.ts';
 
-export type AssetName = 'htmx.min.js' | 'uPlot.iife.min.js' | 'uPlot.min.css' | 'dashboard.css' | 'dashboard.js';
+export type AssetName =
+  | 'htmx.min.js'
+  | 'uPlot.iife.min.js'
+  | 'uPlot.min.css'
+  | 'dashboard.css'
+  | 'dashboard.js'
+  | 'favicon.svg';
 
 interface AssetSource {
   readonly name: AssetName;
@@ -28,6 +34,8 @@ export const ASSET_SOURCES: readonly AssetSource[] = [
   { name: 'uPlot.min.css', type: CSS, from: { package: 'uplot', path: 'dist/uPlot.min.css' } },
   { name: 'dashboard.css', type: CSS, from: { own: 'assets/dashboard.css' } },
   { name: 'dashboard.js', type: JS, from: { own: 'assets/dashboard.js' } },
+  // Named by every page, so the browser does not ask for /favicon.ico (a 404 in its console).
+  { name: 'favicon.svg', type: 'image/svg+xml', from: { own: 'assets/favicon.svg' } },
 ];
 
 /** The key of a dashboard file among the single executable's assets (tools/sea/build.ts embeds them). */

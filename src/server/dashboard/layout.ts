@@ -39,6 +39,7 @@ export function layout(page: Page, assets: Assets): Html {
 <meta name="color-scheme" content="light dark">
 <meta name="htmx-config" content="includeIndicatorCSS:false">
 <title>${page.title} · k3sguard</title>
+<link rel="icon" href="${assets.url('favicon.svg')}" type="image/svg+xml">
 ${page.charts ? html`<link rel="stylesheet" href="${assets.url('uPlot.min.css')}">` : ''}
 <link rel="stylesheet" href="${assets.url('dashboard.css')}">
 ${page.user ? html`<script src="${assets.url('htmx.min.js')}" defer></script>` : ''}
@@ -71,7 +72,7 @@ function navigation(page: Page): Html {
   </nav>
   <form class="quick-search" role="search" method="get" action="/components">
     <label for="quick-component">Component</label>
-    <input id="quick-component" name="name" type="search" placeholder="github.com/opencontainers/runc" autocomplete="off" spellcheck="false">
+    <input id="quick-component" name="name" type="search" placeholder="Go module or package" autocomplete="off" spellcheck="false">
     <button type="submit">Search</button>
   </form>
   <form class="session" method="post" action="/logout">

@@ -29,7 +29,7 @@
     const base = {
       width,
       height: 240,
-      legend: { show: kind === 'days' && data.series.length > 1 },
+      legend: { show: kind === 'days' && data.series.length > 1, live: false },
       cursor: { show: false },
     };
     if (kind === 'bars') {
