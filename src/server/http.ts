@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyReply, type FastifyRequest, type FastifyServerOptions, LogController } from 'fastify';
 import { parseJsonText } from '../io/json-text.ts';
 import { LIMITS } from '../model/limits.ts';
+import { registerQueryApi } from './api/routes.ts';
 import { registerAuth } from './auth/routes.ts';
 import { registerDashboard } from './dashboard/routes.ts';
 import { type RateLimiter, rateLimiter } from './rate-limit.ts';
@@ -168,6 +169,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   });
 
   await registerAuth(app, { store, secureCookies: opts.tls !== undefined });
+  await registerQueryApi(app, { db: store.db });
   await registerDashboard(app, { db: store.db });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
