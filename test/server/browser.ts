@@ -38,9 +38,12 @@ export async function openBrowser(group: string): Promise<BrowserSession> {
         problems.push(`console ${m.type()}: ${m.text()} (${page.url()})`);
     });
     page.on('pageerror', (e) => problems.push(`page error: ${e.message} (${page.url()})`));
-    page.on('requestfailed', (r) =>
-      problems.push(`request failed: ${r.method()} ${r.url()}: ${r.failure()?.errorText}`),
-    );
+    page.on('requestfailed', (r) => {
+      // A request the browser itself cancelled because the test navigated on (the icon of a page
+      // left at once) is not the server failing it.
+      if (r.failure()?.errorText === 'net::ERR_ABORTED') return;
+      problems.push(`request failed: ${r.method()} ${r.url()}: ${r.failure()?.errorText}`);
+    });
     page.on('response', (r) => {
       if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.request().method()} ${r.url()}`);
     });
