@@ -34,6 +34,8 @@ export interface ServerOptions {
   readonly bodyLimit?: number;
   /** Requests per minute per node token (default LIMITS.serverTokenRequests). */
   readonly rateLimitPerMinute?: number;
+  /** The clock of sessions, login limits and the query API's default windows (tests freeze it). */
+  readonly now?: () => Date;
   /** fastify's logger option (pino); false for none. */
   readonly logger?: FastifyServerOptions['logger'];
 }
@@ -168,9 +170,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     return answer(reply, await store.ingestEvent(caller, event, body.text));
   });
 
-  await registerAuth(app, { store, secureCookies: opts.tls !== undefined });
-  await registerQueryApi(app, { db: store.db });
-  await registerDashboard(app, { db: store.db });
+  await registerAuth(app, { store, secureCookies: opts.tls !== undefined, ...(opts.now ? { now: opts.now } : {}) });
+  await registerQueryApi(app, { db: store.db, ...(opts.now ? { now: opts.now } : {}) });
+  await registerDashboard(app, { db: store.db, ...(opts.now ? { now: opts.now } : {}) });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {

@@ -27,6 +27,8 @@ export interface QueryOperation {
   /** Also answered as CSV (`?format=csv` or `Accept: text/csv`): what one row is. */
   readonly csv?: string;
   readonly notFound?: string;
+  /** Who may call it: any user (viewer, the default) or admins only. */
+  readonly role?: 'admin' | 'viewer';
 }
 
 const ISO = 'ISO-8601: a date-time with its offset (`2026-12-03T10:00:00Z`) or a date (`2026-12-03`, midnight UTC)';
@@ -189,6 +191,14 @@ export const OPERATIONS: readonly QueryOperation[] = [
     schema: 'DriftResult',
     csv: 'an event',
   },
+  {
+    operationId: 'listUsers',
+    route: '/api/v1/users',
+    summary: 'User accounts with their role, live sessions and API tokens (admins only; never a secret)',
+    parameters: [],
+    schema: 'UserList',
+    role: 'admin',
+  },
 ];
 
 const json = (schema: unknown) => ({ 'application/json': { schema } });
@@ -220,7 +230,11 @@ function readOperation(op: QueryOperation) {
       200: ok,
       400: error('a query parameter is malformed, out of range or unknown (the message names it)'),
       401: error('not logged in: no session or user token, or an expired, unknown or revoked one'),
-      403: error('a node token: node tokens send reports, they never read fleet data'),
+      403: error(
+        op.role === 'admin'
+          ? 'a viewer (this needs an admin), or a node token'
+          : 'a node token: node tokens send reports, they never read fleet data',
+      ),
       ...(op.notFound ? { 404: error(`no such ${op.notFound}`) } : {}),
       500: error('the database failed'),
     },

@@ -1,9 +1,12 @@
 // The query API under /api/v1/ (docs/server.md "Query API"): read-only fleet data for users
-// (requireUser('viewer')), answered from the query functions of src/server/queries/ as JSON or,
+// (requireUser('viewer'); the user list for admins only), answered from the query functions of src/server/queries/ as JSON or,
 // where declared, CSV. Each route's parameters and answers are those of its OpenAPI operation
 // (openapi.ts); the document itself is public at /api/v1/openapi.json.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { quoteControls } from '../../model/quote.ts';
+import { compareGoVersions } from '../../versions/gosemver.ts';
 import { requireUser } from '../auth/routes.ts';
+import { listUsers } from '../auth/users.ts';
 import type { Database } from '../db/database.ts';
 import {
   driftEvents,
@@ -82,6 +85,13 @@ function handlers(opts: QueryApiOptions): Record<string, (p: Params) => Promise<
       return detail ? { json: detail } : undefined;
     },
     searchComponents: async (p) => {
+      if (p.below !== undefined && compareGoVersions(p.below as string, p.below as string) === undefined) {
+        throw new Refusal(
+          400,
+          'BAD_QUERY',
+          `?below=${quoteControls(String(p.below).slice(0, 80))}: expected a Go version such as v1.1.12 or 1.1.12`,
+        );
+      }
       const result = await searchComponents(db, {
         name: p.name as string,
         ...(p.below !== undefined ? { below: p.below as string } : {}),
@@ -163,6 +173,7 @@ function handlers(opts: QueryApiOptions): Record<string, (p: Params) => Promise<
       ]);
       return csvAnswer(result, 'drift', columns, result.items, result.total);
     },
+    listUsers: async () => ({ json: { items: (await listUsers(db, now())).map(({ id: _id, ...u }) => u) } }),
   };
 }
 
@@ -201,7 +212,7 @@ export async function registerQueryApi(app: FastifyInstance, opts: QueryApiOptio
   for (const op of OPERATIONS) {
     const handle = byId[op.operationId];
     if (!handle) throw new Error(`no handler for ${op.operationId}`);
-    app.get(op.route, { onRequest: requireUser('viewer') }, async (req, reply) => {
+    app.get(op.route, { onRequest: requireUser(op.role ?? 'viewer') }, async (req, reply) => {
       const params = readParameters(op, req.query as Record<string, unknown>, req.params as Record<string, unknown>);
       const answer = await handle(params);
       if (!answer) {

@@ -228,6 +228,18 @@ export const API_SCHEMAS = {
     advisoriesBySeverity: bySeverity,
     drift: { type: 'array', items: ref('DriftDay') },
   }),
+  UserList: object({
+    items: {
+      type: 'array',
+      items: object({
+        name: str,
+        role: { enum: ['admin', 'viewer'] },
+        createdAt: time,
+        sessions: { ...count, description: 'sessions not expired' },
+        tokens: { ...count, description: 'API tokens not revoked' },
+      }),
+    },
+  }),
   IngestReceipt: object({ id: str, node: str, inventory: digest, receivedAt: time }),
   EventReceipt: object({ id: str, node: str, receivedAt: time }),
 } as const;
