@@ -244,6 +244,17 @@ for (const kind of KINDS) {
       const file = await page.request.get(url(css as string));
       assert.equal(file.headers()['cache-control'], 'public, max-age=31536000, immutable');
 
+      // A version that is not one is said so (400), on the page and in the part htmx asks for.
+      for (const headers of [{}, { 'hx-request': 'true' }] as Array<Record<string, string>>) {
+        const bad = await page.request.get(url('/components?name=github.com%2Fk3s-io%2Fk3s&below=%3Cb%3Enope'), {
+          headers,
+        });
+        assert.equal(bad.status(), 400);
+        const text = await bad.text();
+        assert.match(text, /role="alert">Below version: “&lt;b&gt;nope” is not a Go version/);
+        assert.equal(text.includes('<!doctype html>'), !('hx-request' in headers));
+      }
+
       // Log out: the session ends, pages ask for the login again.
       await page.getByRole('button', { name: 'Log out' }).click();
       await page.waitForURL(/\/login$/);

@@ -1,6 +1,7 @@
 // What the pages show, read through the fleet query functions (src/server/queries/, the only
 // place fleet data is read from) and shaped into the pages' view data. No SQL here.
 import { SEVERITIES } from '../../model/severity.ts';
+import { compareGoVersions } from '../../versions/gosemver.ts';
 import type { Queryable } from '../db/database.ts';
 import {
   fleetOverview,
@@ -204,6 +205,9 @@ export function dashboardData(db: Queryable): DashboardData {
 
     async components(name, below) {
       if (!name) return { name, below };
+      if (below && compareGoVersions(below, below) === undefined) {
+        return { name, below, problem: `Below version: “${below}” is not a Go version (such as v1.1.12 or 1.1.12).` };
+      }
       const r = await searchComponents(db, { name, ...(below ? { below } : {}), limit: ROWS_SHOWN });
       return {
         name,
