@@ -13,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { webhookSignature } from '../../src/io/webhook-signature.ts';
 import type { Database } from '../../src/server/db/database.ts';
 import { openDatabase } from '../../src/server/open.ts';
+import { Store } from '../../src/server/store.ts';
 import { startAgentProcess } from '../agent/agent-process.ts';
 import { k3sguard, tempDir } from '../cli/run.ts';
 import { count, freshDatabase, idOf, KINDS, nodeTree, post, postgresSkip, realReport } from './fixtures.ts';
@@ -229,8 +230,11 @@ describe('two server replicas on one PostgreSQL', { skip: postgresSkip() ?? fals
     const { db } = await openDatabase(fresh.url);
     t.after(() => db.close());
 
-    // Eight nodes, eight distinct inventories (the binary under another name each), sent half to each replica.
-    const inventories = 8;
+    // Distinct inventories (the binary under another name each, one node each), sent half to
+    // each replica: enough that one replica is still matching when the other finds the new
+    // database and queues them all again.
+    const inventories = 24;
+    const store = new Store(db);
     for (let i = 0; i < inventories; i++) {
       const report = structuredClone(made.report);
       const entry = Object.values(report.inventory).find((e) => (e as { kind: string }).kind === 'k3s-binary') as {
@@ -240,7 +244,7 @@ describe('two server replicas on one PostgreSQL', { skip: postgresSkip() ?? fals
       const text = JSON.stringify(report);
       const replica = replicas[i % 2] as (typeof replicas)[0];
       const answer = await post(replica.url, '/api/v1/reports', {
-        token: token(fresh.text, `node-${i}`),
+        token: (await store.createToken(`node-${i}`)).token,
         id: idOf(`${i}${text}`),
         body: text,
       });
