@@ -248,7 +248,7 @@ for (const kind of KINDS) {
       assert.equal(none.status, 401);
       assert.equal((none.body as { error: string }).error, 'UNAUTHORIZED');
       assert.equal(none.headers.get('www-authenticate'), 'Bearer');
-      for (const bad of ['Bearer k3su_0000000000000000_' + 'A'.repeat(43), 'Bearer nonsense', 'Basic dmVyYTp4']) {
+      for (const bad of [`Bearer k3su_0000000000000000_${'A'.repeat(43)}`, 'Bearer nonsense', 'Basic dmVyYTp4']) {
         assert.equal((await get('/api/v1/nodes', { authorization: bad })).status, 401, bad);
       }
       const node = await get('/api/v1/nodes', { authorization: `Bearer ${nodeToken}` });

@@ -1,0 +1,97 @@
+// The server matches what `scan` matches: the component summary a real agent put in its report,
+// rebuilt on the server side, gives the same vulnerability findings (ids, modules, versions,
+// fixes, binaries) as scan's matcher over the inventory `inspect` builds from the binary itself,
+// with the real Go vulndb. And the summary's `components` rows hold every module of it.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { buildInventory } from '../../src/inventory/build.ts';
+import { componentsFromSummary, summarizeComponents } from '../../src/inventory/report-components.ts';
+import type { ReportComponents } from '../../src/model/report-components.ts';
+import { matchRecords } from '../../src/scan/match.ts';
+import { componentRows } from '../../src/server/artifact-components.ts';
+import { matchInventory } from '../../src/server/monitor/match-inventory.ts';
+import { openVulnDb } from '../../src/vulndb/db.ts';
+import { tempDir } from '../cli/run.ts';
+import { k3sShaped } from '../fixtures/k3s-shaped.ts';
+import { realReport } from './fixtures.ts';
+import { importDb, recordDirs } from './monitor-fixtures.ts';
+
+test('the summary in a real report matches as the binary does in scan', async (t) => {
+  const dirs = recordDirs();
+  if ('skip' in dirs) return t.skip(dirs.skip);
+  const k3s = await k3sShaped('good');
+  if ('skip' in k3s) return t.skip(k3s.skip);
+  const made = await realReport();
+  if ('skip' in made) return t.skip(made.skip);
+  const entry = Object.entries(made.report.inventory).find(([, e]) => (e as { kind: string }).kind === 'k3s-binary');
+  assert.ok(entry, 'the report has its k3s binary');
+  const [digest, k3sEntry] = entry as [string, { names: string[]; bundle?: string; components?: ReportComponents }];
+  const summary = k3sEntry.components;
+  assert.ok(summary, 'the k3s-binary entry carries its components');
+  assert.deepEqual(
+    summary.binaries.map((b) => b.path),
+    ['', 'bin/aux/lefthook', 'bin/containerd-shim-runc-v2', 'bin/k3s', 'bin/runc'],
+  );
+
+  const file = join(tempDir(t), 'vulndb.sqlite');
+  importDb(file, dirs.full);
+  const vulndb = openVulnDb(file);
+  t.after(() => vulndb.close());
+
+  const inventory = await buildInventory(k3s.path);
+  // What the agent would summarize from the same inventory is what it sent.
+  assert.deepEqual(summarizeComponents(inventory.root), summary);
+  const scanned = matchRecords(
+    inventory.root,
+    (e, n) => vulndb.recordsFor(e, n),
+    (ids) => vulndb.recordsOfVulnerability(ids),
+  );
+  const served = matchInventory(
+    [{ digest, names: k3sEntry.names, ...(k3sEntry.bundle ? { bundle: k3sEntry.bundle } : {}), components: summary }],
+    vulndb,
+  );
+  // The scan's location names the bundle; the server's says which binary: `k3s > bin/k3s`.
+  const where = (location: readonly string[]) =>
+    ['k3s', ...location.slice(1).filter((l) => !l.startsWith('bundle:'))].join(' > ');
+  const key = (id: string, module: string, version: string, location: string, fixed?: string, severity?: string) =>
+    `${id} ${module}@${version} in ${location} fixed ${fixed ?? '-'} ${severity}`;
+  const fromScan = scanned
+    .map((f) =>
+      key(
+        f.id,
+        f.vulnerability?.module ?? '',
+        f.vulnerability?.version ?? '',
+        where(f.location),
+        f.vulnerability?.fixed,
+        f.severity,
+      ),
+    )
+    .sort();
+  const fromServer = served
+    .map((f) => key(f.vulnId, f.component, f.version, f.location, f.fixed ?? undefined, f.severity))
+    .sort();
+  assert.ok(fromScan.length > 100, `the old Go of the fixture has many stdlib findings (${fromScan.length})`);
+  assert.deepEqual(fromServer, fromScan);
+  assert.ok(
+    served.some(
+      (f) =>
+        f.vulnId === 'GO-2024-2491' &&
+        f.component === 'github.com/opencontainers/runc' &&
+        f.location === 'k3s > bin/k3s',
+    ),
+  );
+
+  // The components rows: modules as built, forks' upstreams, stdlib per binary, the K3s release.
+  const rows = componentRows(summary);
+  const has = (name: string, location: string) => rows.some((r) => r.name === name && r.location === location);
+  assert.ok(has('github.com/opencontainers/runc', 'bin/k3s'));
+  assert.ok(has('stdlib', 'bin/runc'));
+  assert.ok(has('stdlib', ''));
+  assert.ok(has('k8s.io/kubernetes', 'bin/k3s'), 'the upstream of the kubernetes fork');
+  assert.ok(has('github.com/k3s-io/kubernetes', 'bin/k3s'), 'the fork as built');
+  assert.ok(rows.some((r) => r.name === 'github.com/k3s-io/k3s' && r.location === '' && r.version === k3s.version));
+  // Rebuilding keeps every module of the summary.
+  const tree = componentsFromSummary(summary, 'k3s', k3sEntry.bundle);
+  assert.equal(tree.location.join(), 'k3s');
+});
