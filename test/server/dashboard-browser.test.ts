@@ -13,7 +13,7 @@ import { describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { k3sguard, tempDir } from '../cli/run.ts';
 import { chromiumSkip, openBrowser } from './browser.ts';
-import { FLEET, HOSTILE, OLDER_K3S, seedFleet } from './dashboard-seed.ts';
+import { ADVISORY, advisoryDb, FLEET, HOSTILE, OLDER_K3S, seedFleet } from './dashboard-seed.ts';
 import { freshDatabase, KINDS, postgresSkip, realReport } from './fixtures.ts';
 import { startServerProcess } from './server-process.ts';
 
@@ -84,7 +84,7 @@ for (const kind of KINDS) {
       ]);
       assert.equal(user.code, 0, user.stderr);
 
-      const server = await startServerProcess(['--db', fresh.text]);
+      const server = await startServerProcess(['--db', fresh.text, '--vuln-db', advisoryDb(dir)]);
       t.after(() => server.stop());
       await seedFleet(fresh.text, server.url, made.report);
       const reported = FLEET.filter((n) => !n.silent);
@@ -183,22 +183,33 @@ for (const kind of KINDS) {
         1,
       );
 
-      // Advisories: the list (and each advisory's page, linking to its nodes).
-      await page.goto(url('/advisories'));
-      assert.equal(await page.locator('h1').textContent(), 'Advisories');
+      // Advisories: the server's monitor matched the inventories with the test's vulnerability
+      // database; the list names the advisory, its page says what to upgrade to and who is
+      // affected, and a finding on it leads to a node.
+      for (let i = 0; i < 300; i++) {
+        await page.goto(url('/advisories'));
+        if ((await page.getByRole('link', { name: ADVISORY.id }).count()) > 0) break;
+        await page.waitForTimeout(100); // bounded: the monitor looks for work every second
+      }
       shots.push(await b.screenshot('advisories'));
-      const advisories = await page.evaluate<string[]>(
-        "[...document.querySelectorAll('tbody th a')].map((a) => a.href)",
+      await page.getByRole('link', { name: ADVISORY.id }).click();
+      await page.waitForURL(url(`/advisories/${ADVISORY.id}`));
+      shots.push(await b.screenshot('advisory'));
+      const upgrade = await page.locator('[aria-labelledby="h-upgrade"] tbody tr').first().textContent();
+      assert.match(
+        upgrade ?? '',
+        new RegExp(`${ADVISORY.module}.*0\\.9\\.1.*${ADVISORY.fixed.replaceAll('.', '\\.')}`, 's'),
       );
-      for (const href of advisories.slice(0, 3)) {
-        await page.goto(href);
-        await page.locator('[aria-labelledby="h-affected"] tbody th a').first().click();
-        await page.waitForURL(/\/nodes\//);
-      }
-      if (advisories.length > 0) {
-        await page.goto(advisories[0] as string);
-        shots.push(await b.screenshot('advisory'));
-      }
+      const affected = await page.locator('[aria-labelledby="h-affected"] tbody th a').allTextContents();
+      assert.deepEqual(affected.sort(), reported.map((n) => n.name).sort(), 'every node that reported runs it');
+      assert.equal(await page.getByText('<b>bold</b>').count(), 1, 'the summary is text');
+      await page.goto(url(`/advisories/${ADVISORY.alias}`));
+      assert.equal(await page.locator('h1').textContent(), ADVISORY.alias, 'found by its alias too');
+      await page.getByRole('link', { name: 'edge-2' }).click();
+      await page.waitForURL(url('/nodes/edge-2'));
+      await page.locator('[aria-labelledby="h-findings"]').getByRole('link', { name: ADVISORY.id }).click();
+      await page.waitForURL(url(`/advisories/${ADVISORY.id}`));
+
       // An unknown node is a page saying so, with a 404 (which the browser logs: taken off the problems).
       const before = b.problems.length;
       const missing = await page.goto(url('/nodes/no-such-node'));

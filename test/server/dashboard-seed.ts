@@ -4,6 +4,8 @@
 // last days, so every page and both charts have something to show.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { k3sguard } from '../cli/run.ts';
 import { asNode, idOf, post, type Report } from './fixtures.ts';
 
@@ -11,6 +13,43 @@ import { asNode, idOf, post, type Report } from './fixtures.ts';
 export const HOSTILE = '<script>alert("k3sguard")</script><img src=x onerror=alert(2)>';
 
 export const OLDER_K3S = 'v1.30.8+k3s1';
+
+/** An advisory for a module inside the fixture's K3s binary (github.com/pkg/errors v0.9.1), made up for the test. */
+export const ADVISORY = {
+  id: 'GO-2099-0101',
+  alias: 'CVE-2099-0101',
+  module: 'github.com/pkg/errors',
+  fixed: '0.9.2',
+} as const;
+
+/**
+ * `dir/vulndb.sqlite`, imported by the CLI (`db import`) from the advisory's OSV record, rated
+ * high the way GitHub's records are: the server's monitor matches the fleet's inventories with it.
+ */
+export function advisoryDb(dir: string): string {
+  const record = join(dir, `${ADVISORY.id}.json`);
+  writeFileSync(
+    record,
+    JSON.stringify({
+      schema_version: '1.6.0',
+      id: ADVISORY.id,
+      aliases: [ADVISORY.alias],
+      modified: '2099-01-01T00:00:00Z',
+      summary: `A made-up flaw in ${ADVISORY.module} for the dashboard test <b>bold</b>`,
+      database_specific: { severity: 'HIGH' },
+      affected: [
+        {
+          package: { ecosystem: 'Go', name: ADVISORY.module },
+          ranges: [{ type: 'SEMVER', events: [{ introduced: '0' }, { fixed: ADVISORY.fixed }] }],
+        },
+      ],
+    }),
+  );
+  const db = join(dir, 'vulndb.sqlite');
+  const imported = k3sguard(['db', 'import', '--no-progress', '--db', db, record]);
+  assert.equal(imported.code, 0, imported.stderr);
+  return db;
+}
 
 export interface SeededNode {
   readonly name: string;
