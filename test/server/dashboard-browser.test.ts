@@ -45,6 +45,19 @@ async function backgroundLuminance(page: Page): Promise<number> {
   return 0.2126 * (r ?? 0) + 0.7152 * (g ?? 0) + 0.0722 * (b ?? 0);
 }
 
+/**
+ * Waits until `expression` is true in the page, looking every 100 ms for at most 30 s. Not
+ * page.waitForFunction: its polling evaluates the text inside the page, which the dashboard's
+ * CSP (no eval) forbids, rightly.
+ */
+async function until(page: Page, expression: string): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    if (await page.evaluate<boolean>(expression)) return;
+    await page.waitForTimeout(100);
+  }
+  assert.fail(`still not true after 30 s: ${expression}`);
+}
+
 const focusedMatches = (page: Page, selector: string) =>
   page.evaluate<boolean>(`document.activeElement?.matches(${JSON.stringify(selector)}) ?? false`);
 
@@ -95,7 +108,13 @@ for (const kind of KINDS) {
       const shots: string[] = [];
       const url = (path: string) => `${server.url}${path}`;
 
-      // Not logged in: every page sends the browser to the login page, which brings it back.
+      // Not logged in: every page sends the browser to the login page, which brings it back; the
+      // static files (no fleet data in them) need no login.
+      for (const path of ['/', '/nodes', '/nodes/edge-1', '/advisories', '/advisories/X', '/components?name=x']) {
+        const res = await fetch(url(path), { redirect: 'manual' });
+        assert.equal(res.status, 303, path);
+        assert.equal(res.headers.get('location'), `/login?next=${encodeURIComponent(path)}`);
+      }
       await page.goto(url('/nodes'));
       assert.equal(new URL(page.url()).pathname, '/login');
       assert.equal(new URL(page.url()).searchParams.get('next'), '/nodes');
@@ -109,7 +128,7 @@ for (const kind of KINDS) {
       await page.goto(url('/'));
       assert.equal(await page.locator('h1').textContent(), 'Fleet overview');
       assert.equal(await page.locator('.tile strong').first().textContent(), String(FLEET.length));
-      await page.waitForFunction("document.querySelectorAll('figure.chart canvas').length === 2");
+      await until(page, "document.querySelectorAll('figure.chart canvas').length === 2");
       const charts = await chartPixels(page);
       assert.deepEqual(
         charts.map((c) => c.id),
@@ -134,10 +153,13 @@ for (const kind of KINDS) {
         page.waitForResponse((r) => r.url().includes('/nodes?') && r.request().headers()['hx-request'] === 'true'),
         page.getByLabel('K3s version').selectOption(OLDER_K3S),
       ]);
-      await page.waitForFunction("document.querySelectorAll('#node-results tbody tr').length === 1");
+      await until(page, "document.querySelectorAll('#node-results tbody tr').length === 1");
       assert.match(page.url(), /[?&]k3s=v1\.30\.8%2Bk3s1/);
       assert.equal(await rows(page, '#node-results').first().locator('th a').textContent(), 'edge-3');
       shots.push(await b.screenshot('nodes-filtered'));
+      // Back: the whole list again (htmx restores the page it pushed from).
+      await page.goBack();
+      await until(page, `document.querySelectorAll('#node-results tbody tr').length === ${FLEET.length}`);
 
       // A node's page: identity, findings, inventory with the components inside the K3s binary,
       // drift events and report history. The hostile hostname is text.
@@ -162,7 +184,8 @@ for (const kind of KINDS) {
         page.waitForResponse((r) => r.url().includes('below=') && r.request().headers()['hx-request'] === 'true'),
         page.getByLabel('Below version').fill('v1.31.0'),
       ]);
-      await page.waitForFunction(
+      await until(
+        page,
         "new Set([...document.querySelectorAll('#component-results tbody tr th a')].map((a) => a.textContent)).size === 1",
       );
       shots.push(await b.screenshot('components'));
@@ -241,7 +264,7 @@ for (const kind of KINDS) {
       await page.emulateMedia({ colorScheme: 'dark' });
       await page.goto(url('/'));
       assert.ok((await backgroundLuminance(page)) < 0.05, 'dark when asked');
-      await page.waitForFunction("document.querySelectorAll('figure.chart canvas').length === 2");
+      await until(page, "document.querySelectorAll('figure.chart canvas').length === 2");
       for (const c of await chartPixels(page)) assert.ok(c.painted > 1000, `${c.id} drawn in dark mode`);
       shots.push(await b.screenshot('overview-dark'));
       await page.goto(url('/nodes/edge-1'));
