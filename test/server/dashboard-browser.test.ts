@@ -233,6 +233,10 @@ for (const kind of KINDS) {
       await page.locator('[aria-labelledby="h-findings"]').getByRole('link', { name: ADVISORY.id }).click();
       await page.waitForURL(url(`/advisories/${ADVISORY.id}`));
 
+      // A node whose token exists but that never reported: its page says so.
+      await page.goto(url('/nodes/quiet-1'));
+      assert.equal(await page.locator('[aria-labelledby="h-reports"] tbody').textContent(), 'No report yet.');
+
       // An unknown node is a page saying so, with a 404 (which the browser logs: taken off the problems).
       const before = b.problems.length;
       const missing = await page.goto(url('/nodes/no-such-node'));
