@@ -1,6 +1,8 @@
 // The dashboard in a real Chromium (Debian's, driven by playwright-core), on SQLite and on
 // PostgreSQL: a real `k3sguard server` process with a fleet sent through its ingest API
-// (dashboard-seed.ts), a user made with `server user create`. The browser logs in, visits every
+// (dashboard-seed.ts: real reports as several nodes, and a real `k3sguard agent` process
+// delivering its own), matched by the server's monitor against a one-advisory vulnerability
+// database, and a user made with `server user create`. The browser logs in, visits every
 // page, filters the nodes, searches a component from the header and follows a hit to its node,
 // follows an open finding to its node, checks both charts are drawn, reads the pages in dark mode,
 // moves by keyboard, and logs out; nothing may log a console error, fail a request, answer an
@@ -13,7 +15,16 @@ import { describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { k3sguard, tempDir } from '../cli/run.ts';
 import { chromiumSkip, openBrowser } from './browser.ts';
-import { ADVISORY, advisoryDb, FLEET, HOSTILE, OLDER_K3S, seedFleet } from './dashboard-seed.ts';
+import {
+  ADVISORY,
+  AGENT_NODE,
+  advisoryDb,
+  FLEET,
+  HOSTILE,
+  OLDER_K3S,
+  seedFleet,
+  startRealAgent,
+} from './dashboard-seed.ts';
 import { freshDatabase, KINDS, postgresSkip, realReport } from './fixtures.ts';
 import { startServerProcess } from './server-process.ts';
 
@@ -100,7 +111,12 @@ for (const kind of KINDS) {
       const server = await startServerProcess(['--db', fresh.text, '--vuln-db', advisoryDb(dir)]);
       t.after(() => server.stop());
       await seedFleet(fresh.text, server.url, made.report);
-      const reported = FLEET.filter((n) => !n.silent);
+      const agent = await startRealAgent(fresh.text, server.url, dir);
+      if ('skip' in agent) return t.skip(agent.skip);
+      t.after(() => agent.stop());
+      const nodes = FLEET.length + 1;
+      /** The nodes with a report: every one but the silent one. */
+      const reported = [...FLEET.filter((n) => !n.silent).map((n) => n.name), AGENT_NODE].sort();
 
       const b = await openBrowser(kind);
       t.after(() => b.close());
@@ -124,10 +140,19 @@ for (const kind of KINDS) {
       await page.getByRole('button', { name: 'Log in' }).click();
       await page.waitForURL(url('/nodes'));
 
+      // The real agent's report is there once it delivered it (at once; bounded).
+      for (let i = 0; i < 300; i++) {
+        await page.goto(url(`/nodes/${AGENT_NODE}`));
+        if ((await page.locator('[aria-labelledby="h-reports"] tbody').textContent()) !== 'No report yet.') break;
+        await page.waitForTimeout(100);
+      }
+      assert.equal(await rows(page, '[aria-labelledby="h-reports"]').count(), 1, 'the agent delivered its report');
+      assert.ok((await rows(page, '[aria-labelledby="h-events"]').count()) >= 1, 'and its events');
+
       // Overview: the numbers, both charts drawn (a canvas of non-zero size with painted pixels).
       await page.goto(url('/'));
       assert.equal(await page.locator('h1').textContent(), 'Fleet overview');
-      assert.equal(await page.locator('.tile strong').first().textContent(), String(FLEET.length));
+      assert.equal(await page.locator('.tile strong').first().textContent(), String(nodes));
       await until(page, "document.querySelectorAll('figure.chart canvas').length === 2");
       const charts = await chartPixels(page);
       assert.deepEqual(
@@ -147,7 +172,7 @@ for (const kind of KINDS) {
 
       // Nodes: all of them, then filtered (htmx swaps the results; the URL follows).
       await page.goto(url('/nodes'));
-      assert.equal(await rows(page, '#node-results').count(), FLEET.length);
+      assert.equal(await rows(page, '#node-results').count(), nodes);
       assert.equal(await page.getByText(HOSTILE).count(), 1, 'the hostile cluster name shows as text');
       await Promise.all([
         page.waitForResponse((r) => r.url().includes('/nodes?') && r.request().headers()['hx-request'] === 'true'),
@@ -159,7 +184,7 @@ for (const kind of KINDS) {
       shots.push(await b.screenshot('nodes-filtered'));
       // Back: the whole list again (htmx restores the page it pushed from).
       await page.goBack();
-      await until(page, `document.querySelectorAll('#node-results tbody tr').length === ${FLEET.length}`);
+      await until(page, `document.querySelectorAll('#node-results tbody tr').length === ${nodes}`);
 
       // A node's page: identity, findings, inventory with the components inside the K3s binary,
       // drift events and report history. The hostile hostname is text.
@@ -179,7 +204,7 @@ for (const kind of KINDS) {
       await page.getByLabel('Component', { exact: true }).press('Enter');
       await page.waitForURL(/\/components\?name=github\.com%2Fk3s-io%2Fk3s$/);
       const hitNodes = new Set(await page.locator('#component-results tbody tr th a').allTextContents());
-      assert.deepEqual([...hitNodes].sort(), reported.map((n) => n.name).sort());
+      assert.deepEqual([...hitNodes].sort(), reported);
       await Promise.all([
         page.waitForResponse((r) => r.url().includes('below=') && r.request().headers()['hx-request'] === 'true'),
         page.getByLabel('Below version').fill('v1.31.0'),
@@ -199,7 +224,7 @@ for (const kind of KINDS) {
       await page.waitForURL(url('/nodes?findings=yes'));
       assert.equal(await rows(page, '#node-results').count(), reported.length);
       await rows(page, '#node-results').first().locator('th a').click();
-      await page.waitForURL(/\/nodes\/edge-1$/);
+      await page.waitForURL(url(`/nodes/${reported[0]}`));
       const finding = made.report.findings[0] as { finding: { id: string } };
       assert.equal(
         await page.locator('[aria-labelledby="h-findings"] tbody code', { hasText: finding.finding.id }).count(),
@@ -224,7 +249,7 @@ for (const kind of KINDS) {
         new RegExp(`${ADVISORY.module}.*0\\.9\\.1.*${ADVISORY.fixed.replaceAll('.', '\\.')}`, 's'),
       );
       const affected = await page.locator('[aria-labelledby="h-affected"] tbody th a').allTextContents();
-      assert.deepEqual(affected.sort(), reported.map((n) => n.name).sort(), 'every node that reported runs it');
+      assert.deepEqual(affected.sort(), reported, 'every node that reported runs it');
       assert.equal(await page.getByText('<b>bold</b>').count(), 1, 'the summary is text');
       await page.goto(url(`/advisories/${ADVISORY.alias}`));
       assert.equal(await page.locator('h1').textContent(), ADVISORY.alias, 'found by its alias too');

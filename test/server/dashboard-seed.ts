@@ -1,13 +1,15 @@
 // A small fleet for the dashboard tests, sent through the real ingest API of a real server: the
 // real node report of `k3sguard agent --once` (fixtures.ts) as several nodes on two K3s builds
-// in two clusters (one with a hostile name), and finding and containerd events spread over the
-// last days, so every page and both charts have something to show.
+// in two clusters (one with a hostile name), finding and containerd events spread over the last
+// days, so every page and both charts have something to show, and one node whose report and
+// events a real `k3sguard agent` process delivers itself.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { type AgentProcess, startAgentProcess } from '../agent/agent-process.ts';
 import { k3sguard } from '../cli/run.ts';
-import { asNode, idOf, post, type Report } from './fixtures.ts';
+import { asNode, idOf, nodeTree, post, type Report } from './fixtures.ts';
 
 /** Markup where the data may hold any text: it must show as text, and never run. */
 export const HOSTILE = '<script>alert("k3sguard")</script><img src=x onerror=alert(2)>';
@@ -165,4 +167,31 @@ export async function seedFleet(dbText: string, serverUrl: string, report: Repor
       assert.equal(res.status, 201, JSON.stringify(res.body));
     }
   }
+}
+
+/** The node a real agent process reports as. */
+export const AGENT_NODE = 'agent-1';
+
+/**
+ * A real `k3sguard agent` on a K3s-shaped node tree, delivering to the server with its own token
+ * (as docs/agent.md shows it); resolves once it said its first finding (it sends at once).
+ */
+export async function startRealAgent(
+  dbText: string,
+  serverUrl: string,
+  dir: string,
+): Promise<AgentProcess | { skip: string }> {
+  const tree = await nodeTree();
+  if ('skip' in tree) return tree;
+  const created = k3sguard(['server', 'token', 'create', '--node', AGENT_NODE, '--cluster', 'lab', '--db', dbText]);
+  assert.equal(created.code, 0, created.stderr);
+  const tokenFile = join(dir, 'agent.token');
+  writeFileSync(tokenFile, created.stdout, { mode: 0o600 });
+  const agent = startAgentProcess(
+    ['--root', tree.root, '--state-dir', join(dir, 'agent-state'), '--proc', join(tree.root, 'proc')]
+      .concat(['--containerd-socket', join(dir, 'no-containerd.sock'), '--lock', tree.lock, '--policy', tree.policy])
+      .concat(['--interval', '1h', '--listen', '', '--server', serverUrl, '--token-file', tokenFile]),
+  );
+  await agent.waitLine((l) => l.type === 'finding' && l.status === 'new', 'a new finding');
+  return agent;
 }
