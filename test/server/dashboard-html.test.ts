@@ -72,6 +72,7 @@ test('every page keeps hostile node names, summaries, versions and paths as text
     overviewPage({
       nodes: 1,
       staleNodes: 1,
+      neverReported: 1,
       staleAfter: '24 h',
       clusters: 1,
       advisories: 1,
@@ -168,6 +169,7 @@ test('a severity outside the known ones gets no class of its own', () => {
   const text = overviewPage({
     nodes: 0,
     staleNodes: 0,
+    neverReported: 0,
     staleAfter: '24 h',
     clusters: 0,
     advisories: 0,

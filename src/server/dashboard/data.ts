@@ -83,6 +83,7 @@ export function dashboardData(db: Queryable): DashboardData {
       return {
         nodes: o.nodes.total,
         staleNodes: o.nodes.stale,
+        neverReported: o.nodes.neverReported,
         staleAfter: STALE_AFTER_TEXT,
         clusters: o.clusters,
         advisories: Object.values(o.advisoriesBySeverity).reduce((a, b) => a + b, 0),

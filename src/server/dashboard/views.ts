@@ -17,7 +17,10 @@ export interface NodeRow {
 
 export interface OverviewView {
   readonly nodes: number;
+  /** Reported once, then nothing for `staleAfter`. */
   readonly staleNodes: number;
+  /** A token was made, no report came yet. */
+  readonly neverReported: number;
   /** How long without a report makes a node stale, as said to the reader ("24 h"). */
   readonly staleAfter: string;
   readonly clusters: number;

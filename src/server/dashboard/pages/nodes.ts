@@ -23,7 +23,7 @@ export function nodesPage(v: NodesView, now: Date): Html {
     <select name="k3s">${option('', 'all', f.k3sVersion)}${v.k3sVersions.map((k) => option(k, k, f.k3sVersion))}</select>
   </label>
   <label>Last report
-    <select name="seen">${option('', 'any time', f.seen)}${option('fresh', 'recent', f.seen)}${option('stale', 'stale', f.seen)}</select>
+    <select name="seen">${option('', 'any time', f.seen)}${option('fresh', 'recent', f.seen)}${option('stale', 'stale or never', f.seen)}</select>
   </label>
   <label>Findings
     <select name="findings">${option('', 'with or without', f.findings)}${option('yes', 'with findings', f.findings)}${option('no', 'without', f.findings)}</select>
