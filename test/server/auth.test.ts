@@ -7,10 +7,13 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import Fastify from 'fastify';
 import { LIMITS } from '../../src/model/limits.ts';
+import { registerAuth, requireUser } from '../../src/server/auth/routes.ts';
 import { createUser, createUserToken, deleteUser } from '../../src/server/auth/users.ts';
 import type { Database } from '../../src/server/db/database.ts';
 import { type RunningServer, startServer } from '../../src/server/http.ts';
@@ -207,6 +210,39 @@ for (const kind of KINDS) {
     });
   });
 }
+
+test('a page behind requireUser: no session or an expired one redirects to the login page, which leads back', async (t) => {
+  // The hook as the dashboard uses it, on a page route of a fastify app of the test's own.
+  const fresh = await freshDatabase('sqlite');
+  const { db } = await openDatabase(fresh.url);
+  const app = Fastify();
+  await registerAuth(app, { store: new Store(db), secureCookies: false });
+  app.get('/fleet', { onRequest: requireUser('viewer') }, async (req) => `hello ${req.user?.name}`);
+  app.get('/settings', { onRequest: requireUser('admin') }, async () => 'admin only');
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  t.after(async () => {
+    await app.close();
+    await db.close();
+  });
+  await createUser(db, 'vera', 'viewer', PASSWORD);
+  const anonymous = await fetch(`${base}/fleet?tab=nodes`, { redirect: 'manual' });
+  assert.equal(anonymous.status, 303);
+  assert.equal(anonymous.headers.get('location'), '/login?next=%2Ffleet%3Ftab%3Dnodes');
+  const login = await postForm(base, '/login', { name: 'vera', password: PASSWORD, next: '/fleet?tab=nodes' });
+  assert.equal(login.headers.get('location'), '/fleet?tab=nodes');
+  const cookie = cookieOf(login.headers.get('set-cookie'));
+  const page = await fetch(`${base}/fleet`, { headers: { cookie }, redirect: 'manual' });
+  assert.equal(page.status, 200);
+  assert.equal(await page.text(), 'hello vera');
+  const forbidden = await fetch(`${base}/settings`, { headers: { cookie }, redirect: 'manual' });
+  assert.equal(forbidden.status, 403);
+  await db.run('UPDATE sessions SET expires_at = ?', [new Date(Date.now() - 1000).toISOString()]);
+  const expired = await fetch(`${base}/fleet`, { headers: { cookie }, redirect: 'manual' });
+  assert.equal(expired.status, 303);
+  assert.equal(expired.headers.get('location'), '/login?next=%2Ffleet&expired=1');
+  assert.match(expired.headers.get('set-cookie') ?? '', /Max-Age=0/);
+});
 
 test('under TLS the session cookie is Secure', async (t) => {
   if (!which('openssl')) return t.skip('openssl is not installed (apt-get install openssl)');

@@ -226,8 +226,15 @@ export const MIGRATIONS: readonly Migration[] = [
         revoked_at TEXT
       )`,
       'CREATE INDEX user_tokens_user ON user_tokens (user_id)',
-      // The node list filtered by last seen; drift events of one node over time.
+      // The query API's access paths (src/server/queries/), each covering what its query reads:
+      // nodes filtered by last seen; the K3s version spread (version, clusters) from the index
+      // alone; findings by severity; drift counted per day and kind without reading event
+      // bodies; one node's events over time.
       'CREATE INDEX nodes_last_seen ON nodes (last_seen_at)',
+      'CREATE INDEX nodes_version_cluster ON nodes (k3s_version, cluster)',
+      'CREATE INDEX node_findings_severity ON node_findings (severity)',
+      'CREATE INDEX events_time_kind ON events (time, type, status)',
+      'DROP INDEX events_time', // its prefix of events_time_kind
       'CREATE INDEX events_node_time ON events (node_id, time)',
     ],
   },

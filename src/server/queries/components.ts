@@ -51,23 +51,31 @@ function below(version: string, limit: string | undefined): boolean {
 
 export async function searchComponents(db: Queryable, query: ComponentQuery): Promise<ComponentSearch> {
   const { limit, offset } = pageOf(query);
-  // Nodes per version, counted per inventory first (a handful) rather than per node.
-  const versionRows = await db.all<{ version: string; nodes: number }>(
-    `SELECT v.version, COALESCE(SUM(c.n), 0) AS nodes FROM (
-       SELECT DISTINCT co.version, ia.inventory_digest
+  // Per inventory: its hits of each version and its node count (nodes counted per inventory,
+  // a handful of rows, never joined node by node); versions and the total follow from these.
+  const perInventory = await db.all<{ version: string; hits: number; nodes: number }>(
+    `SELECT x.version, x.hits, COALESCE(c.n, 0) AS nodes FROM (
+       SELECT co.version, ia.inventory_digest, COUNT(*) AS hits
        FROM components co JOIN inventory_artifacts ia ON ia.artifact_digest = co.artifact_digest
        WHERE co.name = ?
-     ) v LEFT JOIN (SELECT inventory_digest, COUNT(*) AS n FROM nodes GROUP BY inventory_digest) c
-       ON c.inventory_digest = v.inventory_digest
-     GROUP BY v.version`,
+       GROUP BY co.version, ia.inventory_digest
+     ) x LEFT JOIN (SELECT inventory_digest, COUNT(*) AS n FROM nodes GROUP BY inventory_digest) c
+       ON c.inventory_digest = x.inventory_digest`,
     [query.name],
   );
-  const versions = versionRows
-    .map((r) => ({ version: r.version, nodes: Number(r.nodes), matches: below(r.version, query.below) }))
+  const byVersion = new Map<string, { nodes: number; rows: number }>();
+  for (const r of perInventory) {
+    const v = byVersion.get(r.version) ?? { nodes: 0, rows: 0 };
+    v.nodes += Number(r.nodes);
+    v.rows += Number(r.nodes) * Number(r.hits);
+    byVersion.set(r.version, v);
+  }
+  const versions = [...byVersion]
+    .map(([version, v]) => ({ version, nodes: v.nodes, matches: below(version, query.below) }))
     .sort((a, b) => compareGoVersions(b.version, a.version) ?? (a.version < b.version ? 1 : -1));
   const wanted = versions.filter((v) => v.matches).map((v) => v.version);
   let suggestions: string[] = [];
-  if (versionRows.length === 0) {
+  if (perInventory.length === 0) {
     const pattern = `%${query.name.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     const names = await db.all<{ name: string }>(
       `SELECT DISTINCT name FROM components WHERE LOWER(name) LIKE ? ESCAPE '\\' ORDER BY name LIMIT ${SUGGESTIONS}`,
@@ -77,12 +85,16 @@ export async function searchComponents(db: Queryable, query: ComponentQuery): Pr
   }
   const base = { name: query.name, below: query.below ?? null, versions, suggestions, limit, offset };
   if (wanted.length === 0) return { ...base, total: 0, items: [] };
-  const from = `FROM components c
-    JOIN inventory_artifacts ia ON ia.artifact_digest = c.artifact_digest
-    JOIN nodes n ON n.inventory_digest = ia.inventory_digest
-    WHERE c.name = ? AND c.version IN (${placeholders(wanted.length)})`;
+  // Nodes first, in name order (CROSS JOIN fixes SQLite's join order; PostgreSQL plans it
+  // freely): each node probes its inventory's few artifacts, so a page of 100 reads about 100
+  // nodes instead of sorting every hit in the fleet.
+  const from = `FROM nodes n
+    CROSS JOIN inventory_artifacts ia
+    CROSS JOIN components c
+    WHERE ia.inventory_digest = n.inventory_digest AND c.artifact_digest = ia.artifact_digest
+      AND c.name = ? AND c.version IN (${placeholders(wanted.length)})`;
   const params: SqlValue[] = [query.name, ...wanted];
-  const [counted] = await db.all<{ total: number }>(`SELECT COUNT(*) AS total ${from}`, params);
+  const total = wanted.reduce((sum, v) => sum + (byVersion.get(v)?.rows ?? 0), 0);
   const rows = await db.all<{
     node: string;
     cluster: string | null;
@@ -97,7 +109,7 @@ export async function searchComponents(db: Queryable, query: ComponentQuery): Pr
   );
   return {
     ...base,
-    total: Number(counted?.total ?? 0),
+    total,
     items: rows.map((r) => ({
       node: r.node,
       cluster: r.cluster,

@@ -108,7 +108,7 @@ export async function nodeDetail(db: Queryable, name: string): Promise<NodeDetai
     ? await db.all<{ artifact_digest: string; name: string; version: string; location: string; purl: string | null }>(
         `SELECT c.artifact_digest, c.name, c.version, c.location, c.purl
          FROM inventory_artifacts ia JOIN components c ON c.artifact_digest = ia.artifact_digest
-         WHERE ia.inventory_digest = ? ORDER BY c.artifact_digest, c.location, c.name, c.version`,
+         WHERE ia.inventory_digest = ? ORDER BY c.artifact_digest, c.name, c.version, c.location`,
         [inventory],
       )
     : [];

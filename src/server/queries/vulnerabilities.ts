@@ -191,6 +191,8 @@ export async function vulnerabilityDetail(
      WHERE f.vuln_id IN (${placeholders(ids.length)})`,
     ids,
   );
+  // Nodes first, in name order (CROSS JOIN fixes SQLite's join order): a page reads about as
+  // many nodes as it shows, each probing the findings of its inventory.
   const affected = await db.all<{
     node: string;
     cluster: string | null;
@@ -205,8 +207,8 @@ export async function vulnerabilityDetail(
   }>(
     `SELECT n.name AS node, n.cluster, n.k3s_version, f.vuln_id, f.component, f.version, f.location,
        f.artifact_digest, f.fixed, f.reachability
-     FROM inventory_findings f JOIN nodes n ON n.inventory_digest = f.inventory_digest
-     WHERE f.vuln_id IN (${placeholders(ids.length)})
+     FROM nodes n CROSS JOIN inventory_findings f
+     WHERE f.inventory_digest = n.inventory_digest AND f.vuln_id IN (${placeholders(ids.length)})
      ORDER BY n.name, f.vuln_id, f.component, f.location LIMIT ? OFFSET ?`,
     [...ids, limit, offset],
   );
