@@ -8,7 +8,7 @@ export const COMPONENT_RESULTS_ID = 'component-results';
 
 export function componentsPage(v: ComponentSearchView): Html {
   return html`<h1>Components</h1>
-<form class="search" role="search" method="get" action="/components" hx-get="/components" hx-target="#${COMPONENT_RESULTS_ID}" hx-trigger="input changed delay:400ms, submit" hx-push-url="true">
+<form class="search" role="search" method="get" action="/components" hx-get="/components" hx-target="#${COMPONENT_RESULTS_ID}" hx-trigger="input changed delay:400ms, submit" hx-replace-url="true">
   <label for="component-name">Component (Go module or package)
     <input id="component-name" name="name" type="search" value="${v.name}" placeholder="github.com/opencontainers/runc" autocomplete="off" spellcheck="false" required>
   </label>
