@@ -2,7 +2,7 @@
 // browser tests: one page that records every console error, uncaught page error, failed request,
 // HTTP error answer and dialog (an alert() from injected script would be one), and saves
 // full-page screenshots under test-output/screenshots/ (gitignored), returning their paths.
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 
@@ -52,6 +52,7 @@ export async function openBrowser(group: string): Promise<BrowserSession> {
       void d.dismiss();
     });
     const dir = join(SCREENSHOTS, group);
+    rmSync(dir, { recursive: true, force: true }); // this run's screenshots only
     mkdirSync(dir, { recursive: true });
     let n = 0;
     return {
