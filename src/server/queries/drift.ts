@@ -97,8 +97,8 @@ export function driftEvent(r: EventRow): DriftEvent {
   };
 }
 
-export async function driftEvents(db: Queryable, query: DriftQuery): Promise<DriftResult> {
-  const { limit, offset } = pageOf(query);
+/** The WHERE clause and parameters of a drift query over `events e`. */
+function driftWhere(query: DriftQuery): { where: string; params: SqlValue[] } {
   const where = ["e.type IN ('finding', 'status')", 'e.time >= ?'];
   const params: SqlValue[] = [query.since];
   if (query.until !== undefined) {
@@ -109,19 +109,25 @@ export async function driftEvents(db: Queryable, query: DriftQuery): Promise<Dri
     where.push('e.node_id = (SELECT id FROM nodes WHERE name = ?)');
     params.push(query.node);
   }
-  // Counted from the (time, type, status) index alone; nodes are joined for the page only.
-  const from = `FROM events e WHERE ${where.join(' AND ')}`;
-  // Findings counted per day by the database; status events (containerd down or up: rare) read
-  // one by one, since whether it came back is in the body only.
-  const days = await db.all<{ day: string; status: string | null; n: number }>(
-    `SELECT SUBSTR(e.time, 1, 10) AS day, e.status, COUNT(*) AS n
-     ${from} AND e.type = 'finding' GROUP BY SUBSTR(e.time, 1, 10), e.status`,
-    params,
-  );
-  const statuses = await db.all<{ day: string; body: string }>(
-    `SELECT SUBSTR(e.time, 1, 10) AS day, e.body ${from} AND e.type = 'status'`,
-    params,
-  );
+  return { where: where.join(' AND '), params };
+}
+
+/** Events counted per day (and their total), without reading the events themselves. */
+export async function driftByDay(db: Queryable, query: DriftQuery): Promise<{ total: number; byDay: DriftDay[] }> {
+  const { where, params } = driftWhere(query);
+  // Findings counted per day by the database from the (time, type, status) index; status events
+  // (containerd down or up: rare) read one by one, since whether it came back is in the body only.
+  const [days, statuses] = await Promise.all([
+    db.all<{ day: string; status: string | null; n: number }>(
+      `SELECT SUBSTR(e.time, 1, 10) AS day, e.status, COUNT(*) AS n
+       FROM events e WHERE ${where} AND e.type = 'finding' GROUP BY SUBSTR(e.time, 1, 10), e.status`,
+      params,
+    ),
+    db.all<{ day: string; body: string }>(
+      `SELECT SUBSTR(e.time, 1, 10) AS day, e.body FROM events e WHERE ${where} AND e.type = 'status'`,
+      params,
+    ),
+  ]);
   const byDay = new Map<string, { day: string; new: number; resolved: number; down: number; up: number }>();
   const day = (d: string) => {
     const entry = byDay.get(d) ?? { day: d, new: 0, resolved: 0, down: 0, up: 0 };
@@ -134,18 +140,28 @@ export async function driftEvents(db: Queryable, query: DriftQuery): Promise<Dri
     day(d.day)[d.status === 'resolved' ? 'resolved' : 'new'] += Number(d.n);
   }
   for (const s of statuses) day(s.day)[statusUp(s.body) ? 'up' : 'down'] += 1;
-  const rows = await db.all<EventRow>(
-    `SELECT ${EVENT_COLUMNS} FROM events e JOIN nodes n ON n.id = e.node_id WHERE ${where.join(' AND ')}
-     ORDER BY e.time DESC, e.node_id, e.id LIMIT ? OFFSET ?`,
-    [...params, limit, offset],
-  );
+  return { total, byDay: [...byDay.values()].sort((a, b) => (a.day < b.day ? -1 : 1)) };
+}
+
+export async function driftEvents(db: Queryable, query: DriftQuery): Promise<DriftResult> {
+  const { limit, offset } = pageOf(query);
+  const { where, params } = driftWhere(query);
+  const [counted, rows] = await Promise.all([
+    driftByDay(db, query),
+    // Nodes are joined for the page's rows only.
+    db.all<EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM events e JOIN nodes n ON n.id = e.node_id WHERE ${where}
+       ORDER BY e.time DESC, e.node_id, e.id LIMIT ? OFFSET ?`,
+      [...params, limit, offset],
+    ),
+  ]);
   return {
     since: query.since,
     until: query.until ?? null,
-    total,
+    total: counted.total,
     limit,
     offset,
     items: rows.map(driftEvent),
-    byDay: [...byDay.values()].sort((a, b) => (a.day < b.day ? -1 : 1)),
+    byDay: counted.byDay,
   };
 }

@@ -6,7 +6,7 @@
 import type { Severity } from '../../model/inventory.ts';
 import { SEVERITIES } from '../../model/severity.ts';
 import type { Queryable } from '../db/database.ts';
-import { type DriftDay, driftEvents } from './drift.ts';
+import { type DriftDay, driftByDay } from './drift.ts';
 import { k3sVersionSpread, type VersionCount } from './versions.ts';
 import { NODES_PER_INVENTORY } from './vulnerabilities.ts';
 
@@ -47,41 +47,37 @@ function add(into: Record<Severity, number>, severity: string | null, n: number)
 
 export async function fleetOverview(db: Queryable, now: Date = new Date()): Promise<FleetOverview> {
   const dayAgo = new Date(now.getTime() - DAY_MS).toISOString();
-  const [counts] = await db.all<{
-    total: number;
-    seen: number;
-    stale: number;
-    never: number;
-    clusters: number;
-    inventories: number;
-  }>(
-    `SELECT COUNT(*) AS total,
-       SUM(CASE WHEN last_seen_at >= ? THEN 1 ELSE 0 END) AS seen,
-       SUM(CASE WHEN last_report_id IS NOT NULL AND (last_seen_at IS NULL OR last_seen_at < ?) THEN 1 ELSE 0 END) AS stale,
-       SUM(CASE WHEN last_report_id IS NULL THEN 1 ELSE 0 END) AS never,
-       COUNT(DISTINCT cluster) AS clusters,
-       COUNT(DISTINCT inventory_digest) AS inventories
-     FROM nodes`,
-    [dayAgo, dayAgo],
-  );
+  const since = new Date(now.getTime() - (OVERVIEW_DRIFT_DAYS - 1) * DAY_MS).toISOString().slice(0, 10);
+  // Independent reads, at once: on PostgreSQL each takes its own pooled connection, so the page
+  // costs the slowest of them, not their sum (SQLite runs them in turn either way).
+  const [[counts], findings, advisories, k3sVersions, drift] = await Promise.all([
+    db.all<{ total: number; seen: number; stale: number; never: number; clusters: number; inventories: number }>(
+      `SELECT COUNT(*) AS total,
+         SUM(CASE WHEN last_seen_at >= ? THEN 1 ELSE 0 END) AS seen,
+         SUM(CASE WHEN last_report_id IS NOT NULL AND (last_seen_at IS NULL OR last_seen_at < ?) THEN 1 ELSE 0 END) AS stale,
+         SUM(CASE WHEN last_report_id IS NULL THEN 1 ELSE 0 END) AS never,
+         COUNT(DISTINCT cluster) AS clusters,
+         COUNT(DISTINCT inventory_digest) AS inventories
+       FROM nodes`,
+      [dayAgo, dayAgo],
+    ),
+    db.all<{ severity: string; n: number }>('SELECT severity, COUNT(*) AS n FROM node_findings GROUP BY severity'),
+    db.all<{ severity: string | null; advisories: number; pairs: number }>(
+      `SELECT f.severity, COUNT(DISTINCT f.vuln_id) AS advisories, SUM(c.n) AS pairs
+       FROM (SELECT DISTINCT inventory_digest, vuln_id, severity FROM inventory_findings) f
+       JOIN ${NODES_PER_INVENTORY} c ON c.inventory_digest = f.inventory_digest
+       GROUP BY f.severity`,
+    ),
+    k3sVersionSpread(db),
+    driftByDay(db, { since: `${since}T00:00:00.000Z` }),
+  ]);
   const findingsBySeverity = zeroes();
-  for (const r of await db.all<{ severity: string; n: number }>(
-    'SELECT severity, COUNT(*) AS n FROM node_findings GROUP BY severity',
-  )) {
-    add(findingsBySeverity, r.severity, Number(r.n));
-  }
+  for (const r of findings) add(findingsBySeverity, r.severity, Number(r.n));
   const advisoriesBySeverity = zeroes();
-  for (const r of await db.all<{ severity: string | null; advisories: number; pairs: number }>(
-    `SELECT f.severity, COUNT(DISTINCT f.vuln_id) AS advisories, SUM(c.n) AS pairs
-     FROM (SELECT DISTINCT inventory_digest, vuln_id, severity FROM inventory_findings) f
-     JOIN ${NODES_PER_INVENTORY} c ON c.inventory_digest = f.inventory_digest
-     GROUP BY f.severity`,
-  )) {
+  for (const r of advisories) {
     add(advisoriesBySeverity, r.severity, Number(r.advisories));
     add(findingsBySeverity, r.severity, Number(r.pairs));
   }
-  const since = new Date(now.getTime() - (OVERVIEW_DRIFT_DAYS - 1) * DAY_MS).toISOString().slice(0, 10);
-  const drift = await driftEvents(db, { since: `${since}T00:00:00.000Z`, limit: 1 });
   return {
     generatedAt: now.toISOString(),
     nodes: {
@@ -92,7 +88,7 @@ export async function fleetOverview(db: Queryable, now: Date = new Date()): Prom
     },
     clusters: Number(counts?.clusters ?? 0),
     inventories: Number(counts?.inventories ?? 0),
-    k3sVersions: await k3sVersionSpread(db),
+    k3sVersions,
     findingsBySeverity,
     advisoriesBySeverity,
     drift: drift.byDay,
