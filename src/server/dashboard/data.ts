@@ -86,6 +86,7 @@ export function dashboardData(db: Queryable): DashboardData {
         neverReported: o.nodes.neverReported,
         staleAfter: STALE_AFTER_TEXT,
         clusters: o.clusters,
+        inventories: o.inventories,
         advisories: Object.values(o.advisoriesBySeverity).reduce((a, b) => a + b, 0),
         k3sVersions: o.k3sVersions,
         bySeverity: SEVERITIES.map((s) => ({

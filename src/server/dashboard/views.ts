@@ -24,6 +24,8 @@ export interface OverviewView {
   /** How long without a report makes a node stale, as said to the reader ("24 h"). */
   readonly staleAfter: string;
   readonly clusters: number;
+  /** Distinct inventories the nodes run (a fleet on a few K3s releases shares a few). */
+  readonly inventories: number;
   readonly advisories: number;
   readonly k3sVersions: ReadonlyArray<{ readonly version: string | null; readonly nodes: number }>;
   /** Open findings (nodes' own, and each advisory once per node it affects) and advisories, by severity. */

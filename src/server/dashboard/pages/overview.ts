@@ -9,8 +9,9 @@ export function overviewPage(v: OverviewView): Html {
   const findings = v.bySeverity.reduce((n, s) => n + s.findings, 0);
   return html`<h1>Fleet overview</h1>
 <ul class="tiles" aria-label="Summary">
-  <li><a class="tile" href="/nodes"><strong>${v.nodes}</strong><span>${plural(v.nodes, 'node')} in ${plural(v.clusters, 'cluster')}${v.neverReported > 0 ? `, ${v.neverReported} never reported` : ''}</span></a></li>
-  <li><a class="tile${v.staleNodes > 0 ? ' warn' : ''}" href="/nodes?seen=stale"><strong>${v.staleNodes}</strong><span>stale: no report for ${v.staleAfter}</span></a></li>
+  <li><a class="tile" href="/nodes"><strong>${v.nodes}</strong><span>${v.nodes === 1 ? 'node' : 'nodes'} in ${plural(v.clusters, 'cluster')}</span></a></li>
+  <li><div class="tile"><strong>${v.inventories}</strong><span>distinct ${v.inventories === 1 ? 'inventory' : 'inventories'}</span></div></li>
+  <li><a class="tile${v.staleNodes > 0 ? ' warn' : ''}" href="/nodes?seen=stale"><strong>${v.staleNodes}</strong><span>stale: no report for ${v.staleAfter}${v.neverReported > 0 ? `; ${v.neverReported} never reported` : ''}</span></a></li>
   <li><a class="tile" href="/nodes?findings=yes"><strong>${findings}</strong><span>open ${findings === 1 ? 'finding' : 'findings'}</span></a></li>
   <li><a class="tile" href="/advisories"><strong>${v.advisories}</strong><span>${v.advisories === 1 ? 'advisory affects' : 'advisories affect'} the fleet</span></a></li>
 </ul>
