@@ -52,6 +52,18 @@ function onRelease(report: Report, n: number, version: string): Report {
   return copy;
 }
 
+/** An answer of the ingest API (the fixtures' `post`), checked against the document too. */
+function ingestAnswer(path: string, res: { status: number; headers: Headers; body: unknown }): void {
+  const contentType = res.headers.get('content-type') ?? '';
+  openApiChecker().check('POST', path, {
+    status: res.status,
+    headers: res.headers,
+    contentType,
+    body: res.body,
+    text: JSON.stringify(res.body),
+  });
+}
+
 for (const kind of KINDS) {
   const skip = kind === 'postgres' ? postgresSkip() : undefined;
   describe(`query API on ${kind}`, { skip: skip ?? false }, () => {
@@ -108,6 +120,7 @@ for (const kind of KINDS) {
           body: JSON.stringify(body),
         });
         assert.equal(res.status, 201, JSON.stringify(res.body));
+        ingestAnswer('/api/v1/reports', res);
         inventories[name] = String(res.body.inventory);
         // Events as the agent sends them: a finding new then resolved on a-1, containerd down then up on a-2.
         const hostname = body.node.hostname;
@@ -157,6 +170,7 @@ for (const kind of KINDS) {
           const id = idOf(`${name} ${e.time}`);
           const sent = await post(server.url, '/api/v1/events', { token, id, body: JSON.stringify({ ...e, id }) });
           assert.equal(sent.status, 201, JSON.stringify(sent.body));
+          ingestAnswer('/api/v1/events', sent);
         }
       }
       await store.createToken('c-1', 'edge'); // a token, never a report
@@ -549,6 +563,18 @@ for (const kind of KINDS) {
       assert.equal(o.findingsBySeverity.medium, 2);
       assert.deepEqual(o.advisoriesBySeverity, { critical: 0, high: 1, medium: 1, low: 0, unknown: 0, info: 0 });
       assert.ok(o.drift.length >= 2);
+    });
+
+    test('the ingest answers are in the document too: stored, again, refused', async (t) => {
+      if (!needReport(t)) return;
+      const { token } = await store.createToken('z-ingest');
+      const body = JSON.stringify(asNode(report as Report, 77));
+      const first = await post(server.url, '/api/v1/reports', { token, id: idOf('z'), body });
+      const again = await post(server.url, '/api/v1/reports', { token, id: idOf('z'), body });
+      const bad = await post(server.url, '/api/v1/reports', { token, id: idOf('z2'), body: '{"schema":1}' });
+      const anonymous = await post(server.url, '/api/v1/reports', { id: idOf('z3'), body });
+      assert.deepEqual([first.status, again.status, bad.status, anonymous.status], [201, 200, 400, 401]);
+      for (const res of [first, again, bad, anonymous]) ingestAnswer('/api/v1/reports', res);
     });
 
     test('malformed parameters: 400 naming the parameter and what it expects', async () => {
