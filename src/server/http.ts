@@ -114,7 +114,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       status === 413
         ? `the body is larger than ${req.routeOptions.bodyLimit ?? opts.bodyLimit ?? LIMITS.serverBodyBytes} bytes (docs/limits.md)`
         : status >= 500
-          ? 'the server could not store it; send it again later'
+          ? req.method === 'GET'
+            ? 'the server could not answer: its database failed; ask again later'
+            : 'the server could not store it; send it again later'
           : err.message;
     reply.code(status).send({ error: code, message });
   });

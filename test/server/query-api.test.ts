@@ -621,3 +621,22 @@ for (const kind of KINDS) {
     });
   });
 }
+
+test('a database that fails: 500 as JSON, without its internals', async () => {
+  const fresh = await freshDatabase('sqlite');
+  const { db } = await openDatabase(fresh.url);
+  await createUser(db, 'vera', 'viewer', 'viewer password 1');
+  const token = (await createUserToken(db, 'vera'))?.token;
+  const server = await startServer({ store: new Store(db), host: '127.0.0.1', port: 0 });
+  try {
+    await db.close();
+    const res = await apiGet(server.url, '/api/v1/nodes', { authorization: `Bearer ${token}` });
+    assert.equal(res.status, 500);
+    assert.deepEqual(res.body, {
+      error: 'INTERNAL',
+      message: 'the server could not answer: its database failed; ask again later',
+    });
+  } finally {
+    await server.close();
+  }
+});
