@@ -67,7 +67,9 @@ test('a database migrated past what this server knows is refused, untouched', as
   await db.close();
   oneLineError(
     k3sguard(['server', 'token', 'list', '--db', `sqlite:${path}`]),
-    new RegExp(`cannot open the database: the database has schema version 99, this server knows up to ${SCHEMA_VERSION}:`),
+    new RegExp(
+      `cannot open the database: the database has schema version 99, this server knows up to ${SCHEMA_VERSION}:`,
+    ),
   );
 });
 
