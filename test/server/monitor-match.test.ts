@@ -2,6 +2,7 @@
 // rebuilt on the server side, gives the same vulnerability findings (ids, modules, versions,
 // fixes, binaries) as scan's matcher over the inventory `inspect` builds from the binary itself,
 // with the real Go vulndb. And the summary's `components` rows hold every module of it.
+// rematchAll (the load bench's entry) on both databases.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -11,10 +12,13 @@ import type { ReportComponents } from '../../src/model/report-components.ts';
 import { matchRecords } from '../../src/scan/match.ts';
 import { componentRows } from '../../src/server/artifact-components.ts';
 import { matchInventory } from '../../src/server/monitor/match-inventory.ts';
+import { rematchAll } from '../../src/server/monitor/match-queue.ts';
+import { openDatabase } from '../../src/server/open.ts';
+import { type ReportDocument, Store } from '../../src/server/store.ts';
 import { openVulnDb } from '../../src/vulndb/db.ts';
 import { tempDir } from '../cli/run.ts';
 import { k3sShaped } from '../fixtures/k3s-shaped.ts';
-import { realReport } from './fixtures.ts';
+import { asNode, freshDatabase, idOf, KINDS, postgresSkip, type Report, realReport } from './fixtures.ts';
 import { importDb, recordDirs } from './monitor-fixtures.ts';
 
 test('the summary in a real report matches as the binary does in scan', async (t) => {
@@ -95,3 +99,57 @@ test('the summary in a real report matches as the binary does in scan', async (t
   const tree = componentsFromSummary(summary, 'k3s', k3sEntry.bundle);
   assert.equal(tree.location.join(), 'k3s');
 });
+
+for (const kind of KINDS) {
+  test(`${kind}: rematchAll; an inventory matched before its binary's components were known is matched again when they arrive`, {
+    skip: kind === 'postgres' ? (postgresSkip() ?? false) : false,
+  }, async (t) => {
+    const dirs = recordDirs();
+    if ('skip' in dirs) return t.skip(dirs.skip);
+    const made = await realReport();
+    if ('skip' in made) return t.skip(made.skip);
+    const file = join(tempDir(t), 'vulndb.sqlite');
+    importDb(file, dirs.full);
+    const vulndb = openVulnDb(file);
+    t.after(() => vulndb.close());
+    const fresh = await freshDatabase(kind);
+    const { db } = await openDatabase(fresh.url);
+    t.after(() => db.close());
+    const store = new Store(db);
+    const ingest = async (node: string, report: Report) => {
+      const caller = await store.authenticate((await store.createToken(node)).token);
+      assert.ok(caller);
+      const text = JSON.stringify(report);
+      const r = await store.ingestReport(
+        caller,
+        idOf(`${node}${text}`),
+        report as unknown as ReportDocument,
+        idOf(text),
+      );
+      assert.equal(r.kind, 'stored');
+    };
+    // An agent that sends no summary (an older one): the inventory matches nothing.
+    const bare = structuredClone(made.report);
+    for (const entry of Object.values(bare.inventory) as Array<{ components?: unknown }>) delete entry.components;
+    await ingest('old-agent', bare);
+    const first = await rematchAll(db, vulndb);
+    assert.deepEqual([first.inventories, first.matched, first.findings], [1, 1, 0]);
+    // A node that sends it: its inventory, and the one that holds the same binary, are matched.
+    await ingest('new-agent', asNode(made.report, 2));
+    const second = await rematchAll(db, vulndb);
+    assert.deepEqual([second.inventories, second.matched], [2, 2]);
+    assert.ok(second.findings > 200, `${second.findings} findings`);
+    const perInventory = await db.all<{ n: number }>(
+      'SELECT COUNT(*) AS n FROM inventory_findings GROUP BY inventory_digest ORDER BY inventory_digest',
+    );
+    assert.equal(perInventory.length, 2);
+    assert.equal(Number(perInventory[0]?.n), Number(perInventory[1]?.n));
+    assert.equal(second.newFindings, second.findings, 'every finding is new to both');
+    assert.equal(second.notifications, 0, 'notify was not asked for');
+    // Matched with this database: nothing to do, unless forced.
+    assert.equal((await rematchAll(db, vulndb)).matched, 0);
+    const forced = await rematchAll(db, vulndb, { force: true });
+    assert.deepEqual([forced.matched, forced.newFindings, forced.findings], [2, 0, second.findings]);
+    t.diagnostic(`rematchAll of 2 inventories (${forced.findings} findings) on ${kind}: ${forced.ms} ms`);
+  });
+}
