@@ -4,6 +4,7 @@
 // with the real Go vulndb. And the summary's `components` rows hold every module of it.
 // rematchAll (the load bench's entry) on both databases.
 import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { buildInventory } from '../../src/inventory/build.ts';
@@ -19,7 +20,7 @@ import { openVulnDb } from '../../src/vulndb/db.ts';
 import { tempDir } from '../cli/run.ts';
 import { k3sShaped } from '../fixtures/k3s-shaped.ts';
 import { asNode, freshDatabase, idOf, KINDS, postgresSkip, type Report, realReport } from './fixtures.ts';
-import { importDb, recordDirs } from './monitor-fixtures.ts';
+import { ADDED_ADVISORY, importDb, recordDirs } from './monitor-fixtures.ts';
 
 test('the summary in a real report matches as the binary does in scan', async (t) => {
   const dirs = recordDirs();
@@ -151,5 +152,35 @@ for (const kind of KINDS) {
     const forced = await rematchAll(db, vulndb, { force: true });
     assert.deepEqual([forced.matched, forced.newFindings, forced.findings], [2, 0, second.findings]);
     t.diagnostic(`rematchAll of 2 inventories (${forced.findings} findings) on ${kind}: ${forced.ms} ms`);
+
+    // The database changes what it says of an advisory (a later import of the record wins): the
+    // rows follow it, as the same findings (not new ones), first matched when they were.
+    const firstSeen = await db.all(
+      'SELECT first_matched_at FROM inventory_findings WHERE vuln_id = ? ORDER BY inventory_digest',
+      [ADDED_ADVISORY],
+    );
+    assert.equal(firstSeen.length, 2);
+    const changed = join(tempDir(t), 'changed');
+    mkdirSync(changed);
+    const record = JSON.parse(readFileSync(join(dirs.full, `${ADDED_ADVISORY}.json`), 'utf8'));
+    record.summary = 'Changed summary of the runc advisory';
+    writeFileSync(join(changed, `${ADDED_ADVISORY}.json`), JSON.stringify(record));
+    importDb(file, changed);
+    const updated = openVulnDb(file);
+    t.after(() => updated.close());
+    const third = await rematchAll(db, updated);
+    assert.deepEqual([third.matched, third.newFindings, third.findings], [2, 0, second.findings]);
+    const rows = await db.all<{ summary: string; first_matched_at: string }>(
+      'SELECT summary, first_matched_at FROM inventory_findings WHERE vuln_id = ? ORDER BY inventory_digest',
+      [ADDED_ADVISORY],
+    );
+    assert.deepEqual(
+      rows.map((r) => r.summary),
+      [record.summary, record.summary],
+    );
+    assert.deepEqual(
+      rows.map((r) => ({ first_matched_at: r.first_matched_at })),
+      firstSeen,
+    );
   });
 }

@@ -135,12 +135,21 @@ async function writeFindings(
   findings: readonly InventoryFinding[],
   at: string,
 ): Promise<InventoryFinding[]> {
-  const before = await tx.all<{ vuln_id: string; component: string; location: string }>(
-    'SELECT vuln_id, component, location FROM inventory_findings WHERE inventory_digest = ?',
-    [digest],
-  );
-  const had = new Set(
-    before.map((r) => findingKey({ vulnId: r.vuln_id, component: r.component, location: r.location })),
+  const before = await tx.all<{
+    vuln_id: string;
+    component: string;
+    location: string;
+    artifact_digest: string | null;
+    body: string;
+  }>('SELECT vuln_id, component, location, artifact_digest, body FROM inventory_findings WHERE inventory_digest = ?', [
+    digest,
+  ]);
+  // The finding's JSON holds every column but the artifact: equal JSON and artifact, equal row.
+  const had = new Map(
+    before.map((r) => [
+      findingKey({ vulnId: r.vuln_id, component: r.component, location: r.location }),
+      `${r.artifact_digest}\0${r.body}`,
+    ]),
   );
   const now = new Set(findings.map(findingKey));
   for (const r of before) {
@@ -162,8 +171,11 @@ async function writeFindings(
       f.reachability,
       JSON.stringify(f.finding),
     ];
-    if (had.has(findingKey(f))) {
-      // Kept: what the new database says of it (severity, fix) replaces the old, first_matched_at stays.
+    const stored = had.get(findingKey(f));
+    if (stored !== undefined) {
+      // Kept. Unchanged (most of them, after a db update): nothing to write. Changed: what the
+      // new database says of it (severity, fix) replaces the old; first_matched_at stays.
+      if (stored === `${f.artifact}\0${values[7]}`) continue;
       await tx.run(
         `UPDATE inventory_findings SET aliases = ?, severity = ?, summary = ?, version = ?, artifact_digest = ?,
            fixed = ?, reachability = ?, body = ?
