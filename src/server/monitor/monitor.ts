@@ -75,7 +75,13 @@ export function startMonitor(opts: MonitorOptions): RunningMonitor {
       return;
     }
     saidNoDb = false;
-    const m = matcherOf(next);
+    let m: Matcher;
+    try {
+      m = matcherOf(next);
+    } catch (e) {
+      next.close();
+      throw e;
+    }
     if (matcher?.version === m.version) {
       next.close();
       seen = identity;
