@@ -47,6 +47,16 @@ test('the summary in a real report matches as the binary does in scan', async (t
   const inventory = await buildInventory(k3s.path);
   // What the agent would summarize from the same inventory is what it sent.
   assert.deepEqual(summarizeComponents(inventory.root), summary);
+  // Bounded: at most `limit` modules in all (one per binary for its stdlib), then `truncated`.
+  const size = (c: ReportComponents) =>
+    c.binaries.reduce((n, b) => n + 1 + (b.main ? 1 : 0) + (b.modules?.length ?? 0), 0);
+  assert.equal(summary.truncated, undefined);
+  for (const limit of [1, 2, 7, size(summary) - 1]) {
+    const cut = summarizeComponents(inventory.root, limit);
+    assert.equal(cut.truncated, true, `limit ${limit}`);
+    assert.ok(size(cut) <= limit && size(cut) >= limit - 1, `limit ${limit}: ${size(cut)}`);
+  }
+  assert.deepEqual(summarizeComponents(inventory.root, size(summary)), summary);
   const scanned = matchRecords(
     inventory.root,
     (e, n) => vulndb.recordsFor(e, n),
