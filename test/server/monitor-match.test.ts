@@ -112,7 +112,7 @@ test('the summary in a real report matches as the binary does in scan', async (t
 });
 
 for (const kind of KINDS) {
-  test(`${kind}: rematchAll; an inventory matched before its binary's components were known is matched again when they arrive`, {
+  test(`${kind}: rematchAll; an inventory matched before its binary's components were known is matched again when they arrive; no notification for an inventory no node runs`, {
     skip: kind === 'postgres' ? (postgresSkip() ?? false) : false,
   }, async (t) => {
     const dirs = recordDirs();
@@ -120,9 +120,9 @@ for (const kind of KINDS) {
     const made = await realReport();
     if ('skip' in made) return t.skip(made.skip);
     const file = join(tempDir(t), 'vulndb.sqlite');
-    importDb(file, dirs.full);
-    const vulndb = openVulnDb(file);
-    t.after(() => vulndb.close());
+    importDb(file, dirs.without);
+    const older = openVulnDb(file);
+    t.after(() => older.close());
     const fresh = await freshDatabase(kind);
     const { db } = await openDatabase(fresh.url);
     t.after(() => db.close());
@@ -143,11 +143,11 @@ for (const kind of KINDS) {
     const bare = structuredClone(made.report);
     for (const entry of Object.values(bare.inventory) as Array<{ components?: unknown }>) delete entry.components;
     await ingest('old-agent', bare);
-    const first = await rematchAll(db, vulndb);
+    const first = await rematchAll(db, older);
     assert.deepEqual([first.inventories, first.matched, first.findings], [1, 1, 0]);
     // A node that sends it: its inventory, and the one that holds the same binary, are matched.
     await ingest('new-agent', asNode(made.report, 2));
-    const second = await rematchAll(db, vulndb);
+    const second = await rematchAll(db, older);
     assert.deepEqual([second.inventories, second.matched], [2, 2]);
     assert.ok(second.findings > 200, `${second.findings} findings`);
     const perInventory = await db.all<{ n: number }>(
@@ -156,11 +156,30 @@ for (const kind of KINDS) {
     assert.equal(perInventory.length, 2);
     assert.equal(Number(perInventory[0]?.n), Number(perInventory[1]?.n));
     assert.equal(second.newFindings, second.findings, 'every finding is new to both');
-    assert.equal(second.notifications, 0, 'notify was not asked for');
-    // Matched with this database: nothing to do, unless forced.
-    assert.equal((await rematchAll(db, vulndb)).matched, 0);
+    // Matched with this database: nothing to do.
+    assert.equal((await rematchAll(db, older)).matched, 0);
+
+    // The old agent is upgraded: both nodes run the second inventory, none the first.
+    const later = new Date(Date.parse(made.report.check.finishedAt) + 60_000).toISOString();
+    await ingest('old-agent', asNode(made.report, 3, later));
+    importDb(file, dirs.full);
+    const vulndb = openVulnDb(file);
+    t.after(() => vulndb.close());
+    const third = await rematchAll(db, vulndb, { notify: true });
+    assert.deepEqual(
+      [third.matched, third.newFindings, third.notifications],
+      [2, 2, 1],
+      'the new advisory on both inventories, announced for the one nodes run',
+    );
+    const [note] = await db.all<{ body: string }>('SELECT body FROM notifications');
+    const body = JSON.parse(note?.body as string);
+    assert.equal(body.advisory.id, ADDED_ADVISORY);
+    assert.deepEqual(
+      body.nodes.map((n: { name: string }) => n.name),
+      ['new-agent', 'old-agent'],
+    );
     const forced = await rematchAll(db, vulndb, { force: true });
-    assert.deepEqual([forced.matched, forced.newFindings, forced.findings], [2, 0, second.findings]);
+    assert.deepEqual([forced.matched, forced.newFindings, forced.findings], [2, 0, third.findings]);
     t.diagnostic(`rematchAll of 2 inventories (${forced.findings} findings) on ${kind}: ${forced.ms} ms`);
 
     // The database changes what it says of an advisory (a later import of the record wins): the
@@ -178,8 +197,8 @@ for (const kind of KINDS) {
     importDb(file, changed);
     const updated = openVulnDb(file);
     t.after(() => updated.close());
-    const third = await rematchAll(db, updated);
-    assert.deepEqual([third.matched, third.newFindings, third.findings], [2, 0, second.findings]);
+    const fourth = await rematchAll(db, updated);
+    assert.deepEqual([fourth.matched, fourth.newFindings, fourth.findings], [2, 0, third.findings]);
     const rows = await db.all<{ summary: string; first_matched_at: string }>(
       'SELECT summary, first_matched_at FROM inventory_findings WHERE vuln_id = ? ORDER BY inventory_digest',
       [ADDED_ADVISORY],

@@ -216,6 +216,8 @@ async function writeNotifications(
   const [total] = await tx.all<{ n: number }>('SELECT COUNT(*) AS n FROM nodes WHERE inventory_digest = ?', [
     inventory.digest,
   ]);
+  // An inventory no node runs any more (every node moved on) affects no one: nothing to say.
+  if (Number(total?.n ?? 0) === 0) return 0;
   const byAdvisory = new Map<string, InventoryFinding[]>();
   for (const f of fresh) byAdvisory.set(f.vulnId, [...(byAdvisory.get(f.vulnId) ?? []), f]);
   let written = 0;
