@@ -5,6 +5,10 @@
 // advisories by id and alias, the K3s version spread, drift, the overview, CSV, and malformed
 // parameters refused with a message naming them.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
@@ -33,6 +37,18 @@ test('the OpenAPI document: 3.1, every schema compiles strictly as JSON Schema 2
   for (const [, name] of text.matchAll(/"#\/components\/schemas\/([A-Za-z]+)"/g)) {
     assert.ok(name && name in doc.components.schemas, `${name} is referred to but not defined`);
   }
+});
+
+test('the OpenAPI document is valid OpenAPI 3.1 (openapi-spec-validator, when installed)', (t) => {
+  const probe = spawnSync('python3', ['-c', 'import openapi_spec_validator'], { encoding: 'utf8' });
+  if (probe.status !== 0) return t.skip('openapi-spec-validator is not installed (pip install openapi-spec-validator)');
+  const dir = mkdtempSync(join(tmpdir(), 'k3sguard-openapi-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'openapi.json');
+  writeFileSync(file, JSON.stringify(openApiDocument()));
+  const r = spawnSync('python3', ['-m', 'openapi_spec_validator', file], { encoding: 'utf8', timeout: 120_000 });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /: OK$/m);
 });
 
 const DAY = 24 * 60 * 60 * 1000;
