@@ -392,6 +392,11 @@ for (const kind of KINDS) {
       const never = json<{ inventory: null; reports: unknown[] }>(await get('/api/v1/nodes/c-1'));
       assert.equal(never.inventory, null);
       assert.deepEqual(never.reports, []);
+      const long = `n${'x'.repeat(252)}`; // the longest node name token create takes
+      await store.createToken(long);
+      assert.equal(json<{ node: { name: string } }>(await get(`/api/v1/nodes/${long}`)).node.name, long);
+      await db.run('DELETE FROM tokens WHERE node_id = (SELECT id FROM nodes WHERE name = ?)', [long]);
+      await db.run('DELETE FROM nodes WHERE name = ?', [long]);
       const missing = await get('/api/v1/nodes/nobody');
       assert.equal(missing.status, 404);
       assert.deepEqual(missing.body, { error: 'NOT_FOUND', message: 'no node "nobody"' });
