@@ -93,8 +93,8 @@ export async function runCheck(opts: CheckOptions): Promise<AgentCheck> {
     ...node.problems.map((p) => ({ where: p.file, message: `${p.kind}: ${p.message}` })),
     ...processes.notes.map((n) => ({ where: n.location.join('/'), message: n.message })),
   ];
-  if (components?.kind === 'problem' && node.binary)
-    problems.push({ where: node.binary.file, message: components.message });
+  const componentsProblem = components?.kind === 'problem' ? components.message : components?.problem;
+  if (componentsProblem && node.binary) problems.push({ where: node.binary.file, message: componentsProblem });
   if (!containerd.containerd.ok) {
     problems.push({
       where: config.containerdSocket,

@@ -18,7 +18,9 @@ interface CacheFile {
   components: ReportComponents;
 }
 
-export type ComponentsResult = { kind: 'read'; components: ReportComponents } | { kind: 'problem'; message: string };
+export type ComponentsResult =
+  | { kind: 'read'; components: ReportComponents; problem?: string }
+  | { kind: 'problem'; message: string };
 
 function cached(file: string, sha256: string): ReportComponents | undefined {
   try {
@@ -49,13 +51,23 @@ export async function binaryComponents(stateDir: string, hostPath: string, sha25
       return { kind: 'problem', message: 'the binary changed while it was read: its components are sent next check' };
     components = summarizeComponents(root);
   } catch (e) {
-    if (!isInputError(e)) throw e;
-    return { kind: 'problem', message: `components not read: ${e.message}` };
+    // The report goes without them: the audit has said what is wrong with the binary.
+    const why = isInputError(e) ? e.message : ((e as NodeJS.ErrnoException).code ?? String(e));
+    return { kind: 'problem', message: `components not read: ${why}` };
   }
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  // Only the installed binary's: an upgrade replaces the entry, the directory does not grow.
-  for (const old of readdirSync(dir)) if (old !== `${sha256}.json`) rmSync(join(dir, old), { force: true });
-  const doc: CacheFile = { schema: CACHE_SCHEMA, sha256, components };
-  writeFileDurably(file, `${JSON.stringify(doc)}\n`);
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    // Only the installed binary's: an upgrade replaces the entry, the directory does not grow.
+    for (const old of readdirSync(dir)) if (old !== `${sha256}.json`) rmSync(join(dir, old), { force: true });
+    const doc: CacheFile = { schema: CACHE_SCHEMA, sha256, components };
+    writeFileDurably(file, `${JSON.stringify(doc)}\n`);
+  } catch (e) {
+    // Not kept: the next check reads the binary again, and says why.
+    return {
+      kind: 'read',
+      components,
+      problem: `components not kept in ${dir} (${(e as NodeJS.ErrnoException).code ?? String(e)}): the binary is read at every check`,
+    };
+  }
   return { kind: 'read', components };
 }

@@ -389,6 +389,15 @@ function program(setExit: (code: number) => void): Command {
       setExit(await (await import('./server-user.ts')).runUserCreate(c.optsWithGlobals<UserCliOptions>())),
     );
   user
+    .command('password')
+    .description("a new password for a user (from --password-file or stdin); the user's sessions end")
+    .requiredOption('--name <name>', 'the user')
+    .option('--password-file <file>', 'a file holding the password (one line)')
+    .addOption(serverDb())
+    .action(async (_opts, c: Command) =>
+      setExit(await (await import('./server-user.ts')).runUserPassword(c.optsWithGlobals<UserCliOptions>())),
+    );
+  user
     .command('token')
     .description('a new API token for the user (Authorization: Bearer ...); printed once, only its hash is kept')
     .requiredOption('--name <name>', 'the user')

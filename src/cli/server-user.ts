@@ -1,4 +1,4 @@
-// `k3sguard server user create|token|list|delete`: the accounts people log in to the dashboard
+// `k3sguard server user create|password|token|list|delete`: the accounts people log in to the dashboard
 // and the query API with (docs/server.md "Users and access"), on the server's `--db`. The first
 // admin is made here; passwords come from `--password-file` or standard input (a terminal is
 // asked without echo), never from the command line, where other users' `ps` would see them.
@@ -13,6 +13,7 @@ import {
   listUsers,
   ROLES,
   type Role,
+  setPassword,
   USER_NAME,
   UserExistsError,
 } from '../server/auth/users.ts';
@@ -131,6 +132,20 @@ export async function runUserCreate(opts: UserCliOptions): Promise<number> {
     await db.close();
   }
   process.stderr.write(`k3sguard server: user ${name} (${role}) created\n`);
+  return EXIT_CLEAN;
+}
+
+export async function runUserPassword(opts: UserCliOptions): Promise<number> {
+  const name = userName(opts);
+  const password = await readPassword(opts);
+  const { db } = await openServerDatabase(opts.db);
+  try {
+    if (!(await setPassword(db, name, password)))
+      throw new InputError('NOT_FOUND', undefined, `no user ${quoteControls(name)}`);
+  } finally {
+    await db.close();
+  }
+  process.stderr.write(`k3sguard server: password of ${name} changed; its sessions ended\n`);
   return EXIT_CLEAN;
 }
 

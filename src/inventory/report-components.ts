@@ -57,7 +57,12 @@ export function summarizeComponents(root: Component, limit = LIMITS.reportCompon
       continue;
     }
     const info = b.buildInfo;
-    const deps = info.deps.slice(0, Math.max(0, left - 1 - (info.main ? 1 : 0)));
+    const need = 1 + (info.main ? 1 : 0); // the binary's stdlib, and its main module
+    if (left < need) {
+      truncated = true;
+      break;
+    }
+    const deps = info.deps.slice(0, left - need);
     if (deps.length < info.deps.length) truncated = true;
     binaries.push({
       path,
@@ -67,7 +72,7 @@ export function summarizeComponents(root: Component, limit = LIMITS.reportCompon
       ...(info.main ? { main: moduleTuple(info.main) } : {}),
       modules: deps.map(moduleTuple),
     });
-    left -= 1 + (info.main ? 1 : 0) + deps.length;
+    left -= need + deps.length;
   }
   return truncated ? { binaries, truncated: true } : { binaries };
 }

@@ -55,12 +55,25 @@ export async function storeArtifactComponents(
   artifact: string,
   summary: ReportComponents,
   node: string,
+  at: string,
 ): Promise<boolean> {
   const first = await tx.run(
     'UPDATE artifacts SET components = ?, components_from = ? WHERE digest = ? AND components IS NULL',
     [JSON.stringify(summary), node, artifact],
   );
   if (first === 0) return false;
+  // Inventories that hold the digest and were matched before its contents were known (reports
+  // of agents that sent no summary) are matched again now.
+  await tx.run(
+    'UPDATE inventories SET matched_db = NULL WHERE digest IN (SELECT inventory_digest FROM inventory_artifacts WHERE artifact_digest = ?)',
+    [artifact],
+  );
+  await tx.run(
+    `INSERT INTO match_jobs (inventory_digest, reason, enqueued_at)
+     SELECT inventory_digest, 'components learned', ? FROM inventory_artifacts WHERE artifact_digest = ?
+     ON CONFLICT DO NOTHING`,
+    [at, artifact],
+  );
   for (const r of componentRows(summary)) {
     await tx.run(
       `INSERT INTO components (artifact_digest, name, version, location, purl) VALUES (?, ?, ?, ?, ?)

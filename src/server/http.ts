@@ -82,6 +82,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: opts.bodyLimit ?? LIMITS.serverBodyBytes,
     return503OnClosing: true,
+    // Path parameters are node names (up to 253 characters) and advisory ids: above fastify's 100.
+    maxParamLength: 300,
     ...(opts.tls ? { https: { cert: opts.tls.cert, key: opts.tls.key } } : {}),
   });
   app.decorateRequest('caller', null);
@@ -115,7 +117,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       status === 413
         ? `the body is larger than ${req.routeOptions.bodyLimit ?? opts.bodyLimit ?? LIMITS.serverBodyBytes} bytes (docs/limits.md)`
         : status >= 500
-          ? 'the server could not store it; send it again later'
+          ? req.method === 'GET'
+            ? 'the server could not answer: its database failed; ask again later'
+            : 'the server could not store it; send it again later'
           : err.message;
     reply.code(status).send({ error: code, message });
   });

@@ -237,7 +237,7 @@ export class Store {
         );
       }
       if (entry.kind === 'k3s-binary' && entry.components)
-        await storeArtifactComponents(tx, artifact, entry.components, node);
+        await storeArtifactComponents(tx, artifact, entry.components, node, at);
     }
   }
 

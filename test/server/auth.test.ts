@@ -217,7 +217,11 @@ test('a page behind requireUser: no session or an expired one redirects to the l
   const { db } = await openDatabase(fresh.url);
   const app = Fastify();
   await registerAuth(app, { store: new Store(db), secureCookies: false });
-  app.get('/fleet', { onRequest: requireUser('viewer') }, async (req) => `hello ${req.user?.name}`);
+  let handled = 0;
+  app.get('/fleet', { onRequest: requireUser('viewer') }, async (req) => {
+    handled += 1;
+    return `hello ${req.user?.name}`;
+  });
   app.get('/settings', { onRequest: requireUser('admin') }, async () => 'admin only');
   await app.listen({ host: '127.0.0.1', port: 0 });
   const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
@@ -229,12 +233,14 @@ test('a page behind requireUser: no session or an expired one redirects to the l
   const anonymous = await fetch(`${base}/fleet?tab=nodes`, { redirect: 'manual' });
   assert.equal(anonymous.status, 303);
   assert.equal(anonymous.headers.get('location'), '/login?next=%2Ffleet%3Ftab%3Dnodes');
+  assert.equal(handled, 0, 'the page is not made for a caller who is not let in');
   const login = await postForm(base, '/login', { name: 'vera', password: PASSWORD, next: '/fleet?tab=nodes' });
   assert.equal(login.headers.get('location'), '/fleet?tab=nodes');
   const cookie = cookieOf(login.headers.get('set-cookie'));
   const page = await fetch(`${base}/fleet`, { headers: { cookie }, redirect: 'manual' });
   assert.equal(page.status, 200);
   assert.equal(await page.text(), 'hello vera');
+  assert.equal(handled, 1);
   const forbidden = await fetch(`${base}/settings`, { headers: { cookie }, redirect: 'manual' });
   assert.equal(forbidden.status, 403);
   await db.run('UPDATE sessions SET expires_at = ?', [new Date(Date.now() - 1000).toISOString()]);

@@ -14,6 +14,16 @@ import { asNode, count, freshDatabase, idOf, KINDS, post, postgresSkip, type Rep
 
 const STORED_TABLES = ['reports', 'inventories', 'artifacts', 'inventory_artifacts', 'node_findings', 'events'];
 
+/** The report with the first Go binary of its K3s binary's component summary changed by `change`. */
+function withComponents(r: Report, change: (b: Record<string, unknown>) => Record<string, unknown>): Report {
+  const copy = structuredClone(r);
+  const entry = Object.values(copy.inventory).find((e) => (e as { kind: string }).kind === 'k3s-binary') as {
+    components: { binaries: Record<string, unknown>[] };
+  };
+  entry.components.binaries[0] = change(entry.components.binaries[0] as Record<string, unknown>);
+  return copy;
+}
+
 for (const kind of KINDS) {
   const skip = kind === 'postgres' ? postgresSkip() : undefined;
   describe(`ingest on ${kind}`, { skip: skip ?? false }, () => {
@@ -332,6 +342,27 @@ for (const kind of KINDS) {
           error: 'SCHEMA_INVALID',
           message: /\/schema: must be equal to constant/,
           body: JSON.stringify({ ...r, schema: 'k3sguard/report@2' }),
+        },
+        {
+          what: 'a module that is neither [path, version] nor [path, version, path, version]',
+          status: 400,
+          error: 'SCHEMA_INVALID',
+          message: /\/components\/binaries\/0\/modules\/0: must NOT have more than 2 items/,
+          body: JSON.stringify(
+            withComponents(r, (b) => ({ ...b, modules: [['a.example/m', 'v1.0.0', 'b.example/m']] })),
+          ),
+        },
+        {
+          what: 'more modules than reportComponents in all',
+          status: 400,
+          error: 'SCHEMA_INVALID',
+          message: new RegExp(`/components: \\d+ modules, more than reportComponents \\(${LIMITS.reportComponents}\\)`),
+          body: JSON.stringify(
+            withComponents(r, (b) => ({
+              ...b,
+              modules: Array.from({ length: LIMITS.reportComponents }, (_, i) => [`m.example/${i}`, 'v1.0.0']),
+            })),
+          ),
         },
         { what: 'not an object', status: 400, error: 'SCHEMA_INVALID', message: /must be object/, body: '[1,2]' },
         {

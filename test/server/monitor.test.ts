@@ -6,7 +6,7 @@
 // notification, naming the advisory and both nodes, to a real HTTP receiver, retried after the
 // receiver failed; a server killed with SIGKILL while sending sends it after its restart.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -213,6 +213,61 @@ for (const kind of KINDS) {
     });
   });
 }
+
+describe('scheduled db update', () => {
+  test('--db-update-every imports the source on schedule; an advisory added to it is notified', async (t) => {
+    const dirs = recordDirs();
+    if ('skip' in dirs) return t.skip(dirs.skip);
+    const made = await realReport();
+    if ('skip' in made) return t.skip(made.skip);
+    const fresh = await freshDatabase('sqlite');
+    const dir = tempDir(t);
+    // The source the server updates from: the records without the advisory, for now.
+    const source = join(dir, 'source');
+    cpSync(dirs.without, source, { recursive: true });
+    const vulnDb = join(dir, 'vulndb.sqlite'); // absent: the first update makes it
+    const secretFile = join(dir, 'notify.secret');
+    writeFileSync(secretFile, `${SECRET}\n`, { mode: 0o600 });
+    const receiver = await startReceiver(() => 200);
+    t.after(() => receiver.close());
+    const server = await startServerProcess(
+      ['--db', fresh.text, '--vuln-db', vulnDb, '--db-update-every', '3s', '--db-update-source', source].concat([
+        '--notify-url',
+        receiver.url,
+        '--notify-secret-file',
+        secretFile,
+      ]),
+    );
+    t.after(() => server.stop());
+    const { db } = await openDatabase(fresh.url);
+    t.after(() => db.close());
+    const text = JSON.stringify(made.report);
+    const sent = await post(server.url, '/api/v1/reports', {
+      token: token(fresh.text, 'edge-1'),
+      id: idOf(text),
+      body: text,
+    });
+    assert.equal(sent.status, 201);
+    await until('the first match', async () => (await count(db, 'match_runs')) === 1);
+    assert.equal(await count(db, 'inventory_findings', `WHERE vuln_id = '${ADDED_ADVISORY}'`), 0);
+
+    copyFileSync(join(dirs.full, `${ADDED_ADVISORY}.json`), join(source, `${ADDED_ADVISORY}.json`));
+    await receiver.until((r) => r.length >= 1, 'the notification after the scheduled update');
+    const first = receiver.received[0] as Received;
+    checkSignature(first);
+    const body = JSON.parse(first.body);
+    assert.equal(body.advisory.id, ADDED_ADVISORY);
+    assert.deepEqual(
+      body.nodes.map((n: { name: string }) => n.name),
+      ['edge-1'],
+    );
+    assert.equal(await count(db, 'inventory_findings', `WHERE vuln_id = '${ADDED_ADVISORY}'`), 1);
+    // Later updates find the same records: nothing more is matched or sent.
+    assert.equal(await server.stop(), 0);
+    assert.equal(await count(db, 'match_runs'), 2);
+    assert.equal(await count(db, 'notifications'), 1);
+  });
+});
 
 describe('two server replicas on one PostgreSQL', { skip: postgresSkip() ?? false }, () => {
   test('share the re-match and match each inventory once per database', async (t) => {

@@ -5,6 +5,10 @@
 // advisories by id and alias, the K3s version spread, drift, the overview, CSV, and malformed
 // parameters refused with a message naming them.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
@@ -35,6 +39,18 @@ test('the OpenAPI document: 3.1, every schema compiles strictly as JSON Schema 2
   }
 });
 
+test('the OpenAPI document is valid OpenAPI 3.1 (openapi-spec-validator, when installed)', (t) => {
+  const probe = spawnSync('python3', ['-c', 'import openapi_spec_validator'], { encoding: 'utf8' });
+  if (probe.status !== 0) return t.skip('openapi-spec-validator is not installed (pip install openapi-spec-validator)');
+  const dir = mkdtempSync(join(tmpdir(), 'k3sguard-openapi-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'openapi.json');
+  writeFileSync(file, JSON.stringify(openApiDocument()));
+  const r = spawnSync('python3', ['-m', 'openapi_spec_validator', file], { encoding: 'utf8', timeout: 120_000 });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /: OK$/m);
+});
+
 const DAY = 24 * 60 * 60 * 1000;
 
 /** The report as a node on another K3s release sends it: the binary's digest and version changed. */
@@ -50,6 +66,18 @@ function onRelease(report: Report, n: number, version: string): Report {
   copy.inventory = inventory;
   copy.node.k3s = { ...copy.node.k3s, version, binary: { path: '/usr/local/bin/k3s', digest } };
   return copy;
+}
+
+/** An answer of the ingest API (the fixtures' `post`), checked against the document too. */
+function ingestAnswer(path: string, res: { status: number; headers: Headers; body: unknown }): void {
+  const contentType = res.headers.get('content-type') ?? '';
+  openApiChecker().check('POST', path, {
+    status: res.status,
+    headers: res.headers,
+    contentType,
+    body: res.body,
+    text: JSON.stringify(res.body),
+  });
 }
 
 for (const kind of KINDS) {
@@ -108,6 +136,7 @@ for (const kind of KINDS) {
           body: JSON.stringify(body),
         });
         assert.equal(res.status, 201, JSON.stringify(res.body));
+        ingestAnswer('/api/v1/reports', res);
         inventories[name] = String(res.body.inventory);
         // Events as the agent sends them: a finding new then resolved on a-1, containerd down then up on a-2.
         const hostname = body.node.hostname;
@@ -157,6 +186,7 @@ for (const kind of KINDS) {
           const id = idOf(`${name} ${e.time}`);
           const sent = await post(server.url, '/api/v1/events', { token, id, body: JSON.stringify({ ...e, id }) });
           assert.equal(sent.status, 201, JSON.stringify(sent.body));
+          ingestAnswer('/api/v1/events', sent);
         }
       }
       await store.createToken('c-1', 'edge'); // a token, never a report
@@ -362,6 +392,11 @@ for (const kind of KINDS) {
       const never = json<{ inventory: null; reports: unknown[] }>(await get('/api/v1/nodes/c-1'));
       assert.equal(never.inventory, null);
       assert.deepEqual(never.reports, []);
+      const long = `n${'x'.repeat(252)}`; // the longest node name token create takes
+      await store.createToken(long);
+      assert.equal(json<{ node: { name: string } }>(await get(`/api/v1/nodes/${long}`)).node.name, long);
+      await db.run('DELETE FROM tokens WHERE node_id = (SELECT id FROM nodes WHERE name = ?)', [long]);
+      await db.run('DELETE FROM nodes WHERE name = ?', [long]);
       const missing = await get('/api/v1/nodes/nobody');
       assert.equal(missing.status, 404);
       assert.deepEqual(missing.body, { error: 'NOT_FOUND', message: 'no node "nobody"' });
@@ -551,6 +586,18 @@ for (const kind of KINDS) {
       assert.ok(o.drift.length >= 2);
     });
 
+    test('the ingest answers are in the document too: stored, again, refused', async (t) => {
+      if (!needReport(t)) return;
+      const { token } = await store.createToken('z-ingest');
+      const body = JSON.stringify(asNode(report as Report, 77));
+      const first = await post(server.url, '/api/v1/reports', { token, id: idOf('z'), body });
+      const again = await post(server.url, '/api/v1/reports', { token, id: idOf('z'), body });
+      const bad = await post(server.url, '/api/v1/reports', { token, id: idOf('z2'), body: '{"schema":1}' });
+      const anonymous = await post(server.url, '/api/v1/reports', { id: idOf('z3'), body });
+      assert.deepEqual([first.status, again.status, bad.status, anonymous.status], [201, 200, 400, 401]);
+      for (const res of [first, again, bad, anonymous]) ingestAnswer('/api/v1/reports', res);
+    });
+
     test('malformed parameters: 400 naming the parameter and what it expects', async () => {
       const cases: Array<[string, RegExp]> = [
         ['/api/v1/nodes?limit=0', /^\?limit=0: expected a whole number from 1 to 10000$/],
@@ -595,3 +642,22 @@ for (const kind of KINDS) {
     });
   });
 }
+
+test('a database that fails: 500 as JSON, without its internals', async () => {
+  const fresh = await freshDatabase('sqlite');
+  const { db } = await openDatabase(fresh.url);
+  await createUser(db, 'vera', 'viewer', 'viewer password 1');
+  const token = (await createUserToken(db, 'vera'))?.token;
+  const server = await startServer({ store: new Store(db), host: '127.0.0.1', port: 0 });
+  try {
+    await db.close();
+    const res = await apiGet(server.url, '/api/v1/nodes', { authorization: `Bearer ${token}` });
+    assert.equal(res.status, 500);
+    assert.deepEqual(res.body, {
+      error: 'INTERNAL',
+      message: 'the server could not answer: its database failed; ask again later',
+    });
+  } finally {
+    await server.close();
+  }
+});

@@ -1,4 +1,4 @@
-// `k3sguard server user create|token|list|delete` as an operator runs them, against a real
+// `k3sguard server user create|password|token|list|delete` as an operator runs them, against a real
 // `k3sguard server` process on the same database: the first admin made from the command line
 // logs in over HTTP, a user token reads the API, a deleted user is refused at once. Every
 // usage error is one line and exit 2; a password is never taken from the command line.
@@ -26,7 +26,7 @@ function withStdin(args: string[], input: string) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-test('server user create, token, list, delete: with a real server on the same database', async (t) => {
+test('server user create, token, list, password, delete: with a real server on the same database', async (t) => {
   const dir = tempDir(t);
   const db = `sqlite:${join(dir, 'fleet.sqlite')}`;
   const passwordFile = join(dir, 'password');
@@ -158,6 +158,24 @@ test('server user create, token, list, delete: with a real server on the same da
   assert.equal((await apiGet(server.url, '/api/v1/users', { cookie })).status, 200);
   const bearer = { authorization: `Bearer ${token.stdout.trim()}` };
   assert.equal((await apiGet(server.url, '/api/v1/nodes', bearer)).status, 200);
+  // A new password: the old one and the sessions made with it stop working at once.
+  const changed = withStdin(['server', 'user', 'password', '--db', db, '--name', 'ada'], 'second admin password\n');
+  assert.equal(changed.code, 0, changed.stderr);
+  assert.match(changed.stderr, /password of ada changed; its sessions ended/);
+  assert.equal((await apiGet(server.url, '/api/v1/users', { cookie })).status, 401);
+  const form = (password: string) =>
+    fetch(`${server.url}/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ name: 'ada', password }).toString(),
+      redirect: 'manual',
+    });
+  assert.equal((await form('first admin password')).status, 401);
+  assert.equal((await form('second admin password')).status, 303);
+  oneLineError(
+    withStdin(['server', 'user', 'password', '--db', db, '--name', 'nobody'], 'long enough pw\n'),
+    /no user nobody$/,
+  );
   const deleted = k3sguard(['server', 'user', 'delete', '--db', db, '--name', 'vera']);
   assert.equal(deleted.code, 0, deleted.stderr);
   assert.match(deleted.stderr, /user vera deleted, with its sessions and tokens/);

@@ -95,7 +95,7 @@ export const OPERATIONS: readonly QueryOperation[] = [
       format,
     ],
     schema: 'NodePage',
-    csv: 'a node',
+    csv: 'node',
   },
   {
     operationId: 'nodeDetail',
@@ -136,7 +136,7 @@ export const OPERATIONS: readonly QueryOperation[] = [
       format,
     ],
     schema: 'ComponentSearch',
-    csv: 'a (node, component version, place) hit',
+    csv: '(node, component version, place) hit',
   },
   {
     operationId: 'listVulnerabilities',
@@ -148,7 +148,7 @@ export const OPERATIONS: readonly QueryOperation[] = [
       format,
     ],
     schema: 'VulnerabilityPage',
-    csv: 'an advisory',
+    csv: 'advisory',
   },
   {
     operationId: 'vulnerabilityDetail',
@@ -166,7 +166,7 @@ export const OPERATIONS: readonly QueryOperation[] = [
       format,
     ],
     schema: 'VulnerabilityDetail',
-    csv: 'an affected (node, place)',
+    csv: 'affected (node, place)',
     notFound: 'advisory',
   },
   {
@@ -175,7 +175,7 @@ export const OPERATIONS: readonly QueryOperation[] = [
     summary: 'Nodes per K3s version, newest first',
     parameters: [format],
     schema: 'VersionSpread',
-    csv: 'a version',
+    csv: 'version',
   },
   {
     operationId: 'driftEvents',
@@ -189,7 +189,7 @@ export const OPERATIONS: readonly QueryOperation[] = [
       format,
     ],
     schema: 'DriftResult',
-    csv: 'an event',
+    csv: 'event',
   },
   {
     operationId: 'listUsers',
@@ -207,13 +207,25 @@ const error = (description: string) => ({ description, content: json({ $ref: '#/
 function readOperation(op: QueryOperation) {
   const ok = {
     description: 'OK',
+    ...(op.csv
+      ? {
+          headers: {
+            'X-Total-Count': {
+              description: 'rows matching, over all pages (CSV answers)',
+              schema: { type: 'integer', minimum: 0 },
+            },
+          },
+        }
+      : {}),
     content: {
       ...json({ $ref: `#/components/schemas/${op.schema}` }),
       ...(op.csv
         ? {
             'text/csv': {
-              schema: { type: 'string' },
-              description: `RFC 4180, a header line then one line per ${op.csv}; the total is in X-Total-Count`,
+              schema: {
+                type: 'string',
+                description: `RFC 4180: a header line of the JSON field names, then one line per ${op.csv}`,
+              },
             },
           }
         : {}),

@@ -23,7 +23,14 @@ declare module 'fastify' {
 
 type Identity =
   | { readonly kind: 'user'; readonly user: User }
-  | { readonly kind: 'refused'; readonly status: 401 | 403; readonly code: string; readonly message: string };
+  | {
+      readonly kind: 'refused';
+      readonly status: 401 | 403;
+      readonly code: string;
+      readonly message: string;
+      /** The session cookie was the reason: the browser should forget it. */
+      readonly staleCookie?: true;
+    };
 
 const LOG_IN = 'log in (POST /login) or send a user API token (Authorization: Bearer k3su_...)';
 
@@ -63,6 +70,7 @@ async function identify(auth: AuthService, req: FastifyRequest): Promise<Identit
     status: 401,
     code: session.kind === 'expired' ? 'SESSION_EXPIRED' : 'UNAUTHORIZED',
     message: session.kind === 'expired' ? 'the session expired: log in again' : `unknown session: ${LOG_IN}`,
+    staleCookie: true,
   };
 }
 
@@ -77,18 +85,16 @@ export function safeNext(next: string | undefined): string {
 
 /** The onRequest hook of every fleet read route and page: a user with at least `role`, or a refusal. */
 export function requireUser(role: Role) {
-  return async function requireUserHook(req: FastifyRequest, reply: FastifyReply): Promise<void> {
+  return async function requireUserHook(req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
     const auth = req.server.k3sguardAuth;
     const who = await identify(auth, req);
     if (who.kind === 'refused') {
-      if (who.status === 401 && req.headers.cookie?.includes(`${SESSION_COOKIE}=`)) {
-        reply.header('set-cookie', clearedSessionCookie(auth.secureCookies));
-      }
+      if (who.staleCookie) reply.header('set-cookie', clearedSessionCookie(auth.secureCookies));
       if (who.status === 401 && !isApi(req) && req.method === 'GET') {
         const query = new URLSearchParams({ next: safeNext(req.url) });
         if (who.code === 'SESSION_EXPIRED') query.set('expired', '1');
-        await reply.redirect(`/login?${query}`, 303);
-        return;
+        // Answered here: returning the reply ends the request before its handler.
+        return reply.redirect(`/login?${query}`, 303);
       }
       if (who.status === 401) reply.header('www-authenticate', 'Bearer');
       throw new Refusal(who.status, who.code, who.message);
@@ -97,5 +103,6 @@ export function requireUser(role: Role) {
       throw new Refusal(403, 'FORBIDDEN', `this needs the admin role; ${who.user.name} is a ${who.user.role}`);
     }
     req.user = who.user;
+    return undefined;
   };
 }

@@ -53,7 +53,9 @@ export async function registerAuth(app: FastifyInstance, opts: AuthOptions): Pro
     const password = req.body.get('password') ?? '';
     const next = safeNext(req.body.get('next') ?? undefined);
     const shownName = USER_NAME.test(name) ? name : '';
-    const wait = Math.max(auth.loginByAddress.take(req.ip), auth.loginByName.take(name.toLowerCase()));
+    // Names that cannot exist share one bucket: a flood of long random names cannot grow the map.
+    const nameKey = shownName === '' ? '' : shownName.toLowerCase();
+    const wait = Math.max(auth.loginByAddress.take(req.ip), auth.loginByName.take(nameKey));
     if (wait > 0) {
       const seconds = Math.ceil(wait / 1000);
       reply.header('retry-after', String(seconds));

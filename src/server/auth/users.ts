@@ -44,6 +44,18 @@ export async function createUser(
   });
 }
 
+/** A new password for the user, whose sessions end (its API tokens stay); whether there was one. */
+export async function setPassword(db: Database, name: string, password: string): Promise<boolean> {
+  const hash = await hashPassword(password);
+  return db.transaction(async (tx) => {
+    const [row] = await tx.all<{ id: number }>('SELECT id FROM users WHERE name = ?', [name]);
+    if (!row) return false;
+    await tx.run('UPDATE users SET password = ? WHERE id = ?', [hash, row.id]);
+    await tx.run('DELETE FROM sessions WHERE user_id = ?', [row.id]);
+    return true;
+  });
+}
+
 /** Deletes the user with its sessions and tokens (cascade); whether there was one. */
 export async function deleteUser(db: Database, name: string): Promise<boolean> {
   return db.transaction(async (tx) => {

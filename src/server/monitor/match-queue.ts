@@ -60,6 +60,8 @@ export interface MatchNextOptions {
 
 /** Takes one job and matches its inventory; undefined when the queue is empty (or every job is held by another worker). */
 export async function matchNext(db: Database, m: Matcher, opts: MatchNextOptions): Promise<MatchOutcome | undefined> {
+  // A look before the transaction: an idle server takes no write lock (SQLite) every tick.
+  if ((await db.all('SELECT 1 AS one FROM match_jobs LIMIT 1')).length === 0) return undefined;
   const lock = db.dialect === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : '';
   return db.transaction(async (tx) => {
     const [job] = await tx.all<{ inventory_digest: string }>(
@@ -135,12 +137,21 @@ async function writeFindings(
   findings: readonly InventoryFinding[],
   at: string,
 ): Promise<InventoryFinding[]> {
-  const before = await tx.all<{ vuln_id: string; component: string; location: string }>(
-    'SELECT vuln_id, component, location FROM inventory_findings WHERE inventory_digest = ?',
-    [digest],
-  );
-  const had = new Set(
-    before.map((r) => findingKey({ vulnId: r.vuln_id, component: r.component, location: r.location })),
+  const before = await tx.all<{
+    vuln_id: string;
+    component: string;
+    location: string;
+    artifact_digest: string | null;
+    body: string;
+  }>('SELECT vuln_id, component, location, artifact_digest, body FROM inventory_findings WHERE inventory_digest = ?', [
+    digest,
+  ]);
+  // The finding's JSON holds every column but the artifact: equal JSON and artifact, equal row.
+  const had = new Map(
+    before.map((r) => [
+      findingKey({ vulnId: r.vuln_id, component: r.component, location: r.location }),
+      `${r.artifact_digest}\0${r.body}`,
+    ]),
   );
   const now = new Set(findings.map(findingKey));
   for (const r of before) {
@@ -162,8 +173,11 @@ async function writeFindings(
       f.reachability,
       JSON.stringify(f.finding),
     ];
-    if (had.has(findingKey(f))) {
-      // Kept: what the new database says of it (severity, fix) replaces the old, first_matched_at stays.
+    const stored = had.get(findingKey(f));
+    if (stored !== undefined) {
+      // Kept. Unchanged (most of them, after a db update): nothing to write. Changed: what the
+      // new database says of it (severity, fix) replaces the old; first_matched_at stays.
+      if (stored === `${f.artifact}\0${values[7]}`) continue;
       await tx.run(
         `UPDATE inventory_findings SET aliases = ?, severity = ?, summary = ?, version = ?, artifact_digest = ?,
            fixed = ?, reachability = ?, body = ?
@@ -204,6 +218,8 @@ async function writeNotifications(
   const [total] = await tx.all<{ n: number }>('SELECT COUNT(*) AS n FROM nodes WHERE inventory_digest = ?', [
     inventory.digest,
   ]);
+  // An inventory no node runs any more (every node moved on) affects no one: nothing to say.
+  if (Number(total?.n ?? 0) === 0) return 0;
   const byAdvisory = new Map<string, InventoryFinding[]>();
   for (const f of fresh) byAdvisory.set(f.vulnId, [...(byAdvisory.get(f.vulnId) ?? []), f]);
   let written = 0;

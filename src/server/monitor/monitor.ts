@@ -75,15 +75,28 @@ export function startMonitor(opts: MonitorOptions): RunningMonitor {
       return;
     }
     saidNoDb = false;
-    seen = identity;
-    const m = matcherOf(next);
+    let m: Matcher;
+    try {
+      m = matcherOf(next);
+    } catch (e) {
+      next.close();
+      throw e;
+    }
     if (matcher?.version === m.version) {
       next.close();
+      seen = identity;
       return;
+    }
+    let queued: number;
+    try {
+      queued = await enqueueStale(db, m, new Date().toISOString());
+    } catch (e) {
+      next.close(); // the next tick opens it again and retries
+      throw e;
     }
     matcher?.vulndb.close();
     matcher = m;
-    const queued = await enqueueStale(db, m, new Date().toISOString());
+    seen = identity;
     log(
       'info',
       `vulnerability database ${m.version} (imported ${m.importedAt}): ${queued} inventories queued for matching`,

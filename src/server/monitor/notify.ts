@@ -60,6 +60,8 @@ export async function sendNext(
   target: NotifyTarget,
   now: () => Date = () => new Date(),
 ): Promise<SendOutcome | undefined> {
+  const due = 'SELECT 1 AS one FROM notifications WHERE sent_at IS NULL AND next_attempt_at <= ? LIMIT 1';
+  if ((await db.all(due, [now().toISOString()])).length === 0) return undefined; // no write lock when idle
   const lock = db.dialect === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : '';
   const claimed = await db.transaction(async (tx) => {
     const at = now();

@@ -53,8 +53,8 @@ export async function searchComponents(db: Queryable, query: ComponentQuery): Pr
   const { limit, offset } = pageOf(query);
   // Per inventory: its hits of each version and its node count (nodes counted per inventory,
   // a handful of rows, never joined node by node); versions and the total follow from these.
-  const perInventory = await db.all<{ version: string; hits: number; nodes: number }>(
-    `SELECT x.version, x.hits, COALESCE(c.n, 0) AS nodes FROM (
+  const perInventory = await db.all<{ version: string; inventory_digest: string; hits: number; nodes: number }>(
+    `SELECT x.version, x.inventory_digest, x.hits, COALESCE(c.n, 0) AS nodes FROM (
        SELECT co.version, ia.inventory_digest, COUNT(*) AS hits
        FROM components co JOIN inventory_artifacts ia ON ia.artifact_digest = co.artifact_digest
        WHERE co.name = ?
@@ -85,15 +85,19 @@ export async function searchComponents(db: Queryable, query: ComponentQuery): Pr
   }
   const base = { name: query.name, below: query.below ?? null, versions, suggestions, limit, offset };
   if (wanted.length === 0) return { ...base, total: 0, items: [] };
-  // Nodes first, in name order (CROSS JOIN fixes SQLite's join order; PostgreSQL plans it
-  // freely): each node probes its inventory's few artifacts, so a page of 100 reads about 100
-  // nodes instead of sorting every hit in the fleet.
+  // Nodes first, in name order, only those on an inventory with a hit (CROSS JOIN fixes
+  // SQLite's join order; PostgreSQL plans it freely): each probes its inventory's few artifacts,
+  // so a page of 100 reads about 100 nodes instead of sorting every hit in the fleet.
+  const inventories = [
+    ...new Set(perInventory.filter((r) => wanted.includes(r.version)).map((r) => r.inventory_digest)),
+  ];
   const from = `FROM nodes n
     CROSS JOIN inventory_artifacts ia
     CROSS JOIN components c
-    WHERE ia.inventory_digest = n.inventory_digest AND c.artifact_digest = ia.artifact_digest
+    WHERE n.inventory_digest IN (${placeholders(inventories.length)})
+      AND ia.inventory_digest = n.inventory_digest AND c.artifact_digest = ia.artifact_digest
       AND c.name = ? AND c.version IN (${placeholders(wanted.length)})`;
-  const params: SqlValue[] = [query.name, ...wanted];
+  const params: SqlValue[] = [...inventories, query.name, ...wanted];
   const total = wanted.reduce((sum, v) => sum + (byVersion.get(v)?.rows ?? 0), 0);
   const rows = await db.all<{
     node: string;

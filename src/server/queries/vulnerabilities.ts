@@ -186,13 +186,11 @@ export async function vulnerabilityDetail(
       nodes: (seen?.nodes ?? 0) + Number(r.nodes),
     });
   }
-  const [counted] = await db.all<{ total: number }>(
-    `SELECT COUNT(*) AS total FROM inventory_findings f JOIN nodes n ON n.inventory_digest = f.inventory_digest
-     WHERE f.vuln_id IN (${placeholders(ids.length)})`,
-    ids,
-  );
-  // Nodes first, in name order (CROSS JOIN fixes SQLite's join order): a page reads about as
-  // many nodes as it shows, each probing the findings of its inventory.
+  // One row per (node, finding row of its inventory): counted from the nodes per inventory.
+  const total = rows.reduce((sum, r) => sum + Number(r.nodes), 0);
+  // Nodes first, in name order, only those on an affected inventory (CROSS JOIN fixes SQLite's
+  // join order): a page reads about as many nodes as it shows, each probing its inventory's findings.
+  const inventories = [...new Set(rows.map((r) => r.inventory_digest))];
   const affected = await db.all<{
     node: string;
     cluster: string | null;
@@ -208,9 +206,10 @@ export async function vulnerabilityDetail(
     `SELECT n.name AS node, n.cluster, n.k3s_version, f.vuln_id, f.component, f.version, f.location,
        f.artifact_digest, f.fixed, f.reachability
      FROM nodes n CROSS JOIN inventory_findings f
-     WHERE f.inventory_digest = n.inventory_digest AND f.vuln_id IN (${placeholders(ids.length)})
+     WHERE n.inventory_digest IN (${placeholders(inventories.length)})
+       AND f.inventory_digest = n.inventory_digest AND f.vuln_id IN (${placeholders(ids.length)})
      ORDER BY n.name, f.vuln_id, f.component, f.location LIMIT ? OFFSET ?`,
-    [...ids, limit, offset],
+    [...inventories, ...ids, limit, offset],
   );
   const own = ids.find((i) => i.toUpperCase() === id.toUpperCase());
   const first = rows.find((r) => r.vuln_id === (own ?? ids[0])) ?? (rows[0] as FindingRow);
@@ -224,7 +223,7 @@ export async function vulnerabilityDetail(
     components: [...places.values()].sort(
       (a, b) => b.nodes - a.nodes || String(a.location).localeCompare(String(b.location)),
     ),
-    total: Number(counted?.total ?? 0),
+    total,
     limit,
     offset,
     items: affected.map((a) => ({
