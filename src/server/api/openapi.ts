@@ -1,0 +1,340 @@
+// The query API's OpenAPI 3.1 document, built here and nowhere else: served at
+// /api/v1/openapi.json, written to docs/openapi.json by `npm run docs`, used by the server to
+// read each route's query parameters (params.ts: what is declared is what is accepted), and by
+// the tests to check every answer. Response bodies are the schemas of schemas.ts.
+import { LIMITS } from '../../model/limits.ts';
+import { SEVERITIES } from '../../model/severity.ts';
+import { DEFAULT_PAGE } from '../queries/page.ts';
+import { API_SCHEMAS } from './schemas.ts';
+
+export interface Parameter {
+  readonly name: string;
+  readonly in: 'query' | 'path';
+  readonly required?: boolean;
+  readonly description: string;
+  readonly schema: Record<string, unknown>;
+}
+
+export interface QueryOperation {
+  readonly operationId: string;
+  /** fastify's form: `/api/v1/nodes/:name`. */
+  readonly route: string;
+  readonly summary: string;
+  readonly description?: string;
+  readonly parameters: readonly Parameter[];
+  /** The schema of the 200 JSON answer. */
+  readonly schema: keyof typeof API_SCHEMAS;
+  /** Also answered as CSV (`?format=csv` or `Accept: text/csv`): what one row is. */
+  readonly csv?: string;
+  readonly notFound?: string;
+  /** Who may call it: any user (viewer, the default) or admins only. */
+  readonly role?: 'admin' | 'viewer';
+}
+
+const ISO = 'ISO-8601: a date-time with its offset (`2026-12-03T10:00:00Z`) or a date (`2026-12-03`, midnight UTC)';
+const timeSchema = { type: 'string', anyOf: [{ format: 'date-time' }, { format: 'date' }] };
+
+const paging: readonly Parameter[] = [
+  {
+    name: 'limit',
+    in: 'query',
+    description: `rows per page (default ${DEFAULT_PAGE}, at most serverQueryRows: ${LIMITS.serverQueryRows})`,
+    schema: { type: 'integer', minimum: 1, maximum: LIMITS.serverQueryRows },
+  },
+  { name: 'offset', in: 'query', description: 'rows to skip', schema: { type: 'integer', minimum: 0 } },
+];
+
+const format: Parameter = {
+  name: 'format',
+  in: 'query',
+  description: 'json (default) or csv; without it, `Accept: text/csv` asks for CSV',
+  schema: { enum: ['json', 'csv'] },
+};
+
+export const OPERATIONS: readonly QueryOperation[] = [
+  {
+    operationId: 'fleetOverview',
+    route: '/api/v1/overview',
+    summary: 'The fleet at a glance',
+    description:
+      "Node counts, K3s versions, open findings by severity (nodes' own findings plus (node, advisory) pairs), drift per day over the last 14 days.",
+    parameters: [],
+    schema: 'FleetOverview',
+  },
+  {
+    operationId: 'listNodes',
+    route: '/api/v1/nodes',
+    summary: 'Nodes, filtered, a page at a time (by name)',
+    parameters: [
+      {
+        name: 'cluster',
+        in: 'query',
+        description: 'nodes of this cluster (`token create --cluster`)',
+        schema: { type: 'string', minLength: 1 },
+      },
+      {
+        name: 'k3sVersion',
+        in: 'query',
+        description: 'nodes on this K3s version, e.g. `v1.31.1+k3s1`',
+        schema: { type: 'string', minLength: 1 },
+      },
+      { name: 'seenSince', in: 'query', description: `seen at or after this time; ${ISO}`, schema: timeSchema },
+      {
+        name: 'seenBefore',
+        in: 'query',
+        description: `not seen since this time (stale nodes); ${ISO}`,
+        schema: timeSchema,
+      },
+      {
+        name: 'hasFindings',
+        in: 'query',
+        description: 'true: with findings or vulnerabilities; false: without',
+        schema: { type: 'boolean' },
+      },
+      ...paging,
+      format,
+    ],
+    schema: 'NodePage',
+    csv: 'node',
+  },
+  {
+    operationId: 'nodeDetail',
+    route: '/api/v1/nodes/:name',
+    summary: 'One node: inventory tree, findings, vulnerabilities, drift events, report history',
+    parameters: [
+      {
+        name: 'name',
+        in: 'path',
+        required: true,
+        description: 'the node name',
+        schema: { type: 'string', minLength: 1 },
+      },
+    ],
+    schema: 'NodeDetail',
+    notFound: 'node',
+  },
+  {
+    operationId: 'searchComponents',
+    route: '/api/v1/components',
+    summary: 'Nodes running a component (below a version), and where inside their binaries',
+    description: 'For example `?name=github.com/opencontainers/runc&below=1.1.12`.',
+    parameters: [
+      {
+        name: 'name',
+        in: 'query',
+        required: true,
+        description: 'the exact component name: a Go module path, `stdlib`, or a package name',
+        schema: { type: 'string', minLength: 1, maxLength: 1024 },
+      },
+      {
+        name: 'below',
+        in: 'query',
+        description: 'only versions below this one (Go semver, with or without the `v`)',
+        schema: { type: 'string', minLength: 1, maxLength: 256 },
+      },
+      ...paging,
+      format,
+    ],
+    schema: 'ComponentSearch',
+    csv: '(node, component version, place) hit',
+  },
+  {
+    operationId: 'listVulnerabilities',
+    route: '/api/v1/vulnerabilities',
+    summary: 'Advisories affecting current nodes, most severe first',
+    parameters: [
+      { name: 'severity', in: 'query', description: 'only this severity', schema: { enum: SEVERITIES } },
+      ...paging,
+      format,
+    ],
+    schema: 'VulnerabilityPage',
+    csv: 'advisory',
+  },
+  {
+    operationId: 'vulnerabilityDetail',
+    route: '/api/v1/vulnerabilities/:id',
+    summary: 'One advisory by id or alias: affected nodes, where, fixed version, reachability',
+    parameters: [
+      {
+        name: 'id',
+        in: 'path',
+        required: true,
+        description: 'an advisory id or alias (GO-..., CVE-..., GHSA-...), any case',
+        schema: { type: 'string', minLength: 1, maxLength: 256 },
+      },
+      ...paging,
+      format,
+    ],
+    schema: 'VulnerabilityDetail',
+    csv: 'affected (node, place)',
+    notFound: 'advisory',
+  },
+  {
+    operationId: 'k3sVersionSpread',
+    route: '/api/v1/k3s-versions',
+    summary: 'Nodes per K3s version, newest first',
+    parameters: [format],
+    schema: 'VersionSpread',
+    csv: 'version',
+  },
+  {
+    operationId: 'driftEvents',
+    route: '/api/v1/drift',
+    summary: 'Drift over time: agent events (findings new or resolved, containerd down or up), newest first',
+    parameters: [
+      { name: 'since', in: 'query', description: `from this time (default: 7 days ago); ${ISO}`, schema: timeSchema },
+      { name: 'until', in: 'query', description: `up to this time, exclusive; ${ISO}`, schema: timeSchema },
+      { name: 'node', in: 'query', description: "one node's events", schema: { type: 'string', minLength: 1 } },
+      ...paging,
+      format,
+    ],
+    schema: 'DriftResult',
+    csv: 'event',
+  },
+  {
+    operationId: 'listUsers',
+    route: '/api/v1/users',
+    summary: 'User accounts with their role, live sessions and API tokens (admins only; never a secret)',
+    parameters: [],
+    schema: 'UserList',
+    role: 'admin',
+  },
+];
+
+const json = (schema: unknown) => ({ 'application/json': { schema } });
+const error = (description: string) => ({ description, content: json({ $ref: '#/components/schemas/Error' }) });
+
+function readOperation(op: QueryOperation) {
+  const ok = {
+    description: 'OK',
+    ...(op.csv
+      ? {
+          headers: {
+            'X-Total-Count': {
+              description: 'rows matching, over all pages (CSV answers)',
+              schema: { type: 'integer', minimum: 0 },
+            },
+          },
+        }
+      : {}),
+    content: {
+      ...json({ $ref: `#/components/schemas/${op.schema}` }),
+      ...(op.csv
+        ? {
+            'text/csv': {
+              schema: {
+                type: 'string',
+                description: `RFC 4180: a header line of the JSON field names, then one line per ${op.csv}`,
+              },
+            },
+          }
+        : {}),
+    },
+  };
+  return {
+    operationId: op.operationId,
+    summary: op.summary,
+    ...(op.description ? { description: op.description } : {}),
+    tags: ['fleet'],
+    security: [{ session: [] }, { userToken: [] }],
+    parameters: op.parameters,
+    responses: {
+      200: ok,
+      400: error('a query parameter is malformed, out of range or unknown (the message names it)'),
+      401: error('not logged in: no session or user token, or an expired, unknown or revoked one'),
+      403: error(
+        op.role === 'admin'
+          ? 'a viewer (this needs an admin), or a node token'
+          : 'a node token: node tokens send reports, they never read fleet data',
+      ),
+      ...(op.notFound ? { 404: error(`no such ${op.notFound}`) } : {}),
+      500: error('the database failed'),
+    },
+  };
+}
+
+function ingestOperation(kind: 'report' | 'event') {
+  const receipt = kind === 'report' ? 'IngestReceipt' : 'EventReceipt';
+  return {
+    operationId: kind === 'report' ? 'ingestReport' : 'ingestEvent',
+    summary: kind === 'report' ? 'An agent sends a node report' : 'An agent sends an event',
+    description: `docs/server.md "Ingest API"; the body is validated against docs/${kind}-schema.json.`,
+    tags: ['ingest'],
+    security: [{ nodeToken: [] }],
+    parameters: [
+      {
+        name: 'X-K3sguard-Event-Id',
+        in: 'header',
+        required: true,
+        description: 'the message id, 64 lowercase hex',
+        schema: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+      },
+    ],
+    requestBody: {
+      required: true,
+      content: json({ type: 'object', description: `a k3sguard/${kind}@1 document (docs/${kind}-schema.json)` }),
+    },
+    responses: {
+      200: {
+        description: 'already stored under this id with this body',
+        content: json({ $ref: `#/components/schemas/${receipt}` }),
+      },
+      201: { description: 'stored now', content: json({ $ref: `#/components/schemas/${receipt}` }) },
+      400: error('not JSON, a bad message id, or not schema-valid'),
+      401: error('no, unknown or revoked node token'),
+      409: error('the id was stored with another body or by another node'),
+      413: error('the body is over serverBodyBytes'),
+      415: error('not application/json'),
+      429: error('the token is over its rate limit (Retry-After)'),
+      500: error('the database failed: send again later'),
+    },
+  };
+}
+
+/** `/api/v1/nodes/:name` -> `/api/v1/nodes/{name}`. */
+export function openApiPath(route: string): string {
+  return route.replace(/:([A-Za-z]+)/g, '{$1}');
+}
+
+export function openApiDocument() {
+  const paths: Record<string, unknown> = {};
+  for (const op of OPERATIONS) paths[openApiPath(op.route)] = { get: readOperation(op) };
+  paths['/api/v1/reports'] = { post: ingestOperation('report') };
+  paths['/api/v1/events'] = { post: ingestOperation('event') };
+  paths['/api/v1/openapi.json'] = {
+    get: {
+      operationId: 'openApi',
+      summary: 'This document',
+      tags: ['meta'],
+      security: [],
+      responses: { 200: { description: 'OK', content: json({ type: 'object' }) } },
+    },
+  };
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'k3sguard fleet server',
+      version: '1',
+      description:
+        'The query API of `k3sguard server` (docs/server.md): read-only fleet data for users (a session from POST /login, or a user API token from `k3sguard server user token`), and the ingest endpoints agents send to with node tokens. Node tokens never read fleet data.',
+    },
+    jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
+    paths,
+    components: {
+      schemas: API_SCHEMAS,
+      securitySchemes: {
+        session: { type: 'apiKey', in: 'cookie', name: 'k3sguard_session', description: 'from POST /login' },
+        userToken: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'a user API token, k3su_... (`k3sguard server user token`)',
+        },
+        nodeToken: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'a node token, k3sg_... (`k3sguard server token create`)',
+        },
+      },
+    },
+  };
+}
