@@ -64,7 +64,7 @@ describe('the npm package, installed from its tarball', () => {
     const list = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).trim().split('\n');
     const stray = list.filter(
       (f) =>
-        !/^package\/(dist\/(bin|src)\/|docs\/[^/]+\.(md|json)$|README\.md$|package\.json$|npm-shrinkwrap\.json$)/.test(
+        !/^package\/(dist\/(bin|src)\/|docs\/(examples\/)?[^/]+\.(md|json)$|README\.md$|package\.json$|npm-shrinkwrap\.json$)/.test(
           f,
         ) ||
         (/\.ts$/.test(f) && !/\.d\.ts$/.test(f)),
