@@ -3,11 +3,14 @@
 // the processes K3s runs, and containerd's images and containers. Nothing here judges a file
 // itself; this only runs the checks, each of which may fail on its own without stopping the
 // others (a stopped containerd is a state of the node, not a reason to skip the audit).
+import { join } from 'node:path';
 import { auditNode, type NodeAuditResult } from '../audit/node/index.ts';
 import type { ContainerdCheckOptions, ContainerdCheckResult } from '../audit/runtime/containerd.ts';
 import { checkProcesses, type ProcessCheckResult } from '../audit/runtime/processes.ts';
 import { applyPolicyWaivers } from '../audit/waivers.ts';
 import type { Finding } from '../model/inventory.ts';
+import type { ReportComponents } from '../model/report-components.ts';
+import { binaryComponents } from './components.ts';
 import type { AgentConfig } from './config.ts';
 import type { AgentInputs } from './inputs.ts';
 import type { FindingSource } from './state.ts';
@@ -33,6 +36,8 @@ export interface AgentCheck {
   containerd: ContainerdCheckResult;
   /** Every finding standing (waived ones left out), node first, then processes, then containerd. */
   findings: Finding[];
+  /** What the K3s binary and its bundle are made of (read once per binary digest), when read. */
+  k3sComponents?: ReportComponents;
   /** The findings of each check that could run (one that could not is left out). */
   bySource: Partial<Record<FindingSource, Finding[]>>;
   problems: CheckProblem[];
@@ -65,6 +70,9 @@ export async function runCheck(opts: CheckOptions): Promise<AgentCheck> {
       ...(inputs.lock ? { lock: inputs.lock, ...(config.lock ? { lockFile: config.lock } : {}) } : {}),
     }));
   const waived = applyPolicyWaivers(node, inputs.waivers);
+  const components = node.binary
+    ? await binaryComponents(config.stateDir, join(config.root, node.binary.rel), node.binary.sha256)
+    : undefined;
   const processes = checkProcesses({
     proc: config.proc,
     root: config.root,
@@ -85,6 +93,8 @@ export async function runCheck(opts: CheckOptions): Promise<AgentCheck> {
     ...node.problems.map((p) => ({ where: p.file, message: `${p.kind}: ${p.message}` })),
     ...processes.notes.map((n) => ({ where: n.location.join('/'), message: n.message })),
   ];
+  const componentsProblem = components?.kind === 'problem' ? components.message : components?.problem;
+  if (componentsProblem && node.binary) problems.push({ where: node.binary.file, message: componentsProblem });
   if (!containerd.containerd.ok) {
     problems.push({
       where: config.containerdSocket,
@@ -104,6 +114,7 @@ export async function runCheck(opts: CheckOptions): Promise<AgentCheck> {
     processes,
     containerd,
     findings: [...waived.findings, ...processes.findings, ...containerdFindings],
+    ...(components?.kind === 'read' ? { k3sComponents: components.components } : {}),
     bySource,
     problems,
   };

@@ -4,11 +4,11 @@
 // that one again: receivers dedupe on X-K3sguard-Event-Id). A message the receiver refuses for
 // good goes to the dead-letter folder so it cannot block the ones behind it.
 import { TOOL_VERSION } from '../io/tool-version.ts';
+import { EVENT_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, webhookSignature } from '../io/webhook-signature.ts';
 import { InputError } from '../model/errors.ts';
 import { type BackoffPolicy, backoffDelay } from './backoff.ts';
 import { type PostOutcome, postMessage } from './http-post.ts';
 import type { Channel, Outbox, OutboxMessage } from './outbox.ts';
-import { EVENT_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, webhookSignature } from './webhook-signature.ts';
 
 /** `--webhook URL` and the secret read from `--webhook-secret-file`. */
 export interface WebhookTarget {

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Finding, Severity } from '../model/inventory.ts';
+import type { ReportComponents } from '../model/report-components.ts';
 import { compareSeverity, SEVERITIES } from '../model/severity.ts';
 import type { AgentCheck } from './check.ts';
 import type { TrackedFinding } from './state.ts';
@@ -20,7 +21,7 @@ export interface NodeIdentity {
 }
 
 export type InventoryEntry =
-  | { kind: 'k3s-binary'; names: string[]; k3sVersion?: string; bundle?: string }
+  | { kind: 'k3s-binary'; names: string[]; k3sVersion?: string; bundle?: string; components?: ReportComponents }
   | { kind: 'executable'; names: string[] }
   | {
       kind: 'image';
@@ -91,6 +92,7 @@ export function buildReport(
     const entry: InventoryEntry = { kind: 'k3s-binary', names: [] };
     if (binary.version) entry.k3sVersion = binary.version;
     if (binary.bundleHash) entry.bundle = binary.bundleHash;
+    if (check.k3sComponents) entry.components = check.k3sComponents;
     addName(digest, entry, `/${binary.file}`);
     if (binary.version) k3s.version = binary.version;
     k3s.binary = { path: `/${binary.file}`, digest };

@@ -338,6 +338,11 @@ function program(setExit: (code: number) => void): Command {
     .option('--tls-cert <file>', 'PEM certificate (chain): serve HTTPS')
     .option('--tls-key <file>', 'PEM private key of --tls-cert')
     .option('--rate-limit <n>', `requests per minute per node token (default ${LIMITS.serverTokenRequests})`)
+    .option('--vuln-db <file>', "the vulnerability database inventories are matched with (default: scan's)")
+    .option('--db-update-every <duration>', 'run `db update` on the vulnerability database this often (30m, 6h)')
+    .option('--db-update-source <url>', "what the scheduled `db update` fetches (default OSV's Go export)")
+    .option('--notify-url <url>', 'POST a signed notification here for each advisory new on an inventory')
+    .option('--notify-secret-file <file>', 'the HMAC key notifications are signed with')
     .action(async (opts: ServerCliOptions) => setExit(await (await import('./server.ts')).runServer(opts)));
   // `--db` after `token create` is the server command's own (commander gives a parent's options
   // precedence): the token commands read it with optsWithGlobals.

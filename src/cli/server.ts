@@ -1,6 +1,8 @@
 // `k3sguard server`: the fleet server (docs/server.md) until SIGTERM or SIGINT, which stop
 // taking requests, finish those in flight and close the database. `server token create|revoke|list`
 // manage the node tokens agents send reports with, on the same `--db`.
+import { hostname } from 'node:os';
+import { parseDuration } from '../agent/config.ts';
 import { parseListen } from '../agent/listen.ts';
 import { readOptionText } from '../io/option-file.ts';
 import { InputError } from '../model/errors.ts';
@@ -10,8 +12,11 @@ import type { Database } from '../server/db/database.ts';
 import { SchemaTooNewError } from '../server/db/migrations.ts';
 import { DEFAULT_DB, parseDatabaseUrl } from '../server/db/url.ts';
 import { startServer } from '../server/http.ts';
+import { startMonitor } from '../server/monitor/monitor.ts';
+import type { NotifyTarget } from '../server/monitor/notify.ts';
 import { openDatabase } from '../server/open.ts';
 import { Store } from '../server/store.ts';
+import { defaultVulnDbPath } from '../vulndb/db.ts';
 import { EXIT_CLEAN } from './exit.ts';
 
 export const DEFAULT_SERVER_LISTEN = '127.0.0.1:9465';
@@ -22,6 +27,11 @@ export interface ServerCliOptions {
   tlsCert?: string;
   tlsKey?: string;
   rateLimit?: string;
+  vulnDb?: string;
+  dbUpdateEvery?: string;
+  dbUpdateSource?: string;
+  notifyUrl?: string;
+  notifySecretFile?: string;
 }
 
 export interface TokenCliOptions {
@@ -69,6 +79,7 @@ export async function runServer(opts: ServerCliOptions): Promise<number> {
       : undefined;
   const rateLimitPerMinute =
     opts.rateLimit === undefined ? LIMITS.serverTokenRequests : positiveInt(opts.rateLimit, '--rate-limit');
+  const monitoring = monitorOptions(opts);
   const { db, applied } = await open(opts.db);
   const store = new Store(db);
   let server: Awaited<ReturnType<typeof startServer>>;
@@ -92,13 +103,76 @@ export async function runServer(opts: ServerCliOptions): Promise<number> {
   }
   if (applied.length > 0) process.stderr.write(`k3sguard server: schema migrated to version ${applied.at(-1)}\n`);
   process.stderr.write(`k3sguard server: listening on ${server.url}\n`);
+  const monitor = startMonitor({
+    db,
+    ...monitoring,
+    worker: `${hostname()}:${process.pid}`,
+    log: monitorLog(process.env.K3SGUARD_LOG_LEVEL ?? 'info'),
+  });
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', resolve);
     process.once('SIGINT', resolve);
   });
   await server.close();
+  await monitor.close();
   await db.close();
   return EXIT_CLEAN;
+}
+
+const PINO_LEVELS: Record<string, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 };
+
+/** The monitor's lines among the server's own: pino's JSON shape on stdout, at the server's log level. */
+function monitorLog(level: string): (at: 'info' | 'warn' | 'error', message: string) => void {
+  const threshold = PINO_LEVELS[level] ?? (level === 'silent' ? Number.POSITIVE_INFINITY : 30);
+  return (at, message) => {
+    const n = PINO_LEVELS[at] as number;
+    if (n < threshold) return;
+    process.stdout.write(
+      `${JSON.stringify({ level: n, time: Date.now(), pid: process.pid, name: 'monitor', msg: message })}\n`,
+    );
+  };
+}
+
+function httpUrl(text: string, option: string): string {
+  let u: URL | undefined;
+  try {
+    u = new URL(text);
+  } catch {
+    u = undefined;
+  }
+  if (u?.protocol !== 'http:' && u?.protocol !== 'https:')
+    throw new InputError('USAGE', undefined, `${option}: must be an http:// or https:// URL`);
+  return text;
+}
+
+/** The monitoring options, checked before anything starts. */
+function monitorOptions(opts: ServerCliOptions): {
+  vulnDbPath: string;
+  notify?: NotifyTarget;
+  updateEveryMs?: number;
+  updateSource?: string;
+} {
+  if ((opts.notifyUrl === undefined) !== (opts.notifySecretFile === undefined))
+    throw new InputError('USAGE', undefined, '--notify-url and --notify-secret-file go together');
+  let notify: NotifyTarget | undefined;
+  if (opts.notifyUrl !== undefined && opts.notifySecretFile !== undefined) {
+    const secret = readOptionText(opts.notifySecretFile, 'secret').trim();
+    if (secret.length === 0) throw new InputError('USAGE', opts.notifySecretFile, 'the notification secret is empty');
+    notify = { url: httpUrl(opts.notifyUrl, '--notify-url'), secret };
+  }
+  let updateEveryMs: number | undefined;
+  if (opts.dbUpdateEvery !== undefined) {
+    updateEveryMs = parseDuration(opts.dbUpdateEvery);
+    if (updateEveryMs === undefined)
+      throw new InputError('USAGE', undefined, '--db-update-every: a duration such as 30m or 6h');
+  } else if (opts.dbUpdateSource !== undefined)
+    throw new InputError('USAGE', undefined, '--db-update-source needs --db-update-every');
+  return {
+    vulnDbPath: opts.vulnDb ?? defaultVulnDbPath(),
+    ...(notify ? { notify } : {}),
+    ...(updateEveryMs !== undefined ? { updateEveryMs } : {}),
+    ...(opts.dbUpdateSource !== undefined ? { updateSource: opts.dbUpdateSource } : {}),
+  };
 }
 
 const NODE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/;

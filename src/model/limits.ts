@@ -168,6 +168,16 @@ export const LIMIT_SPECS = Object.freeze({
     unit: 'bytes',
     what: 'One request body the fleet server accepts (`POST /api/v1/reports`, `/api/v1/events`); larger ones get 413 before they are read whole.',
   },
+  reportComponents: {
+    value: 20_000,
+    unit: 'count',
+    what: "Go modules (with the stdlib of each Go binary) the agent's report lists for the K3s binary and its bundle; past it the list stops and says `truncated`.",
+  },
+  notificationNodes: {
+    value: 1_000,
+    unit: 'count',
+    what: 'Nodes one notification of the fleet server names (a new advisory on an inventory); past it the count says how many more.',
+  },
   serverTokenRequests: {
     value: 600,
     unit: 'count',

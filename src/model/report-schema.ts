@@ -1,6 +1,7 @@
 // The node report's JSON schema, `k3sguard/report@1` (docs/agent.md): the one source of
 // docs/report-schema.json (`npm run docs` writes it) and of the fleet server's validation, so the
 // document agents are told to send and the one the server accepts cannot drift apart.
+import { LIMITS } from './limits.ts';
 
 export const REPORT_JSON_SCHEMA = {
   $schema: 'http://json-schema.org/draft-07/schema#',
@@ -170,6 +171,9 @@ export const REPORT_JSON_SCHEMA = {
                 type: 'string',
                 pattern: '^[0-9a-f]{64}$',
                 description: 'the data/<hash> its embedded bundle extracts to',
+              },
+              components: {
+                $ref: '#/definitions/components',
               },
             },
           },
@@ -383,6 +387,83 @@ export const REPORT_JSON_SCHEMA = {
     },
   },
   definitions: {
+    components: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['binaries'],
+      description:
+        'The Go binaries of the K3s binary and its bundle, with what a vulnerability matcher reads of them (src/model/report-components.ts); at most reportComponents modules in all (docs/limits.md)',
+      properties: {
+        binaries: {
+          type: 'array',
+          maxItems: LIMITS.reportComponents,
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['path', 'go'],
+            properties: {
+              path: {
+                type: 'string',
+                description: "'' for the K3s binary itself, else the member's path in its bundle (bin/containerd)",
+              },
+              go: {
+                type: 'string',
+                minLength: 1,
+                description: 'the Go runtime version as recorded (go1.23.4)',
+              },
+              goos: {
+                type: 'string',
+              },
+              goarch: {
+                type: 'string',
+              },
+              stripped: {
+                const: true,
+                description: 'the build info was removed: only the Go version is known',
+              },
+              k3s: {
+                type: 'object',
+                additionalProperties: false,
+                required: ['module', 'version'],
+                properties: {
+                  module: {
+                    type: 'string',
+                  },
+                  version: {
+                    type: 'string',
+                  },
+                },
+              },
+              main: {
+                $ref: '#/definitions/module',
+              },
+              modules: {
+                type: 'array',
+                maxItems: LIMITS.reportComponents,
+                items: {
+                  $ref: '#/definitions/module',
+                },
+              },
+            },
+          },
+        },
+        truncated: {
+          const: true,
+          description: 'more modules than reportComponents: the rest were left out',
+        },
+      },
+    },
+    module: {
+      type: 'array',
+      description: '[path, version] or, for a `=>` replacement, [path, version, replacementPath, replacementVersion]',
+      items: {
+        type: 'string',
+      },
+      oneOf: [
+        { minItems: 2, maxItems: 2 },
+        { minItems: 4, maxItems: 4 },
+      ],
+    },
     digest: {
       type: 'string',
       pattern: '^sha256:[0-9a-f]{64}$',

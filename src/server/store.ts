@@ -2,6 +2,8 @@
 // event ingest. Writes are transactions: what a request changes is committed whole before the
 // request is answered, or not at all. Ingest is idempotent by the id the agent sends
 // (X-K3sguard-Event-Id), and an inventory is stored once per content digest.
+import type { ReportComponents } from '../model/report-components.ts';
+import { storeArtifactComponents } from './artifact-components.ts';
 import { canonicalJson, sha256Digest } from './canonical-json.ts';
 import type { Database, Queryable } from './db/database.ts';
 import { newToken, parseToken, secretMatches } from './tokens.ts';
@@ -14,7 +16,7 @@ export interface ReportDocument {
     k3s: { version?: string; role: string; binary?: { path: string; digest: string } };
   };
   check: { finishedAt: string };
-  inventory: Record<string, { kind: string; names: string[]; k3sVersion?: string }>;
+  inventory: Record<string, { kind: string; names: string[]; k3sVersion?: string; components?: ReportComponents }>;
   findings: Array<{
     key: string;
     firstSeen: string;
@@ -148,7 +150,7 @@ export class Store {
     const { inventory, ...rest } = report;
     const inventoryDigest = sha256Digest(canonicalJson(inventory));
     return this.db.transaction(async (tx) => {
-      await this.#storeInventory(tx, inventoryDigest, inventory, receivedAt);
+      await this.#storeInventory(tx, inventoryDigest, inventory, receivedAt, caller.node);
       const inserted = await tx.run(
         `INSERT INTO reports (id, node_id, body_digest, inventory_digest, received_at, check_finished_at, findings, body)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
@@ -194,12 +196,16 @@ export class Store {
     };
   }
 
-  /** The inventory once per digest, with its artifacts and the components known of them. */
+  /**
+   * The inventory once per digest, with its artifacts and the components known of them; a new
+   * inventory is queued for matching (monitor/), in the same transaction, so none is left out.
+   */
   async #storeInventory(
     tx: Queryable,
     digest: string,
     inventory: ReportDocument['inventory'],
     at: string,
+    node: string,
   ): Promise<void> {
     const k3s = Object.values(inventory).find((e) => e.kind === 'k3s-binary')?.k3sVersion ?? null;
     const fresh = await tx.run(
@@ -207,6 +213,10 @@ export class Store {
       [digest, canonicalJson(inventory), k3s, at],
     );
     if (fresh === 0) return;
+    await tx.run(
+      "INSERT INTO match_jobs (inventory_digest, reason, enqueued_at) VALUES (?, 'new inventory', ?) ON CONFLICT DO NOTHING",
+      [digest, at],
+    );
     // Sorted, so concurrent ingests take the artifacts' row locks in one order (no deadlock).
     for (const artifact of Object.keys(inventory).sort()) {
       const entry = inventory[artifact] as ReportDocument['inventory'][string];
@@ -226,6 +236,8 @@ export class Store {
           [artifact, K3S_MODULE, version, `pkg:golang/${K3S_MODULE}@${encodeURIComponent(version)}`],
         );
       }
+      if (entry.kind === 'k3s-binary' && entry.components)
+        await storeArtifactComponents(tx, artifact, entry.components, node, at);
     }
   }
 

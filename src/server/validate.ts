@@ -5,6 +5,8 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { EVENT_JSON_SCHEMA } from '../model/event-schema.ts';
+import { LIMITS } from '../model/limits.ts';
+import type { ReportComponents } from '../model/report-components.ts';
 import { REPORT_JSON_SCHEMA } from '../model/report-schema.ts';
 
 export type Validation = { ok: true } | { ok: false; problem: string };
@@ -38,5 +40,29 @@ function validator(schema: object): (value: unknown) => Validation {
   };
 }
 
-export const validateReport = validator(REPORT_JSON_SCHEMA);
+const reportSchema = validator(REPORT_JSON_SCHEMA);
+
+/**
+ * The schema bounds each list of a component summary; its whole (modules of every binary, with
+ * each binary's stdlib) is bounded here, as the agent bounds it, so one report cannot make its
+ * ingest write an unbounded number of `components` rows.
+ */
+function componentsProblem(report: {
+  inventory: Record<string, { components?: ReportComponents }>;
+}): string | undefined {
+  for (const [digest, entry] of Object.entries(report.inventory)) {
+    const binaries = entry.components?.binaries ?? [];
+    const total = binaries.reduce((n, b) => n + 1 + (b.main ? 1 : 0) + (b.modules?.length ?? 0), 0);
+    if (total > LIMITS.reportComponents)
+      return `/inventory/${digest}/components: ${total} modules, more than reportComponents (${LIMITS.reportComponents})`;
+  }
+  return undefined;
+}
+
+export function validateReport(value: unknown): Validation {
+  const valid = reportSchema(value);
+  if (!valid.ok) return valid;
+  const problem = componentsProblem(value as Parameters<typeof componentsProblem>[0]);
+  return problem ? { ok: false, problem } : valid;
+}
 export const validateEvent = validator(EVENT_JSON_SCHEMA);

@@ -3,6 +3,7 @@
 // vulnerability?"). Nothing writes the live file in place: an import builds a new file and
 // renames it over the old one (import.ts), so readers open it read-only and never see half
 // an import.
+import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
@@ -115,6 +116,12 @@ export interface VulnDb {
   /** The records stored under `ids` or any of their aliases (aliasesOf), whatever packages they name. */
   recordsOfVulnerability(ids: readonly string[]): OsvRecord[];
   status(now?: Date): VulnDbStatus;
+  /**
+   * `sha256:` of every record (id and JSON, by id): the same records give the same digest
+   * whatever file, host or import time they came with, so a fleet server's replicas agree on
+   * which database an inventory was matched with.
+   */
+  contentDigest(): string;
   close(): void;
 }
 
@@ -212,6 +219,12 @@ export function openVulnDb(path: string = defaultVulnDbPath(), opts: { readonly?
     },
     status(now = new Date()) {
       return readStatus(sql, path, now);
+    },
+    contentDigest() {
+      const hash = createHash('sha256');
+      for (const row of sql.prepare('SELECT id, json FROM records ORDER BY id').iterate() as Iterable<Row>)
+        hash.update(`${row.id}\0${row.json}\0`);
+      return `sha256:${hash.digest('hex')}`;
     },
     close() {
       parsed.clear();

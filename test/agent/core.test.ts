@@ -20,13 +20,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { loadAgentConfig, parseDuration } from '../../src/agent/config.ts';
 import { nodeFingerprint } from '../../src/agent/fingerprint.ts';
 import { startOutputs } from '../../src/agent/outputs.ts';
-import { buildReport, nodeIdentity, reportTable } from '../../src/agent/report.ts';
+import { buildReport, type InventoryEntry, nodeIdentity, reportTable } from '../../src/agent/report.ts';
 import { checkOnce } from '../../src/agent/service.ts';
 import { type AgentState, eventId, observe, StateStore, stableKey } from '../../src/agent/state.ts';
 import { checkContainerd } from '../../src/audit/runtime/containerd.ts';
 import { checkProcesses } from '../../src/audit/runtime/processes.ts';
 import { isInputError } from '../../src/model/errors.ts';
 import type { Finding } from '../../src/model/inventory.ts';
+import type { ReportComponents } from '../../src/model/report-components.ts';
 import { serializeLock } from '../../src/verify/lock/format.ts';
 import { goodNode, installK3s, k3sBinary, LOCKED_FILES, lockOf, POLICY_YAML } from '../audit/node/node-fixtures.ts';
 import { tempDir } from '../cli/run.ts';
@@ -224,12 +225,26 @@ test('report of a real node tree (containerd absent): valid k3sguard/report@1, o
     ['K3SG-NODE-BINARY-UNLOCKED'],
   );
   const digest = report.node.k3s.binary?.digest ?? '';
-  assert.deepEqual(report.inventory[digest], {
+  const { components, ...entry } = report.inventory[digest] as InventoryEntry & { components?: ReportComponents };
+  assert.deepEqual(entry, {
     kind: 'k3s-binary',
     names: ['/usr/local/bin/k3s'],
     k3sVersion: k3s.version,
     bundle: k3s.bundleHash,
   });
+  // What the binary and its bundle are made of, read once and kept in the state dir by digest:
+  // the next check reads the kept file (here altered, to tell it from a new reading).
+  assert.deepEqual(
+    components?.binaries.map((b) => b.path),
+    ['', 'bin/aux/lefthook', 'bin/containerd-shim-runc-v2', 'bin/k3s', 'bin/runc'],
+  );
+  const kept = join(dir, 'state', 'components', `${digest.slice('sha256:'.length)}.json`);
+  const file = JSON.parse(readFileSync(kept, 'utf8'));
+  file.components.binaries = file.components.binaries.slice(0, 1);
+  writeFileSync(kept, JSON.stringify(file));
+  const again = await checkOnce(config, { containerd: checkContainerd });
+  const entryAgain = again.report.inventory[digest] as { components?: ReportComponents };
+  assert.equal(entryAgain.components?.binaries.length, 1);
   assert.equal(report.summary.bySeverity.high + report.summary.bySeverity.critical, 1);
   const table = reportTable(report);
   assert.match(table, /K3SG-NODE-BINARY-UNLOCKED/);

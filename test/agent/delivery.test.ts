@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import { type DeliveryAttempt, startDelivery } from '../../src/agent/delivery.ts';
 import { AgentMetrics } from '../../src/agent/metrics.ts';
 import { Outbox } from '../../src/agent/outbox.ts';
-import { WEBHOOK_REPLAY_WINDOW_SECONDS } from '../../src/agent/webhook-signature.ts';
+import { WEBHOOK_REPLAY_WINDOW_SECONDS } from '../../src/io/webhook-signature.ts';
 import { tempDir } from '../cli/run.ts';
 import { Condition } from './condition.ts';
 import { duplicates, type Received, startReceiver } from './receiver.ts';

@@ -3,10 +3,11 @@
 // JSON schemas in docs/ are the ones the server validates with.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { SCHEMA_VERSION } from '../../src/server/db/migrations.ts';
 import { openDatabase } from '../../src/server/open.ts';
 import { schemaFiles } from '../../tools/docs.ts';
 import { k3sguard, tempDir } from '../cli/run.ts';
@@ -58,6 +59,32 @@ test('usage and database errors: one line, exit 2', (t) => {
   assert.equal(list.stdout, 'ID\tNODE\tCREATED\tREVOKED\n');
 });
 
+test('monitoring options: bad ones are one line, exit 2, before anything starts', (t) => {
+  const dir = tempDir(t);
+  const db = `sqlite:${join(dir, 'fleet.sqlite')}`;
+  const secret = join(dir, 'notify.secret');
+  writeFileSync(secret, 'k\n');
+  writeFileSync(join(dir, 'empty.secret'), '\n');
+  const server = (...args: string[]) => k3sguard(['server', '--db', db, '--listen', '127.0.0.1:0', ...args]);
+  oneLineError(server('--notify-url', 'http://127.0.0.1:9/hook'), /--notify-url and --notify-secret-file go together/);
+  oneLineError(server('--notify-secret-file', secret), /--notify-url and --notify-secret-file go together/);
+  oneLineError(
+    server('--notify-url', 'ftp://example.com/x', '--notify-secret-file', secret),
+    /--notify-url: must be an http:\/\/ or https:\/\/ URL/,
+  );
+  oneLineError(
+    server('--notify-url', 'http://127.0.0.1:9/hook', '--notify-secret-file', join(dir, 'empty.secret')),
+    /empty.secret: the notification secret is empty/,
+  );
+  oneLineError(
+    server('--notify-url', 'http://127.0.0.1:9/hook', '--notify-secret-file', join(dir, 'absent')),
+    /absent/,
+  );
+  oneLineError(server('--db-update-every', 'soon'), /--db-update-every: a duration such as 30m or 6h/);
+  oneLineError(server('--db-update-source', dir), /--db-update-source needs --db-update-every/);
+  assert.equal(existsSync(join(dir, 'fleet.sqlite')), false, 'checked before the database is opened');
+});
+
 test('a database migrated past what this server knows is refused, untouched', async (t) => {
   const dir = tempDir(t);
   const path = join(dir, 'fleet.sqlite');
@@ -66,7 +93,9 @@ test('a database migrated past what this server knows is refused, untouched', as
   await db.close();
   oneLineError(
     k3sguard(['server', 'token', 'list', '--db', `sqlite:${path}`]),
-    /cannot open the database: the database has schema version 99, this server knows up to 1/,
+    new RegExp(
+      `cannot open the database: the database has schema version 99, this server knows up to ${SCHEMA_VERSION}:`,
+    ),
   );
 });
 

@@ -6,13 +6,23 @@ import { after, before, describe, test } from 'node:test';
 import { LIMITS } from '../../src/model/limits.ts';
 import { nodesWithComponentBelow } from '../../src/server/component-query.ts';
 import type { Database } from '../../src/server/db/database.ts';
-import { migrate, SCHEMA_VERSION } from '../../src/server/db/migrations.ts';
+import { MIGRATIONS, migrate, SCHEMA_VERSION } from '../../src/server/db/migrations.ts';
 import { type RunningServer, startServer } from '../../src/server/http.ts';
 import { openDatabase } from '../../src/server/open.ts';
 import { Store } from '../../src/server/store.ts';
 import { asNode, count, freshDatabase, idOf, KINDS, post, postgresSkip, type Report, realReport } from './fixtures.ts';
 
 const STORED_TABLES = ['reports', 'inventories', 'artifacts', 'inventory_artifacts', 'node_findings', 'events'];
+
+/** The report with the first Go binary of its K3s binary's component summary changed by `change`. */
+function withComponents(r: Report, change: (b: Record<string, unknown>) => Record<string, unknown>): Report {
+  const copy = structuredClone(r);
+  const entry = Object.values(copy.inventory).find((e) => (e as { kind: string }).kind === 'k3s-binary') as {
+    components: { binaries: Record<string, unknown>[] };
+  };
+  entry.components.binaries[0] = change(entry.components.binaries[0] as Record<string, unknown>);
+  return copy;
+}
 
 for (const kind of KINDS) {
   const skip = kind === 'postgres' ? postgresSkip() : undefined;
@@ -26,7 +36,10 @@ for (const kind of KINDS) {
     before(async () => {
       const fresh = await freshDatabase(kind);
       const opened = await openDatabase(fresh.url);
-      assert.deepEqual(opened.applied, [SCHEMA_VERSION]);
+      assert.deepEqual(
+        opened.applied,
+        MIGRATIONS.map((m) => m.version),
+      );
       db = opened.db;
       store = new Store(db);
       server = await startServer({ store, host: '127.0.0.1', port: 0, rateLimitPerMinute: 10_000 });
@@ -99,14 +112,20 @@ for (const kind of KINDS) {
         findings.map((f) => f.rule_id),
         (r.findings as Array<{ finding: { id: string } }>).map((f) => f.finding.id).sort(),
       );
-      // The K3s binary is an artifact of the inventory, and its release a component to query by version.
-      const components = await db.all<{ name: string; version: string }>(
-        `SELECT c.name, c.version FROM components c
+      // The K3s binary is an artifact of the inventory; its release and what the report says it
+      // is made of are components to query by version (monitor.test.ts has the details).
+      const components = await db.all<{ name: string; version: string; location: string }>(
+        `SELECT c.name, c.version, c.location FROM components c
          JOIN inventory_artifacts ia ON ia.artifact_digest = c.artifact_digest
          WHERE ia.inventory_digest = ?`,
         [String(first.body.inventory)],
       );
-      assert.deepEqual(components, [{ name: 'github.com/k3s-io/k3s', version: r.node.k3s.version }]);
+      assert.ok(
+        components.some(
+          (c) => c.name === 'github.com/k3s-io/k3s' && c.version === r.node.k3s.version && c.location === '',
+        ),
+      );
+      assert.ok(components.some((c) => c.name === 'stdlib' && c.location === 'bin/runc'));
       // A different body under an id already used is refused, and changes nothing.
       const other = await post(server.url, '/api/v1/reports', { token, id, body: JSON.stringify(asNode(r, 99)) });
       assert.equal(other.status, 409);
@@ -323,6 +342,27 @@ for (const kind of KINDS) {
           error: 'SCHEMA_INVALID',
           message: /\/schema: must be equal to constant/,
           body: JSON.stringify({ ...r, schema: 'k3sguard/report@2' }),
+        },
+        {
+          what: 'a module that is neither [path, version] nor [path, version, path, version]',
+          status: 400,
+          error: 'SCHEMA_INVALID',
+          message: /\/components\/binaries\/0\/modules\/0: must NOT have more than 2 items/,
+          body: JSON.stringify(
+            withComponents(r, (b) => ({ ...b, modules: [['a.example/m', 'v1.0.0', 'b.example/m']] })),
+          ),
+        },
+        {
+          what: 'more modules than reportComponents in all',
+          status: 400,
+          error: 'SCHEMA_INVALID',
+          message: new RegExp(`/components: \\d+ modules, more than reportComponents \\(${LIMITS.reportComponents}\\)`),
+          body: JSON.stringify(
+            withComponents(r, (b) => ({
+              ...b,
+              modules: Array.from({ length: LIMITS.reportComponents }, (_, i) => [`m.example/${i}`, 'v1.0.0']),
+            })),
+          ),
         },
         { what: 'not an object', status: 400, error: 'SCHEMA_INVALID', message: /must be object/, body: '[1,2]' },
         {

@@ -14,6 +14,9 @@
 //   index of "which nodes run runc below 1.1.12" and of the re-match, per distinct inventory.
 // - reports: each accepted report once (by its id), its body without the inventory.
 // - node_findings: the findings of each node's latest report; events: what agents POSTed.
+// - (2) inventory_findings: vulnerabilities per distinct inventory, from the K3s binary's
+//   components (artifacts.components); match_jobs: inventories waiting to be (re-)matched;
+//   match_runs: each match done; notifications: the outbox of webhook notifications.
 import type { Dialect, Queryable } from './database.ts';
 
 export interface Migration {
@@ -130,6 +133,67 @@ export const MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (node_id, id)
       )`,
       'CREATE INDEX events_time ON events (time)',
+    ],
+  },
+  {
+    version: 2,
+    name: 'components of artifacts from reports, findings per inventory, the match queue, notifications',
+    statements: (d) => [
+      // The report's component summary of a K3s binary, as the first report that carried it
+      // said (docs/server.md: the trust caveat), and the node that sent it.
+      'ALTER TABLE artifacts ADD COLUMN components TEXT',
+      'ALTER TABLE artifacts ADD COLUMN components_from TEXT',
+      // When the database the inventory was last matched with was imported: a replica with an
+      // older database does not re-match what a newer one matched.
+      'ALTER TABLE inventories ADD COLUMN matched_db_at TEXT',
+      `CREATE TABLE inventory_findings (
+        inventory_digest TEXT NOT NULL REFERENCES inventories(digest),
+        vuln_id TEXT NOT NULL,
+        aliases TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        summary TEXT,
+        component TEXT NOT NULL,
+        version TEXT NOT NULL,
+        location TEXT NOT NULL,
+        artifact_digest TEXT,
+        fixed TEXT,
+        reachability TEXT NOT NULL,
+        first_matched_at TEXT NOT NULL,
+        body TEXT NOT NULL,
+        PRIMARY KEY (inventory_digest, vuln_id, component, location)
+      )`,
+      'CREATE INDEX inventory_findings_vuln ON inventory_findings (vuln_id)',
+      // One row per inventory waiting to be matched; a worker holds its row (FOR UPDATE SKIP
+      // LOCKED on PostgreSQL) for the whole match, so no two replicas match one inventory.
+      `CREATE TABLE match_jobs (
+        inventory_digest TEXT PRIMARY KEY REFERENCES inventories(digest),
+        reason TEXT NOT NULL,
+        enqueued_at TEXT NOT NULL
+      )`,
+      'CREATE INDEX match_jobs_order ON match_jobs (enqueued_at)',
+      // One row per match done: what was matched with which database, by which process.
+      `CREATE TABLE match_runs (
+        id ${d.serial},
+        inventory_digest TEXT NOT NULL,
+        db_version TEXT NOT NULL,
+        matched_at TEXT NOT NULL,
+        findings INTEGER NOT NULL,
+        new_findings INTEGER NOT NULL,
+        worker TEXT NOT NULL
+      )`,
+      'CREATE INDEX match_runs_inventory ON match_runs (inventory_digest)',
+      // The outbox of notifications: written in the match's transaction, sent after it
+      // committed, until the receiver answers 2xx.
+      `CREATE TABLE notifications (
+        id TEXT PRIMARY KEY,
+        created_at TEXT NOT NULL,
+        body TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT NOT NULL,
+        sent_at TEXT,
+        last_error TEXT
+      )`,
+      'CREATE INDEX notifications_due ON notifications (sent_at, next_attempt_at)',
     ],
   },
 ];

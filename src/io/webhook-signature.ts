@@ -1,7 +1,8 @@
-// The webhook's signature: HMAC-SHA256 with the shared secret over `timestamp + "." + body`,
-// sent as `X-K3sguard-Signature: sha256=<hex>` beside `X-K3sguard-Timestamp` (unix seconds).
-// Signing the timestamp with the body lets the receiver refuse a captured request replayed
-// later: docs/agent.md ("Webhook") says how to verify and which window to enforce.
+// The webhook signature of the agent and of the fleet server's notifications: HMAC-SHA256 with the
+// shared secret over `timestamp + "." + body`, sent as `X-K3sguard-Signature: sha256=<hex>` beside
+// `X-K3sguard-Timestamp` (unix seconds). Signing the timestamp with the body lets the receiver
+// refuse a captured request replayed later: docs/agent.md ("Webhook") says how to verify and
+// which window to enforce. Here, below both services, so one receiver checks both alike.
 import { createHmac } from 'node:crypto';
 
 /** How far from its own clock a receiver should accept `X-K3sguard-Timestamp`, either way. */
