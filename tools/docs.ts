@@ -1,11 +1,13 @@
 // Regenerates the docs made from the source: docs/rules.md (the rule catalogue), the table
 // of every limit in docs/limits.md (between its two markers), and the JSON schemas of the agent's
-// report and events (docs/report-schema.json, docs/event-schema.json). Tests fail when any is stale.
+// report and events (docs/report-schema.json, docs/event-schema.json) and the fleet server's
+// OpenAPI document (docs/openapi.json). Tests fail when any is stale.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { EVENT_JSON_SCHEMA } from '../src/model/event-schema.ts';
 import { limitsMarkdownTable } from '../src/model/limits.ts';
 import { REPORT_JSON_SCHEMA } from '../src/model/report-schema.ts';
 import { rulesMarkdown } from '../src/model/rules/catalogue.ts';
+import { openApiDocument } from '../src/server/api/openapi.ts';
 
 export const LIMITS_BEGIN = '<!-- limits table: generated from src/model/limits.ts by `npm run docs`; do not edit -->';
 export const LIMITS_END = '<!-- end of the limits table -->';
@@ -21,7 +23,11 @@ export function withLimitsTable(doc: string): string {
 /** The JSON schema files and their text, as `npm run docs` writes them. */
 export function schemaFiles(): Record<string, string> {
   const text = (schema: object) => `${JSON.stringify(schema, null, 2)}\n`;
-  return { 'docs/report-schema.json': text(REPORT_JSON_SCHEMA), 'docs/event-schema.json': text(EVENT_JSON_SCHEMA) };
+  return {
+    'docs/report-schema.json': text(REPORT_JSON_SCHEMA),
+    'docs/event-schema.json': text(EVENT_JSON_SCHEMA),
+    'docs/openapi.json': text(openApiDocument()),
+  };
 }
 
 if (import.meta.main) {

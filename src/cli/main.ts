@@ -19,6 +19,7 @@ import { rerunForImages, watchRerunParent } from './relaunch.ts';
 import type { SbomOptions } from './sbom.ts';
 import type { AdvisoriesOptions, ScanOptions } from './scan.ts';
 import type { ServerCliOptions, TokenCliOptions } from './server.ts';
+import type { UserCliOptions } from './server-user.ts';
 import type { SignCliOptions } from './sign.ts';
 import { errorLine } from './stderr.ts';
 import type { TrustUpdateOptions } from './trust.ts';
@@ -372,6 +373,53 @@ function program(setExit: (code: number) => void): Command {
     .addOption(serverDb())
     .action(async (_opts, c: Command) =>
       setExit(await (await import('./server.ts')).runTokenList(c.optsWithGlobals<TokenCliOptions>())),
+    );
+
+  const user = server
+    .command('user')
+    .description('user accounts for the dashboard and the query API: admin or viewer (docs/server.md)');
+  user
+    .command('create')
+    .description('a new user; the password from --password-file or stdin (a terminal is asked without echo)')
+    .requiredOption('--name <name>', 'the user name (letters, digits, ".", "_", "@", "-")')
+    .requiredOption('--role <role>', 'admin (may manage) or viewer (reads only)')
+    .option('--password-file <file>', 'a file holding the password (one line)')
+    .addOption(serverDb())
+    .action(async (_opts, c: Command) =>
+      setExit(await (await import('./server-user.ts')).runUserCreate(c.optsWithGlobals<UserCliOptions>())),
+    );
+  user
+    .command('password')
+    .description("a new password for a user (from --password-file or stdin); the user's sessions end")
+    .requiredOption('--name <name>', 'the user')
+    .option('--password-file <file>', 'a file holding the password (one line)')
+    .addOption(serverDb())
+    .action(async (_opts, c: Command) =>
+      setExit(await (await import('./server-user.ts')).runUserPassword(c.optsWithGlobals<UserCliOptions>())),
+    );
+  user
+    .command('token')
+    .description('a new API token for the user (Authorization: Bearer ...); printed once, only its hash is kept')
+    .requiredOption('--name <name>', 'the user')
+    .addOption(serverDb())
+    .action(async (_opts, c: Command) =>
+      setExit(await (await import('./server-user.ts')).runUserToken(c.optsWithGlobals<UserCliOptions>())),
+    );
+  user
+    .command('list')
+    .description('users with their role, live sessions and tokens (never a secret)')
+    .option('--json', 'as JSON')
+    .addOption(serverDb())
+    .action(async (_opts, c: Command) =>
+      setExit(await (await import('./server-user.ts')).runUserList(c.optsWithGlobals<UserCliOptions>())),
+    );
+  user
+    .command('delete')
+    .description('delete a user with its sessions and tokens: logged out at once')
+    .requiredOption('--name <name>', 'the user')
+    .addOption(serverDb())
+    .action(async (_opts, c: Command) =>
+      setExit(await (await import('./server-user.ts')).runUserDelete(c.optsWithGlobals<UserCliOptions>())),
     );
 
   const db = cmd.command('db').description('the offline OSV vulnerability database (docs/vulndb.md)');

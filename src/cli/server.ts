@@ -1,6 +1,7 @@
 // `k3sguard server`: the fleet server (docs/server.md) until SIGTERM or SIGINT, which stop
 // taking requests, finish those in flight and close the database. `server token create|revoke|list`
-// manage the node tokens agents send reports with, on the same `--db`.
+// manage the node tokens agents send reports with, on the same `--db`; `server user ...` (the
+// accounts of people) is in server-user.ts.
 import { hostname } from 'node:os';
 import { parseDuration } from '../agent/config.ts';
 import { parseListen } from '../agent/listen.ts';
@@ -42,7 +43,7 @@ export interface TokenCliOptions {
 }
 
 /** The database of `--db`, migrated; a failure is one line naming the driver's reason. */
-async function open(db: string | undefined): Promise<{ db: Database; applied: number[] }> {
+export async function openServerDatabase(db: string | undefined): Promise<{ db: Database; applied: number[] }> {
   const url = parseDatabaseUrl(db ?? DEFAULT_DB);
   const shown = url.kind === 'sqlite' ? url.path : 'the PostgreSQL database';
   try {
@@ -80,7 +81,7 @@ export async function runServer(opts: ServerCliOptions): Promise<number> {
   const rateLimitPerMinute =
     opts.rateLimit === undefined ? LIMITS.serverTokenRequests : positiveInt(opts.rateLimit, '--rate-limit');
   const monitoring = monitorOptions(opts);
-  const { db, applied } = await open(opts.db);
+  const { db, applied } = await openServerDatabase(opts.db);
   const store = new Store(db);
   let server: Awaited<ReturnType<typeof startServer>>;
   try {
@@ -182,7 +183,7 @@ export async function runTokenCreate(opts: TokenCliOptions): Promise<number> {
   if (!NODE_NAME.test(node)) {
     throw new InputError('USAGE', undefined, '--node: a node name (letters, digits, ".", "_", "-"; at most 253)');
   }
-  const { db } = await open(opts.db);
+  const { db } = await openServerDatabase(opts.db);
   try {
     const { token } = await new Store(db).createToken(node, opts.cluster);
     // The only time it is shown: the server keeps its hash.
@@ -197,7 +198,7 @@ export async function runTokenRevoke(id: string | undefined, opts: TokenCliOptio
   if ((id === undefined) === (opts.node === undefined)) {
     throw new InputError('USAGE', undefined, 'token revoke: give a token id or --node NAME (one of them)');
   }
-  const { db } = await open(opts.db);
+  const { db } = await openServerDatabase(opts.db);
   try {
     const revoked = await new Store(db).revokeTokens(id !== undefined ? { id } : { node: opts.node as string });
     if (revoked === 0) {
@@ -215,7 +216,7 @@ export async function runTokenRevoke(id: string | undefined, opts: TokenCliOptio
 }
 
 export async function runTokenList(opts: TokenCliOptions): Promise<number> {
-  const { db } = await open(opts.db);
+  const { db } = await openServerDatabase(opts.db);
   try {
     const tokens = await new Store(db).listTokens();
     if (opts.json) {

@@ -24,7 +24,7 @@ export type SizedOptionFileKind =
 /** `--db` names a file too, but a vulnerability database is large by nature: no size limit. */
 export type OptionFileKind = SizedOptionFileKind | 'db';
 
-export type LimitUnit = 'bytes' | 'count' | 'levels' | 'log2';
+export type LimitUnit = 'bytes' | 'count' | 'levels' | 'log2' | 'seconds';
 
 export interface LimitSpec {
   readonly value: number;
@@ -183,6 +183,31 @@ export const LIMIT_SPECS = Object.freeze({
     unit: 'count',
     what: "Requests one node token may make to the fleet server per minute (`k3sguard server --rate-limit`), in bursts as large; past it 429 with Retry-After, which the agent's sender waits out.",
   },
+  serverLoginNameAttempts: {
+    value: 5,
+    unit: 'count',
+    what: 'Login attempts (`POST /login`) per user name per minute on one server process, in bursts as large; past it 429 with Retry-After, before the password is checked.',
+  },
+  serverLoginAddressAttempts: {
+    value: 30,
+    unit: 'count',
+    what: "Login attempts per client address per minute on one server process (behind a proxy: the proxy's address), in bursts as large; past it 429.",
+  },
+  serverFormBytes: {
+    value: 16 * KiB,
+    unit: 'bytes',
+    what: 'One form body (`POST /login`); larger ones get 413.',
+  },
+  serverSessionSeconds: {
+    value: 12 * 60 * 60,
+    unit: 'seconds',
+    what: 'Life of a login session (the `k3sguard_session` cookie), from login; then the user logs in again.',
+  },
+  serverQueryRows: {
+    value: 10_000,
+    unit: 'count',
+    what: 'Rows in one page of the query API (`limit`, JSON or CSV); a larger `limit` gets 400. The default page is 100.',
+  },
   webhookBodyBytes: {
     value: 4 * MiB,
     unit: 'bytes',
@@ -237,6 +262,7 @@ export function formatLimit(bytes: number): string {
 function shown(value: number, unit: LimitUnit): string {
   if (unit === 'bytes') return formatLimit(value);
   if (unit === 'log2') return `2^${value} bytes`;
+  if (unit === 'seconds') return value % 3600 === 0 ? `${value / 3600} h` : `${value.toLocaleString('en-US')} s`;
   return value.toLocaleString('en-US');
 }
 

@@ -11,7 +11,10 @@ import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyReply, type FastifyRequest, type FastifyServerOptions, LogController } from 'fastify';
 import { parseJsonText } from '../io/json-text.ts';
 import { LIMITS } from '../model/limits.ts';
+import { registerQueryApi } from './api/routes.ts';
+import { registerAuth } from './auth/routes.ts';
 import { type RateLimiter, rateLimiter } from './rate-limit.ts';
+import { Refusal } from './refusal.ts';
 import type { Caller, EventDocument, IngestOutcome, ReportDocument, Store } from './store.ts';
 import { bearerToken } from './tokens.ts';
 import { validateEvent, validateReport } from './validate.ts';
@@ -30,6 +33,8 @@ export interface ServerOptions {
   readonly bodyLimit?: number;
   /** Requests per minute per node token (default LIMITS.serverTokenRequests). */
   readonly rateLimitPerMinute?: number;
+  /** The clock of sessions, login limits and the query API's default windows (tests freeze it). */
+  readonly now?: () => Date;
   /** fastify's logger option (pino); false for none. */
   readonly logger?: FastifyServerOptions['logger'];
 }
@@ -38,17 +43,6 @@ export interface RunningServer {
   /** `http://127.0.0.1:PORT` or `https://...`: what agents are given as `--server`. */
   readonly url: string;
   close(): Promise<void>;
-}
-
-/** A refusal with its status and code; the error handler answers it as JSON. */
-class Refusal extends Error {
-  readonly statusCode: number;
-  readonly code: string;
-  constructor(statusCode: number, code: string, message: string) {
-    super(message);
-    this.statusCode = statusCode;
-    this.code = code;
-  }
 }
 
 interface RawJson {
@@ -87,6 +81,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: opts.bodyLimit ?? LIMITS.serverBodyBytes,
     return503OnClosing: true,
+    // Path parameters are node names (up to 253 characters) and advisory ids: above fastify's 100.
+    routerOptions: { maxParamLength: 300 },
     ...(opts.tls ? { https: { cert: opts.tls.cert, key: opts.tls.key } } : {}),
   });
   app.decorateRequest('caller', null);
@@ -118,9 +114,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
               : 'INTERNAL';
     const message =
       status === 413
-        ? `the body is larger than ${opts.bodyLimit ?? LIMITS.serverBodyBytes} bytes (docs/limits.md serverBodyBytes)`
+        ? `the body is larger than ${req.routeOptions.bodyLimit ?? opts.bodyLimit ?? LIMITS.serverBodyBytes} bytes (docs/limits.md)`
         : status >= 500
-          ? 'the server could not store it; send it again later'
+          ? req.method === 'GET'
+            ? 'the server could not answer: its database failed; ask again later'
+            : 'the server could not store it; send it again later'
           : err.message;
     reply.code(status).send({ error: code, message });
   });
@@ -174,6 +172,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     if (event.id !== id) throw new Refusal(400, 'BAD_MESSAGE_ID', 'X-K3sguard-Event-Id differs from the event id');
     return answer(reply, await store.ingestEvent(caller, event, body.text));
   });
+
+  await registerAuth(app, { store, secureCookies: opts.tls !== undefined, ...(opts.now ? { now: opts.now } : {}) });
+  await registerQueryApi(app, { db: store.db, ...(opts.now ? { now: opts.now } : {}) });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {

@@ -4,11 +4,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { LIMITS } from '../../src/model/limits.ts';
-import { nodesWithComponentBelow } from '../../src/server/component-query.ts';
 import type { Database } from '../../src/server/db/database.ts';
 import { MIGRATIONS, migrate, SCHEMA_VERSION } from '../../src/server/db/migrations.ts';
 import { type RunningServer, startServer } from '../../src/server/http.ts';
 import { openDatabase } from '../../src/server/open.ts';
+import { nodesWithComponentBelow } from '../../src/server/queries/components.ts';
 import { Store } from '../../src/server/store.ts';
 import { asNode, count, freshDatabase, idOf, KINDS, post, postgresSkip, type Report, realReport } from './fixtures.ts';
 

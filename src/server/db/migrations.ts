@@ -196,6 +196,48 @@ export const MIGRATIONS: readonly Migration[] = [
       'CREATE INDEX notifications_due ON notifications (sent_at, next_attempt_at)',
     ],
   },
+  {
+    // Version 2 is i14-monitor's (inventory_findings, the re-match queue): the numbers are agreed.
+    version: 3,
+    name: 'users, sessions, user API tokens; indexes of the query API',
+    statements: (d) => [
+      // password: `scrypt$<log2 N>$<r>$<p>$<salt>$<hash>` (src/server/auth/password.ts), never the password.
+      `CREATE TABLE users (
+        id ${d.serial},
+        name TEXT NOT NULL UNIQUE,
+        role TEXT NOT NULL CHECK (role IN ('admin', 'viewer')),
+        password TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      )`,
+      // id: the sha256 of the cookie's secret, so a copy of the database opens no session.
+      `CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+      )`,
+      'CREATE INDEX sessions_user ON sessions (user_id)',
+      'CREATE INDEX sessions_expiry ON sessions (expires_at)',
+      `CREATE TABLE user_tokens (
+        id TEXT PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        hash TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        revoked_at TEXT
+      )`,
+      'CREATE INDEX user_tokens_user ON user_tokens (user_id)',
+      // The query API's access paths (src/server/queries/), each covering what its query reads:
+      // nodes filtered by last seen; the K3s version spread (version, clusters) from the index
+      // alone; findings by severity; drift counted per day and kind without reading event
+      // bodies; one node's events over time.
+      'CREATE INDEX nodes_last_seen ON nodes (last_seen_at)',
+      'CREATE INDEX nodes_version_cluster ON nodes (k3s_version, cluster)',
+      'CREATE INDEX node_findings_severity ON node_findings (severity)',
+      'CREATE INDEX events_time_kind ON events (time, type, status)',
+      'DROP INDEX events_time', // its prefix of events_time_kind
+      'CREATE INDEX events_node_time ON events (node_id, time)',
+    ],
+  },
 ];
 
 /** The newest schema version this server knows. */
