@@ -13,6 +13,7 @@ import { parseJsonText } from '../io/json-text.ts';
 import { LIMITS } from '../model/limits.ts';
 import { registerQueryApi } from './api/routes.ts';
 import { registerAuth } from './auth/routes.ts';
+import { registerDashboard } from './dashboard/routes.ts';
 import { type RateLimiter, rateLimiter } from './rate-limit.ts';
 import { Refusal } from './refusal.ts';
 import type { Caller, EventDocument, IngestOutcome, ReportDocument, Store } from './store.ts';
@@ -175,6 +176,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
   await registerAuth(app, { store, secureCookies: opts.tls !== undefined, ...(opts.now ? { now: opts.now } : {}) });
   await registerQueryApi(app, { db: store.db, ...(opts.now ? { now: opts.now } : {}) });
+  await registerDashboard(app, { db: store.db, ...(opts.now ? { now: opts.now } : {}) });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {

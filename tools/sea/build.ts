@@ -8,9 +8,10 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SEA_ASSET, seaWorkerAsset } from '../../src/io/sea.ts';
+import { ASSET_SOURCES, assetPath, seaDashboardAsset } from '../../src/server/dashboard/assets.ts';
 import { BUNDLER, bundle, ROOT } from './bundle.ts';
 import { buildExecutable } from './executable.ts';
 import { ARCHES, type Arch, type NodeBinary, nodeBinary } from './node-binary.ts';
@@ -59,6 +60,13 @@ export async function buildSea(outDir: string, arches: readonly Arch[] = ARCHES)
       [SEA_ASSET.packageJson]: join(ROOT, 'package.json'),
       [SEA_ASSET.trustedRoot]: TRUSTED_ROOT,
     };
+    // The fleet server's dashboard files (its stylesheet and script, htmx and uPlot as installed):
+    // the executable serves them from its assets, and its SBOM names the packages they come from.
+    const dashboardFiles = ASSET_SOURCES.map((source) => {
+      const file = assetPath(source);
+      assets[seaDashboardAsset(source.name)] = file;
+      return relative(ROOT, file);
+    });
     for (const [entry, code] of bundled.workers) {
       const file = join(work, `${entry.replaceAll('/', '_')}.cjs`);
       writeFileSync(file, code);
@@ -74,7 +82,7 @@ export async function buildSea(outDir: string, arches: readonly Arch[] = ARCHES)
     for (const arch of arches) {
       const target: NodeBinary = arch === hostArch ? host : nodeBinary(arch, work);
       const sbom = join(seaDir, `k3sguard-linux-${arch}.cdx.json`);
-      writeFileSync(sbom, executableSbom(bundled.inputs, target, time));
+      writeFileSync(sbom, executableSbom([...bundled.inputs, ...dashboardFiles], target, time));
       const output = join(outDir, `k3sguard-linux-${arch}`);
       // Written beside its place and renamed: a failed build leaves no half executable there.
       const partial = `${output}.partial`;

@@ -1,6 +1,9 @@
-// The login page: a plain form (no script), POSTed to /login. The dashboard may restyle it; its
-// fields (name, password, next) and its action are the contract of POST /login.
-import { escapeHtml } from '../html.ts';
+// The login page: a plain form (no script), POSTed to /login, in the dashboard's layout and
+// styles. Its fields (name, password, next) and its action are the contract of POST /login.
+import { dashboardAssets } from '../dashboard/assets.ts';
+import { DASHBOARD_CSP } from '../dashboard/csp.ts';
+import { html } from '../dashboard/html.ts';
+import { layout } from '../dashboard/layout.ts';
 
 export interface LoginPageOptions {
   /** Shown above the form: why the user is here again (a wrong password, an expired session). */
@@ -10,41 +13,23 @@ export interface LoginPageOptions {
   readonly name?: string;
 }
 
-/** The page's Content-Security-Policy: no script at all, forms only to this server. */
-export const LOGIN_PAGE_CSP =
-  "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'";
+/** The page's Content-Security-Policy: the dashboard's (no script on this page, styles from its file, forms only to this server). */
+export const LOGIN_PAGE_CSP = DASHBOARD_CSP;
 
 export function loginPage(opts: LoginPageOptions = {}): string {
-  const message = opts.message ? `<p role="alert" class="message">${escapeHtml(opts.message)}</p>` : '';
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="color-scheme" content="light dark">
-<title>k3sguard: log in</title>
-<style>
-body { font-family: system-ui, sans-serif; max-width: 22rem; margin: 4rem auto; padding: 0 1rem; }
-label, input, button { display: block; width: 100%; box-sizing: border-box; }
-input { margin: 0.25rem 0 1rem; padding: 0.5rem; font: inherit; }
-button { padding: 0.5rem; font: inherit; }
-.message { border-left: 4px solid #c33; padding-left: 0.5rem; }
-</style>
-</head>
-<body>
-<main>
-<h1>k3sguard</h1>
-${message}
+  const body = html`<div class="login">
+<h1>Log in</h1>
+${opts.message ? html`<p role="alert" class="error">${opts.message}</p>` : ''}
 <form method="post" action="/login">
-<label for="name">User name</label>
-<input id="name" name="name" autocomplete="username" required autofocus value="${escapeHtml(opts.name ?? '')}">
-<label for="password">Password</label>
-<input id="password" name="password" type="password" autocomplete="current-password" required>
-<input type="hidden" name="next" value="${escapeHtml(opts.next ?? '/')}">
-<button type="submit">Log in</button>
+  <label for="name">User name
+    <input id="name" name="name" autocomplete="username" required autofocus value="${opts.name ?? ''}">
+  </label>
+  <label for="password">Password
+    <input id="password" name="password" type="password" autocomplete="current-password" required>
+  </label>
+  <input type="hidden" name="next" value="${opts.next ?? '/'}">
+  <button type="submit">Log in</button>
 </form>
-</main>
-</body>
-</html>
-`;
+</div>`;
+  return layout({ title: 'Log in', section: 'login', body }, dashboardAssets()).text;
 }
