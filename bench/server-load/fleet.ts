@@ -18,8 +18,18 @@ const SYSTEM_IMAGES = [
   ['quay.io/jetstack/cert-manager-controller:v1.16.2', 'cert-manager', 'cert-manager'],
 ] as const;
 
-/** The real report's release first; the others as a fleet mid-upgrade would have them. */
-const OTHER_RELEASES = ['v1.31.3+k3s1', 'v1.30.8+k3s1', 'v1.32.0+k3s1', 'v1.29.12+k3s1'];
+/**
+ * The real report's release first; the others as a fleet mid-upgrade would have them, each with
+ * the runc it builds in (the real report's inner k3s has runc v1.1.5, below the fix of
+ * CVE-2024-21626, so "runc < 1.1.12" finds the nodes of the first release).
+ */
+const OTHER_RELEASES: ReadonlyArray<readonly [string, string]> = [
+  ['v1.31.3+k3s1', 'v1.2.1'],
+  ['v1.30.8+k3s1', 'v1.1.14'],
+  ['v1.32.0+k3s1', 'v1.2.3'],
+  ['v1.29.12+k3s1', 'v1.1.12'],
+];
+const RUNC = 'github.com/opencontainers/runc';
 /** Executables of the bundle the process check finds running. */
 const BUNDLE_PROGRAMS = ['containerd', 'containerd-shim-runc-v2', 'runc'];
 
@@ -41,11 +51,12 @@ interface Release {
 
 function release(base: Report, index: number): Release {
   const [realDigest, realEntry] = Object.entries(base.inventory)[0] as [string, Record<string, unknown>];
-  const version = index === 0 ? String(base.node.k3s.version) : (OTHER_RELEASES[index - 1] as string);
-  const binary = index === 0 ? realDigest : `sha256:${hex(`k3s ${version}`)}`;
-  const bundle = index === 0 ? String(realEntry.bundle) : hex(`bundle ${version}`);
+  const other = OTHER_RELEASES[index - 1];
+  const version = other ? other[0] : String(base.node.k3s.version);
+  const binary = other ? `sha256:${hex(`k3s ${version}`)}` : realDigest;
+  const bundle = other ? hex(`bundle ${version}`) : String(realEntry.bundle);
   const inventory: Record<string, unknown> = {
-    [binary]: { ...realEntry, k3sVersion: version, bundle },
+    [binary]: { ...(other ? asRelease(realEntry, version, other[1]) : realEntry), k3sVersion: version, bundle },
   };
   const processes: Array<Record<string, unknown>> = [
     { pid: 1021, name: 'k3s-server', exe: '/usr/local/bin/k3s', digest: binary, status: 'unlisted' },
@@ -78,6 +89,21 @@ function release(base: Report, index: number): Release {
     });
   }
   return { version, binary, inventory, images, containers, processes };
+}
+
+interface ComponentSummary {
+  binaries: Array<{ k3s?: { version: string }; modules: string[][] }>;
+}
+
+/** The real k3s-binary entry as another release's: its K3s identity, and runc at `runc`. */
+function asRelease(entry: Record<string, unknown>, k3s: string, runc: string): Record<string, unknown> {
+  if (entry.components === undefined) return entry;
+  const copy = structuredClone(entry) as Record<string, unknown> & { components: ComponentSummary };
+  for (const b of copy.components.binaries) {
+    if (b.k3s) b.k3s.version = k3s;
+    for (const m of b.modules) if (m[0] === RUNC) m[1] = runc;
+  }
+  return copy;
 }
 
 export interface Fleet {

@@ -4,7 +4,8 @@
 // the release's renderer; then the container's own args, as the kubelet would run them (env
 // `$(VAR)` expanded, each mount a temp dir), start the real server and answer its probes over
 // HTTPS; on PostgreSQL two such replicas share one private database. Only `--listen` is changed
-// (127.0.0.1:0: a fixed port may be taken here).
+// (127.0.0.1:0: a fixed port may be taken here) and `--db-update-every` left out (it downloads
+// OSV's export at start, and this machine reaches no such host).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -130,6 +131,8 @@ test('server.yaml: one replica on SQLite, Recreate, its database on a claim', ()
   assert.ok(data, 'the claim is mounted');
   const db = container.args.find((a) => a.startsWith('--db=sqlite:'));
   assert.ok(db?.startsWith(`--db=sqlite:${mountOf(container, data.name)}/`), 'the SQLite file is on the claim');
+  const vulndb = container.args.find((a) => a.startsWith('--vuln-db='));
+  assert.ok(vulndb?.startsWith(`--vuln-db=${mountOf(container, data.name)}/`), 'the vulnerability database too');
 });
 
 test('server-postgres.yaml: several replicas rolled with none down, the URL from a Secret, no claim', () => {
@@ -140,6 +143,9 @@ test('server-postgres.yaml: several replicas rolled with none down, the URL from
   assert.equal(deployment.spec.strategy.type, 'RollingUpdate');
   assert.equal(deployment.spec.strategy.rollingUpdate.maxUnavailable, 0);
   assert.equal(docs.filter((d) => d.kind === 'PersistentVolumeClaim').length, 0);
+  const vulndb = container.args.find((a) => a.startsWith('--vuln-db='))?.slice('--vuln-db='.length) ?? '';
+  const mount = container.volumeMounts.find((m) => vulndb.startsWith(`${m.mountPath}/`));
+  assert.ok(mount && !mount.readOnly, 'each replica updates its vulnerability database on a writable volume');
   assert.ok(container.args.includes('--db=$(K3SGUARD_DB_URL)'));
   const env = container.env?.find((e) => e.name === 'K3SGUARD_DB_URL');
   assert.ok(env?.valueFrom?.secretKeyRef, 'the URL (with its password) only in a Secret');
@@ -169,7 +175,7 @@ function kubeletArgs(c: Container, env: Record<string, string>, root: string): s
   const mounts = c.volumeMounts.map((m) => m.mountPath).sort((a, b) => b.length - a.length);
   return c.args
     .slice(1) // `server`: the test runs the CLI's server command itself
-    .filter((a) => !a.startsWith('--listen='))
+    .filter((a) => !a.startsWith('--listen=') && !a.startsWith('--db-update-every='))
     .map((a) => a.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (_, name: string) => env[name] ?? `$(${name})`))
     .map((a) => {
       const m = mounts.find((p) => a.includes(`=${p}/`) || a.includes(`:${p}/`));
