@@ -39,27 +39,38 @@ function userName(opts: UserCliOptions): string {
   return name;
 }
 
-/** A terminal: one line typed without echo. */
-function readHiddenLine(prompt: string): Promise<string> {
+/**
+ * A terminal: one line per prompt, typed without echo. Raw mode for all of them at once, so
+ * lines typed (or pasted) ahead of their prompt are kept for it, not lost between two reads.
+ */
+function readHiddenLines(prompts: readonly string[]): Promise<string[]> {
   const stdin = process.stdin;
-  process.stderr.write(prompt);
   return new Promise((resolve, reject) => {
+    const lines: string[] = [];
     let line = '';
     stdin.setRawMode(true);
     stdin.setEncoding('utf8');
-    const done = (err?: Error) => {
+    process.stderr.write(prompts[0] ?? '');
+    const finish = (err?: Error) => {
       stdin.setRawMode(false);
       stdin.pause();
       stdin.off('data', onData);
-      process.stderr.write('\n');
       if (err) reject(err);
-      else resolve(line);
+      else resolve(lines);
     };
     const onData = (chunk: string) => {
       for (const ch of chunk) {
-        if (ch === '\r' || ch === '\n' || ch === '\u0004') return done();
-        if (ch === '\u0003') return done(new InputError('USAGE', undefined, 'interrupted'));
-        if (ch === '\u007f' || ch === '\b') line = line.slice(0, -1);
+        if (ch === '\u0003') {
+          process.stderr.write('\n');
+          return finish(new InputError('USAGE', undefined, 'interrupted'));
+        }
+        if (ch === '\r' || ch === '\n' || ch === '\u0004') {
+          lines.push(line);
+          line = '';
+          process.stderr.write('\n');
+          if (lines.length === prompts.length) return finish();
+          process.stderr.write(prompts[lines.length] ?? '');
+        } else if (ch === '\u007f' || ch === '\b') line = line.slice(0, -1);
         else line += ch;
       }
     };
@@ -91,11 +102,10 @@ async function readPassword(opts: UserCliOptions): Promise<string> {
     password = readOptionText(opts.passwordFile, 'secret', { label: '--password-file' }).replace(/\r?\n$/, '');
     source = '--password-file';
   } else if (process.stdin.isTTY) {
-    password = await readHiddenLine('password: ');
+    const [first, again] = await readHiddenLines(['password: ', 'again: ']);
+    password = first ?? '';
     source = 'the password';
-    if ((await readHiddenLine('again: ')) !== password) {
-      throw new InputError('USAGE', undefined, 'the two passwords differ');
-    }
+    if (again !== password) throw new InputError('USAGE', undefined, 'the two passwords differ');
   } else {
     password = await readStdinLine();
     source = 'the password on stdin';

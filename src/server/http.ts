@@ -83,7 +83,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     bodyLimit: opts.bodyLimit ?? LIMITS.serverBodyBytes,
     return503OnClosing: true,
     // Path parameters are node names (up to 253 characters) and advisory ids: above fastify's 100.
-    maxParamLength: 300,
+    routerOptions: { maxParamLength: 300 },
     ...(opts.tls ? { https: { cert: opts.tls.cert, key: opts.tls.key } } : {}),
   });
   app.decorateRequest('caller', null);

@@ -288,7 +288,7 @@ describe('a release built with a test key, checked by its own amd64 executable',
   test('audit iac of deploy/ and .github/ is clean, and so is the deploy file pinned to the image digest', () => {
     const repo = run(['audit', 'iac', 'deploy', '.github'], ROOT);
     assert.equal(repo.code, 0, repo.stdout + repo.stderr);
-    assert.match(repo.stdout, /7 file\(s\) audited, no findings/);
+    assert.match(repo.stdout, /9 file\(s\) audited, no findings/);
     const rendered = run(['audit', 'iac', 'k3sguard-deploy.yaml']);
     assert.equal(rendered.code, 0, rendered.stdout + rendered.stderr);
     const deploy = readFileSync(join(out, 'k3sguard-deploy.yaml'), 'utf8');

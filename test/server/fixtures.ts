@@ -2,67 +2,31 @@
 // --json`, on a K3s-shaped node tree as the agent tests build it), copies of it as other nodes
 // would send it, the databases (SQLite in a temp dir; PostgreSQL private to the test file) and
 // small HTTP helpers.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
 import type { Database, DatabaseUrl } from '../../src/server/db/database.ts';
-import { serializeLock } from '../../src/verify/lock/format.ts';
-import { goodNode, installK3s, LOCKED_FILES, lockOf, POLICY_YAML } from '../audit/node/node-fixtures.ts';
-import { CLI } from '../cli/run.ts';
-import { k3sShaped } from '../fixtures/k3s-shaped.ts';
+import { agentReport, buildNodeTree, type NodeTree, type Report } from './agent-report.ts';
 import { type PrivatePostgres, postgresBinDir, startPostgres } from './postgres.ts';
 
-export type Report = Record<string, unknown> & {
-  node: {
-    hostname: string;
-    machineId?: string;
-    k3s: { version?: string; role?: string; binary?: { path: string; digest: string } };
-  };
-  check: { finishedAt: string };
-  inventory: Record<string, unknown>;
-  findings: unknown[];
-};
+export type { Report } from './agent-report.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'k3sguard-server-test-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 
 /** A K3s-shaped node tree (binary, bundle, units, manifests) with its lock and policy. */
-export async function nodeTree(): Promise<
-  { root: string; lock: string; policy: string; k3sVersion: string } | { skip: string }
-> {
-  const k3s = await k3sShaped('good');
-  if ('skip' in k3s) return k3s;
-  const dir = mkdtempSync(join(work, 'node-'));
-  const root = join(dir, 'node');
-  goodNode(root);
-  installK3s(root, k3s);
-  const lock = join(dir, 'k3sguard.lock');
-  const policy = join(dir, 'policy.yaml');
-  writeFileSync(policy, POLICY_YAML);
-  writeFileSync(lock, serializeLock(lockOf(root, LOCKED_FILES))); // the binary left out: a finding
-  return { root, lock, policy, k3sVersion: k3s.version };
+export function nodeTree(): Promise<NodeTree | { skip: string }> {
+  return buildNodeTree(mkdtempSync(join(work, 'node-')));
 }
 
 let made: Promise<{ report: Report } | { skip: string }> | undefined;
 
 /** The real report of one check of a node tree (exit 1: it has a finding). */
 export function realReport(): Promise<{ report: Report } | { skip: string }> {
-  made ??= (async () => {
-    const tree = await nodeTree();
-    if ('skip' in tree) return tree;
-    const r = spawnSync(
-      process.execPath,
-      [CLI, 'agent', '--once', '--json', '--root', tree.root, '--state-dir', join(tree.root, '..', 'state')]
-        .concat(['--proc', join(tree.root, 'proc'), '--lock', tree.lock, '--policy', tree.policy])
-        .concat(['--containerd-socket', join(tree.root, 'no-containerd.sock')]),
-      { encoding: 'utf8', timeout: 300_000, maxBuffer: 64 * 1024 * 1024 },
-    );
-    if (r.status !== 1) throw new Error(`agent --once exited ${r.status}: ${r.stderr}`);
-    return { report: JSON.parse(r.stdout) as Report };
-  })();
+  made ??= agentReport(mkdtempSync(join(work, 'node-')));
   return made;
 }
 

@@ -5,13 +5,7 @@
 // advisories by id and alias, the K3s version spread, drift, the overview, CSV, and malformed
 // parameters refused with a message naming them.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import addFormats from 'ajv-formats';
 import { openApiDocument } from '../../src/server/api/openapi.ts';
 import { createUser, createUserToken } from '../../src/server/auth/users.ts';
 import type { Database } from '../../src/server/db/database.ts';
@@ -20,65 +14,7 @@ import { openDatabase } from '../../src/server/open.ts';
 import { Store } from '../../src/server/store.ts';
 import { asNode, freshDatabase, idOf, KINDS, post, postgresSkip, type Report, realReport } from './fixtures.ts';
 import { type ApiAnswer, apiGet, openApiChecker } from './openapi-check.ts';
-
-test('the OpenAPI document: 3.1, every schema compiles strictly as JSON Schema 2020-12, every ref resolves', () => {
-  const doc = openApiDocument();
-  assert.equal(doc.openapi, '3.1.0');
-  const ajv = new Ajv2020({ strict: true, allowUnionTypes: true });
-  (addFormats as unknown as (a: Ajv2020) => void)(ajv);
-  ajv.addSchema({ $id: 'https://k3sguard.dev/c.json', $defs: doc.components.schemas });
-  for (const name of Object.keys(doc.components.schemas)) {
-    const text = JSON.stringify(doc.components.schemas[name as keyof typeof doc.components.schemas]);
-    // Refs as the document writes them, pointed at the $defs above.
-    const schema = JSON.parse(text.replace(/#\/components\/schemas\//g, 'https://k3sguard.dev/c.json#/$defs/'));
-    assert.doesNotThrow(() => ajv.compile(schema), name);
-  }
-  const text = JSON.stringify(doc);
-  for (const [, name] of text.matchAll(/"#\/components\/schemas\/([A-Za-z]+)"/g)) {
-    assert.ok(name && name in doc.components.schemas, `${name} is referred to but not defined`);
-  }
-});
-
-test('the OpenAPI document is valid OpenAPI 3.1 (openapi-spec-validator, when installed)', (t) => {
-  const probe = spawnSync('python3', ['-c', 'import openapi_spec_validator'], { encoding: 'utf8' });
-  if (probe.status !== 0) return t.skip('openapi-spec-validator is not installed (pip install openapi-spec-validator)');
-  const dir = mkdtempSync(join(tmpdir(), 'k3sguard-openapi-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const file = join(dir, 'openapi.json');
-  writeFileSync(file, JSON.stringify(openApiDocument()));
-  const r = spawnSync('python3', ['-m', 'openapi_spec_validator', file], { encoding: 'utf8', timeout: 120_000 });
-  assert.equal(r.status, 0, r.stdout + r.stderr);
-  assert.match(r.stdout, /: OK$/m);
-});
-
-const DAY = 24 * 60 * 60 * 1000;
-
-/** The report as a node on another K3s release sends it: the binary's digest and version changed. */
-function onRelease(report: Report, n: number, version: string): Report {
-  const copy = asNode(report, n);
-  const digest = `sha256:${idOf(`k3s ${version}`)}`;
-  const inventory: Record<string, unknown> = {};
-  for (const [d, entry] of Object.entries(copy.inventory)) {
-    const e = entry as { kind: string };
-    if (e.kind === 'k3s-binary') inventory[digest] = { ...e, k3sVersion: version };
-    else inventory[d] = e;
-  }
-  copy.inventory = inventory;
-  copy.node.k3s = { ...copy.node.k3s, version, binary: { path: '/usr/local/bin/k3s', digest } };
-  return copy;
-}
-
-/** An answer of the ingest API (the fixtures' `post`), checked against the document too. */
-function ingestAnswer(path: string, res: { status: number; headers: Headers; body: unknown }): void {
-  const contentType = res.headers.get('content-type') ?? '';
-  openApiChecker().check('POST', path, {
-    status: res.status,
-    headers: res.headers,
-    contentType,
-    body: res.body,
-    text: JSON.stringify(res.body),
-  });
-}
+import { buildQueryFleet, DAY, ingestAnswer } from './query-fleet.ts';
 
 for (const kind of KINDS) {
   const skip = kind === 'postgres' ? postgresSkip() : undefined;
@@ -91,8 +27,7 @@ for (const kind of KINDS) {
     let viewer: Record<string, string>;
     let admin: Record<string, string>;
     let nodeToken = '';
-    const inventories: Record<string, string> = {};
-    let k3sDigest = '';
+    let inventories: Record<string, string> = {};
     const now = new Date();
     const at = (ms: number) => new Date(now.getTime() + ms).toISOString();
 
@@ -117,144 +52,7 @@ for (const kind of KINDS) {
         return;
       }
       report = r.report;
-      const base = report.node.k3s.version as string;
-      k3sDigest =
-        Object.entries(report.inventory).find(([, e]) => (e as { kind: string }).kind === 'k3s-binary')?.[0] ?? '';
-      const fleet: Array<[string, string, Report]> = [
-        ['a-1', 'lab', asNode(report, 1)],
-        ['a-2', 'lab', { ...asNode(report, 2), findings: [] }],
-        ['b-1', 'edge', onRelease(report, 3, 'v1.30.2+k3s1')],
-        ['d-1', 'edge', { ...onRelease(report, 4, 'v1.29.15+k3s2'), findings: [] }],
-      ];
-      assert.equal(base, 'v1.31.4+k3s1', 'the fixture release this test expects');
-      for (const [name, cluster, body] of fleet) {
-        const { token } = await store.createToken(name, cluster);
-        if (name === 'a-2') nodeToken = token;
-        const res = await post(server.url, '/api/v1/reports', {
-          token,
-          id: idOf(`q-${name}`),
-          body: JSON.stringify(body),
-        });
-        assert.equal(res.status, 201, JSON.stringify(res.body));
-        ingestAnswer('/api/v1/reports', res);
-        inventories[name] = String(res.body.inventory);
-        // Events as the agent sends them: a finding new then resolved on a-1, containerd down then up on a-2.
-        const hostname = body.node.hostname;
-        const events =
-          name === 'a-1'
-            ? (
-                [
-                  ['new', at(-2 * DAY)],
-                  ['resolved', at(-1 * DAY)],
-                ] as const
-              ).map(([status, time]) => {
-                const f = (report as Report).findings[0] as {
-                  key: string;
-                  firstSeen: string;
-                  lastSeen: string;
-                  finding: unknown;
-                };
-                return {
-                  schema: 'k3sguard/event@1',
-                  type: 'finding',
-                  status,
-                  time,
-                  node: { hostname },
-                  key: f.key,
-                  firstSeen: f.firstSeen,
-                  lastSeen: f.lastSeen,
-                  finding: f.finding,
-                };
-              })
-            : name === 'a-2'
-              ? (
-                  [
-                    [false, at(-1 * DAY)],
-                    [true, at(-1000)],
-                  ] as const
-                ).map(([ok, time]) => ({
-                  schema: 'k3sguard/event@1',
-                  type: 'status',
-                  component: 'containerd',
-                  ok,
-                  message: ok ? 'containerd answers again' : 'containerd does not answer',
-                  time,
-                  node: { hostname },
-                }))
-              : [];
-        for (const e of events) {
-          const id = idOf(`${name} ${e.time}`);
-          const sent = await post(server.url, '/api/v1/events', { token, id, body: JSON.stringify({ ...e, id }) });
-          assert.equal(sent.status, 201, JSON.stringify(sent.body));
-          ingestAnswer('/api/v1/events', sent);
-        }
-      }
-      await store.createToken('c-1', 'edge'); // a token, never a report
-      // Findings per inventory, as the re-match stores them (i14-monitor's table).
-      const finding = async (
-        inventory: string,
-        vuln: string,
-        aliases: string[],
-        severity: string,
-        component: string,
-        version: string,
-        location: string,
-        fixed: string | null,
-        reachability: string,
-      ) =>
-        db.run(
-          `INSERT INTO inventory_findings (inventory_digest, vuln_id, aliases, severity, summary, component, version,
-             location, artifact_digest, fixed, reachability, first_matched_at, body)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-          [
-            inventory,
-            vuln,
-            JSON.stringify(aliases),
-            severity,
-            `${vuln} in ${component}`,
-            component,
-            version,
-            location,
-            k3sDigest,
-            fixed,
-            reachability,
-            at(-3 * DAY),
-            '{}',
-          ],
-        );
-      await finding(
-        inventories['a-1'] as string,
-        'GO-2099-0001',
-        ['CVE-2099-1111', 'GHSA-aaaa-bbbb-cccc'],
-        'high',
-        'github.com/sirupsen/logrus',
-        'v1.9.3',
-        'bin/k3s',
-        'v1.9.4',
-        'reachable',
-      );
-      await finding(
-        inventories['a-1'] as string,
-        'GO-2099-0002',
-        [],
-        'medium',
-        'github.com/urfave/cli',
-        'v1.22.15',
-        '',
-        null,
-        'not-analyzed',
-      );
-      await finding(
-        inventories['b-1'] as string,
-        'GO-2099-0001',
-        ['CVE-2099-1111', 'GHSA-aaaa-bbbb-cccc'],
-        'high',
-        'github.com/sirupsen/logrus',
-        'v1.9.3',
-        'bin/k3s',
-        'v1.9.4',
-        'reachable',
-      );
+      ({ inventories, nodeToken } = await buildQueryFleet(server.url, store, db, report, now));
     });
     after(async () => {
       await server?.close();
@@ -642,22 +440,3 @@ for (const kind of KINDS) {
     });
   });
 }
-
-test('a database that fails: 500 as JSON, without its internals', async () => {
-  const fresh = await freshDatabase('sqlite');
-  const { db } = await openDatabase(fresh.url);
-  await createUser(db, 'vera', 'viewer', 'viewer password 1');
-  const token = (await createUserToken(db, 'vera'))?.token;
-  const server = await startServer({ store: new Store(db), host: '127.0.0.1', port: 0 });
-  try {
-    await db.close();
-    const res = await apiGet(server.url, '/api/v1/nodes', { authorization: `Bearer ${token}` });
-    assert.equal(res.status, 500);
-    assert.deepEqual(res.body, {
-      error: 'INTERNAL',
-      message: 'the server could not answer: its database failed; ask again later',
-    });
-  } finally {
-    await server.close();
-  }
-});

@@ -7,8 +7,10 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { checkPassword } from '../../src/server/auth/users.ts';
+import { openDatabase } from '../../src/server/open.ts';
 import { CLI, k3sguard, tempDir } from '../cli/run.ts';
-import { freshDatabase, postgresSkip } from './fixtures.ts';
+import { freshDatabase, postgresSkip, which } from './fixtures.ts';
 import { apiGet } from './openapi-check.ts';
 import { startServerProcess } from './server-process.ts';
 
@@ -198,4 +200,48 @@ test('server user on PostgreSQL: create, token, list, delete', { skip: postgresS
   assert.match(run(['list']).stdout, /\nada\tadmin\t\S+\t0\t1\n$/);
   assert.equal(run(['delete', '--name', 'ada']).code, 0);
   assert.equal(run(['list']).stdout, 'NAME\tROLE\tCREATED\tSESSIONS\tTOKENS\n');
+});
+
+test('server user create at a terminal: asked twice without echo, two different answers refused', async (t) => {
+  if (!which('script')) return t.skip('script (util-linux) is not installed: no terminal to run the CLI in');
+  const dir = tempDir(t);
+  const path = join(dir, 'fleet.sqlite');
+  // script runs the CLI on a pseudo-terminal and types our input into it (both lines at once,
+  // as a paste: the second must not be lost).
+  const atTerminal = (name: string, input: string) => {
+    const command = [
+      process.execPath,
+      CLI,
+      'server',
+      'user',
+      'create',
+      '--db',
+      `sqlite:${path}`,
+      '--name',
+      name,
+      '--role',
+      'viewer',
+    ]
+      .map((a) => `'${a}'`)
+      .join(' ');
+    const r = spawnSync('script', ['-q', '-e', '-c', command, '/dev/null'], {
+      input,
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    return { code: r.status, out: r.stdout };
+  };
+  const made = atTerminal('tty-user', 'typed at a terminal\rtyped at a terminal\r');
+  assert.equal(made.code, 0, made.out);
+  assert.match(made.out, /password: [\s\S]*again: [\s\S]*user tty-user \(viewer\) created/);
+  const differ = atTerminal('tty-other', 'typed at a terminal\rsomething else typed\r');
+  assert.equal(differ.code, 2, differ.out);
+  assert.match(differ.out, /k3sguard: the two passwords differ/);
+  const { db } = await openDatabase({ kind: 'sqlite', path });
+  try {
+    assert.ok(await checkPassword(db, 'tty-user', 'typed at a terminal'));
+    assert.equal(await checkPassword(db, 'tty-other', 'typed at a terminal'), undefined);
+  } finally {
+    await db.close();
+  }
 });

@@ -5,7 +5,7 @@
 // maxLength, the time form); anything else there is a programming error, caught at start.
 import { quoteControls } from '../../model/quote.ts';
 import { Refusal } from '../refusal.ts';
-import type { Parameter, QueryOperation } from './openapi.ts';
+import type { Parameter, QueryOperation } from './operations.ts';
 
 export type ParameterValue = string | number | boolean;
 

@@ -20,7 +20,8 @@ import {
 } from '../queries/index.ts';
 import { Refusal } from '../refusal.ts';
 import { type CsvColumn, columnsOf, toCsv } from './csv.ts';
-import { OPERATIONS, openApiDocument, type QueryOperation } from './openapi.ts';
+import { openApiDocument } from './openapi.ts';
+import { OPERATIONS, type QueryOperation } from './operations.ts';
 import { checkDeclarations, type ParameterValue, readParameters } from './params.ts';
 
 export interface QueryApiOptions {

@@ -5,7 +5,7 @@
 // Parameters: N = 2^15, r = 8, p = 1 (32 MiB of memory and tens of milliseconds per hash on a
 // server core), OWASP's recommended minimum for scrypt; 16 random bytes of salt; 32 bytes of
 // output. scrypt runs on libuv's thread pool (the async form), so a login does not stall other
-// requests; the login rate limit (src/server/auth/login.ts) bounds how many run at once.
+// requests; the login rate limits (auth/routes.ts) bound how many run.
 import { randomBytes, type ScryptOptions, scrypt, timingSafeEqual } from 'node:crypto';
 
 export const SCRYPT = { log2N: 15, r: 8, p: 1, saltBytes: 16, keyBytes: 32 } as const;
