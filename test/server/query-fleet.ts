@@ -134,8 +134,14 @@ export async function buildQueryFleet(
     location: string,
     fixed: string | null,
     reachability: string,
-  ) =>
-    db.run(
+  ) => {
+    // As the monitor writes them: the findings and their match_runs row (the overview's cue to read them again).
+    await db.run(
+      `INSERT INTO match_runs (inventory_digest, db_version, matched_at, findings, new_findings, worker)
+       VALUES (?, 'test', ?, 1, 1, 'query-fleet')`,
+      [inventory, at(-3 * DAY)],
+    );
+    await db.run(
       `INSERT INTO inventory_findings (inventory_digest, vuln_id, aliases, severity, summary, component, version,
          location, artifact_digest, fixed, reachability, first_matched_at, body)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -155,6 +161,7 @@ export async function buildQueryFleet(
         '{}',
       ],
     );
+  };
   await finding(
     inventories['a-1'] as string,
     'GO-2099-0001',

@@ -2,13 +2,13 @@
 // K3s version spread, the open findings by severity (each node's own findings, plus each
 // advisory matched against a node's inventory once per node), and drift per day. A few grouped
 // queries whatever the fleet's size: vulnerabilities are counted per distinct inventory and
-// multiplied by the nodes on it, never per node.
+// multiplied by the nodes on it, never per node (advisory-summary.ts).
 import type { Severity } from '../../model/inventory.ts';
 import { SEVERITIES } from '../../model/severity.ts';
 import type { Queryable } from '../db/database.ts';
+import { advisoryCounts } from './advisory-summary.ts';
 import { type DriftDay, driftByDay } from './drift.ts';
 import { k3sVersionSpread, type VersionCount } from './versions.ts';
-import { NODES_PER_INVENTORY } from './vulnerabilities.ts';
 
 /** The days of drift the overview shows. */
 export const OVERVIEW_DRIFT_DAYS = 14;
@@ -62,22 +62,13 @@ export async function fleetOverview(db: Queryable, now: Date = new Date()): Prom
       [dayAgo, dayAgo],
     ),
     db.all<{ severity: string; n: number }>('SELECT severity, COUNT(*) AS n FROM node_findings GROUP BY severity'),
-    db.all<{ severity: string | null; advisories: number; pairs: number }>(
-      `SELECT f.severity, COUNT(DISTINCT f.vuln_id) AS advisories, SUM(c.n) AS pairs
-       FROM (SELECT DISTINCT inventory_digest, vuln_id, severity FROM inventory_findings) f
-       JOIN ${NODES_PER_INVENTORY} c ON c.inventory_digest = f.inventory_digest
-       GROUP BY f.severity`,
-    ),
+    advisoryCounts(db),
     k3sVersionSpread(db),
     driftByDay(db, { since: `${since}T00:00:00.000Z` }),
   ]);
   const findingsBySeverity = zeroes();
   for (const r of findings) add(findingsBySeverity, r.severity, Number(r.n));
-  const advisoriesBySeverity = zeroes();
-  for (const r of advisories) {
-    add(advisoriesBySeverity, r.severity, Number(r.advisories));
-    add(findingsBySeverity, r.severity, Number(r.pairs));
-  }
+  for (const s of SEVERITIES) findingsBySeverity[s] += advisories.pairsBySeverity[s];
   return {
     generatedAt: now.toISOString(),
     nodes: {
@@ -90,7 +81,7 @@ export async function fleetOverview(db: Queryable, now: Date = new Date()): Prom
     inventories: Number(counts?.inventories ?? 0),
     k3sVersions,
     findingsBySeverity,
-    advisoriesBySeverity,
+    advisoriesBySeverity: advisories.advisoriesBySeverity,
     drift: drift.byDay,
   };
 }
