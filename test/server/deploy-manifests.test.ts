@@ -165,7 +165,7 @@ test('audit iac is clean for both, and the release renders them pinned to the im
   assert.ok(rendered.includes(`# ${SQLITE}\n`) && rendered.includes(`# ${POSTGRES}\n`));
   const servers = parseAllDocuments(rendered)
     .map((d) => d.toJS())
-    .filter((d) => d?.kind === 'Deployment');
+    .filter((d) => d?.kind === 'Deployment' && d.metadata?.name === 'k3sguard-server');
   assert.equal(servers.length, 2);
   for (const s of servers) assert.equal(s.spec.template.spec.containers[0].image, `${IMAGE}@${digest}`);
 });
