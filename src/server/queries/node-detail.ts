@@ -6,6 +6,7 @@ import type { Queryable } from '../db/database.ts';
 import { type DriftEvent, driftEvent, EVENT_COLUMNS, type EventRow } from './drift.ts';
 import { NODE_COLUMNS, type NodeRow, type NodeSummary, nodeSummary, VULNERABILITY_COUNTS } from './nodes.ts';
 import { stringArray } from './page.ts';
+import type { AdvisoryPlace } from './vulnerabilities.ts';
 
 /** How much history a node page shows; older events and reports are in /drift and the database. */
 export const NODE_RECENT_EVENTS = 100;
@@ -40,17 +41,11 @@ export interface NodeFinding {
   readonly lastSeen: string;
 }
 
-export interface NodeVulnerability {
+export interface NodeVulnerability extends AdvisoryPlace {
   readonly id: string;
   readonly aliases: string[];
   readonly severity: string | null;
   readonly summary: string | null;
-  readonly component: string | null;
-  readonly version: string | null;
-  readonly location: string | null;
-  readonly artifact: string | null;
-  readonly fixed: string | null;
-  readonly reachability: string | null;
   readonly firstMatchedAt: string | null;
 }
 

@@ -92,28 +92,26 @@ export async function listVulnerabilities(
   return { total: all.length, limit, offset, items: all.slice(offset, offset + limit) };
 }
 
-export interface AffectedComponent {
+/** Where an advisory sits in an inventory (a row of inventory_findings), and what fixes it. */
+export interface AdvisoryPlace {
   readonly component: string | null;
   readonly version: string | null;
   readonly location: string | null;
   readonly artifact: string | null;
   readonly fixed: string | null;
   readonly reachability: string | null;
+}
+
+export interface AffectedComponent extends AdvisoryPlace {
   /** Current nodes with this component at this place. */
   readonly nodes: number;
 }
 
-export interface AffectedNode {
+export interface AffectedNode extends AdvisoryPlace {
   readonly node: string;
   readonly cluster: string | null;
   readonly k3sVersion: string | null;
   readonly id: string;
-  readonly component: string | null;
-  readonly version: string | null;
-  readonly location: string | null;
-  readonly artifact: string | null;
-  readonly fixed: string | null;
-  readonly reachability: string | null;
 }
 
 export interface VulnerabilityDetail extends Page<AffectedNode> {
