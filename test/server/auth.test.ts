@@ -4,7 +4,6 @@
 // user, passwords stored only as scrypt hashes. API answers are checked against the OpenAPI
 // document (apiGet).
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -19,7 +18,9 @@ import type { Database } from '../../src/server/db/database.ts';
 import { type RunningServer, startServer } from '../../src/server/http.ts';
 import { openDatabase } from '../../src/server/open.ts';
 import { Store } from '../../src/server/store.ts';
-import { count, freshDatabase, KINDS, postgresSkip, which } from './fixtures.ts';
+import { loopbackCertificate } from '../fixtures/loopback-cert.ts';
+import { hasTool } from '../fixtures/tools.ts';
+import { count, freshDatabase, KINDS, postgresSkip } from './fixtures.ts';
 import { apiGet } from './openapi-check.ts';
 
 const PASSWORD = 'a long enough password';
@@ -251,25 +252,10 @@ test('a page behind requireUser: no session or an expired one redirects to the l
 });
 
 test('under TLS the session cookie is Secure', async (t) => {
-  if (!which('openssl')) return t.skip('openssl is not installed (apt-get install openssl)');
+  if (!hasTool('openssl')) return t.skip('openssl is not installed (apt-get install openssl)');
   const dir = mkdtempSync(join(tmpdir(), 'k3sguard-auth-tls-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const cert = join(dir, 'cert.pem');
-  const key = join(dir, 'key.pem');
-  execFileSync(
-    'openssl',
-    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1'].concat([
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ]),
-    { stdio: 'ignore' },
-  );
+  const { cert, key } = loopbackCertificate(dir);
   const fresh = await freshDatabase('sqlite');
   const { db } = await openDatabase(fresh.url);
   const server = await startServer({

@@ -2,7 +2,6 @@
 // 2; a database migrated by a newer server is refused; HTTPS with --tls-cert/--tls-key; the
 // JSON schemas in docs/ are the ones the server validates with.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
@@ -11,7 +10,8 @@ import { SCHEMA_VERSION } from '../../src/server/db/migrations.ts';
 import { openDatabase } from '../../src/server/open.ts';
 import { schemaFiles } from '../../tools/docs.ts';
 import { k3sguard, tempDir } from '../cli/run.ts';
-import { which } from './fixtures.ts';
+import { loopbackCertificate } from '../fixtures/loopback-cert.ts';
+import { hasTool } from '../fixtures/tools.ts';
 import { startServerProcess } from './server-process.ts';
 
 function oneLineError(r: { code: number | null; stderr: string; stdout: string }, problem: RegExp): void {
@@ -100,24 +100,9 @@ test('a database migrated past what this server knows is refused, untouched', as
 });
 
 test('HTTPS with --tls-cert and --tls-key', async (t) => {
-  if (!which('openssl')) return t.skip('openssl is not installed (apt-get install openssl)');
+  if (!hasTool('openssl')) return t.skip('openssl is not installed (apt-get install openssl)');
   const dir = tempDir(t);
-  const cert = join(dir, 'cert.pem');
-  const key = join(dir, 'key.pem');
-  execFileSync(
-    'openssl',
-    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1'].concat([
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ]),
-    { stdio: 'ignore' },
-  );
+  const { cert, key } = loopbackCertificate(dir);
   const server = await startServerProcess([
     '--db',
     `sqlite:${join(dir, 'fleet.sqlite')}`,

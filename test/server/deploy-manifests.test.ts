@@ -7,15 +7,16 @@
 // (127.0.0.1:0: a fixed port may be taken here) and `--db-update-every` left out (it downloads
 // OSV's export at start, and this machine reaches no such host).
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 import { DIGEST_PLACEHOLDER, renderDeploy } from '../../tools/release-deploy.ts';
 import { k3sguard, tempDir } from '../cli/run.ts';
-import { freshDatabase, postgresSkip, which } from './fixtures.ts';
+import { loopbackCertificate } from '../fixtures/loopback-cert.ts';
+import { hasTool } from '../fixtures/tools.ts';
+import { freshDatabase, postgresSkip } from './fixtures.ts';
 import { startServerProcess } from './server-process.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -197,15 +198,7 @@ function getStatus(url: string, ca: Buffer): Promise<number> {
 
 /** The TLS Secret as `kubectl create secret tls` makes it: tls.crt and tls.key in the mounted dir. */
 function tlsSecret(dir: string): Buffer {
-  mkdirSync(dir, { recursive: true });
-  execFileSync(
-    'openssl',
-    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1']
-      .concat(['-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'])
-      .concat(['-keyout', join(dir, 'tls.key'), '-out', join(dir, 'tls.crt')]),
-    { stdio: 'ignore' },
-  );
-  return readFileSync(join(dir, 'tls.crt'));
+  return readFileSync(loopbackCertificate(dir, { cert: 'tls.crt', key: 'tls.key' }).cert);
 }
 
 async function probeAll(c: Container, url: string, ca: Buffer): Promise<void> {
@@ -215,7 +208,7 @@ async function probeAll(c: Container, url: string, ca: Buffer): Promise<void> {
 }
 
 test("server.yaml's container args start the server on its claim and answer its probes", async (t) => {
-  if (!which('openssl')) return t.skip('openssl is not installed (apt-get install openssl)');
+  if (!hasTool('openssl')) return t.skip('openssl is not installed (apt-get install openssl)');
   const { container: c, volumes } = checkServerPod(SQLITE, manifests(SQLITE));
   const root = tempDir(t);
   const ca = tlsSecret(join(root, mountOf(c, volumes.find((v) => v.secret)?.name as string)));
@@ -229,7 +222,7 @@ test("server.yaml's container args start the server on its claim and answer its 
 });
 
 test("server-postgres.yaml's container args: two replicas on one database answer their probes", async (t) => {
-  if (!which('openssl')) return t.skip('openssl is not installed (apt-get install openssl)');
+  if (!hasTool('openssl')) return t.skip('openssl is not installed (apt-get install openssl)');
   const skip = postgresSkip();
   if (skip) return t.skip(skip);
   const { container: c, volumes } = checkServerPod(POSTGRES, manifests(POSTGRES));

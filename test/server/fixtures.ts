@@ -1,8 +1,3 @@
-// What the server tests share: a real node report (made by the real CLI, `k3sguard agent --once
-// --json`, on a K3s-shaped node tree as the agent tests build it), copies of it as other nodes
-// would send it, the databases (SQLite in a temp dir; PostgreSQL private to the test file) and
-// small HTTP helpers.
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -100,14 +95,4 @@ export async function post(
   });
   const text = await res.text();
   return { status: res.status, headers: res.headers, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
-}
-
-/** The tool a test needs, or why it cannot run. */
-export function which(tool: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
 }

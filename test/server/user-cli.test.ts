@@ -10,7 +10,8 @@ import { test } from 'node:test';
 import { checkPassword } from '../../src/server/auth/users.ts';
 import { openDatabase } from '../../src/server/open.ts';
 import { CLI, k3sguard, tempDir } from '../cli/run.ts';
-import { freshDatabase, postgresSkip, which } from './fixtures.ts';
+import { hasTool } from '../fixtures/tools.ts';
+import { freshDatabase, postgresSkip } from './fixtures.ts';
 import { apiGet } from './openapi-check.ts';
 import { startServerProcess } from './server-process.ts';
 
@@ -203,7 +204,7 @@ test('server user on PostgreSQL: create, token, list, delete', { skip: postgresS
 });
 
 test('server user create at a terminal: asked twice without echo, two different answers refused', async (t) => {
-  if (!which('script')) return t.skip('script (util-linux) is not installed: no terminal to run the CLI in');
+  if (!hasTool('script')) return t.skip('script (util-linux) is not installed: no terminal to run the CLI in');
   const dir = tempDir(t);
   const path = join(dir, 'fleet.sqlite');
   // script runs the CLI on a pseudo-terminal and types our input into it (both lines at once,

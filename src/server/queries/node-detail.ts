@@ -6,7 +6,7 @@ import type { Queryable } from '../db/database.ts';
 import { type DriftEvent, driftEvent, EVENT_COLUMNS, type EventRow } from './drift.ts';
 import { NODE_COLUMNS, type NodeRow, type NodeSummary, nodeSummary, VULNERABILITY_COUNTS } from './nodes.ts';
 import { stringArray } from './page.ts';
-import type { AdvisoryPlace } from './vulnerabilities.ts';
+import { type AdvisoryPlace, advisoryPlace, type PlaceRow } from './vulnerabilities.ts';
 
 /** How much history a node page shows; older events and reports are in /drift and the database. */
 export const NODE_RECENT_EVENTS = 100;
@@ -141,19 +141,15 @@ export async function nodeDetail(db: Queryable, name: string): Promise<NodeDetai
     [row.id],
   );
   const vulnerabilities = inventory
-    ? await db.all<{
-        vuln_id: string;
-        aliases: string | null;
-        severity: string | null;
-        summary: string | null;
-        component: string | null;
-        version: string | null;
-        location: string | null;
-        artifact_digest: string | null;
-        fixed: string | null;
-        reachability: string | null;
-        first_matched_at: string | null;
-      }>(
+    ? await db.all<
+        PlaceRow & {
+          vuln_id: string;
+          aliases: string | null;
+          severity: string | null;
+          summary: string | null;
+          first_matched_at: string | null;
+        }
+      >(
         `SELECT vuln_id, aliases, severity, summary, component, version, location, artifact_digest, fixed,
            reachability, first_matched_at
          FROM inventory_findings WHERE inventory_digest = ? ORDER BY vuln_id, component, location`,
@@ -203,12 +199,7 @@ export async function nodeDetail(db: Queryable, name: string): Promise<NodeDetai
       aliases: stringArray(v.aliases),
       severity: v.severity,
       summary: v.summary,
-      component: v.component,
-      version: v.version,
-      location: v.location,
-      artifact: v.artifact_digest,
-      fixed: v.fixed,
-      reachability: v.reachability,
+      ...advisoryPlace(v),
       firstMatchedAt: v.first_matched_at,
     })),
     events: events.map(driftEvent),

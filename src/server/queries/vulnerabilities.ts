@@ -102,6 +102,27 @@ export interface AdvisoryPlace {
   readonly reachability: string | null;
 }
 
+/** The columns of an inventory_findings row that make an AdvisoryPlace (a type: rows need its index signature). */
+export type PlaceRow = {
+  readonly component: string | null;
+  readonly version: string | null;
+  readonly location: string | null;
+  readonly artifact_digest: string | null;
+  readonly fixed: string | null;
+  readonly reachability: string | null;
+};
+
+export function advisoryPlace(r: PlaceRow): AdvisoryPlace {
+  return {
+    component: r.component,
+    version: r.version,
+    location: r.location,
+    artifact: r.artifact_digest,
+    fixed: r.fixed,
+    reachability: r.reachability,
+  };
+}
+
 export interface AffectedComponent extends AdvisoryPlace {
   /** Current nodes with this component at this place. */
   readonly nodes: number;
@@ -156,14 +177,7 @@ export async function vulnerabilityDetail(
   const { limit, offset } = pageOf(page);
   const ids = await advisoryIds(db, id);
   if (ids.length === 0) return undefined;
-  const rows = await db.all<
-    FindingRow & {
-      version: string | null;
-      location: string | null;
-      artifact_digest: string | null;
-      reachability: string | null;
-    }
-  >(
+  const rows = await db.all<FindingRow & PlaceRow>(
     `SELECT f.vuln_id, f.aliases, f.severity, f.summary, f.component, f.version, f.location, f.artifact_digest,
        f.fixed, f.reachability, f.inventory_digest, f.first_matched_at, COALESCE(c.n, 0) AS nodes
      FROM inventory_findings f LEFT JOIN ${NODES_PER_INVENTORY} c ON c.inventory_digest = f.inventory_digest
@@ -174,33 +188,21 @@ export async function vulnerabilityDetail(
   for (const r of rows) {
     const key = JSON.stringify([r.component, r.version, r.location, r.artifact_digest, r.fixed, r.reachability]);
     const seen = places.get(key);
-    places.set(key, {
-      component: r.component,
-      version: r.version,
-      location: r.location,
-      artifact: r.artifact_digest,
-      fixed: r.fixed,
-      reachability: r.reachability,
-      nodes: (seen?.nodes ?? 0) + Number(r.nodes),
-    });
+    places.set(key, { ...advisoryPlace(r), nodes: (seen?.nodes ?? 0) + Number(r.nodes) });
   }
   // One row per (node, finding row of its inventory): counted from the nodes per inventory.
   const total = rows.reduce((sum, r) => sum + Number(r.nodes), 0);
   // Nodes first, in name order, only those on an affected inventory (CROSS JOIN fixes SQLite's
   // join order): a page reads about as many nodes as it shows, each probing its inventory's findings.
   const inventories = [...new Set(rows.map((r) => r.inventory_digest))];
-  const affected = await db.all<{
-    node: string;
-    cluster: string | null;
-    k3s_version: string | null;
-    vuln_id: string;
-    component: string | null;
-    version: string | null;
-    location: string | null;
-    artifact_digest: string | null;
-    fixed: string | null;
-    reachability: string | null;
-  }>(
+  const affected = await db.all<
+    PlaceRow & {
+      node: string;
+      cluster: string | null;
+      k3s_version: string | null;
+      vuln_id: string;
+    }
+  >(
     `SELECT n.name AS node, n.cluster, n.k3s_version, f.vuln_id, f.component, f.version, f.location,
        f.artifact_digest, f.fixed, f.reachability
      FROM nodes n CROSS JOIN inventory_findings f
@@ -229,12 +231,7 @@ export async function vulnerabilityDetail(
       cluster: a.cluster,
       k3sVersion: a.k3s_version,
       id: a.vuln_id,
-      component: a.component,
-      version: a.version,
-      location: a.location,
-      artifact: a.artifact_digest,
-      fixed: a.fixed,
-      reachability: a.reachability,
+      ...advisoryPlace(a),
     })),
   };
 }
