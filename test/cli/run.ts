@@ -1,4 +1,5 @@
 // Run the real CLI as a child process, as a user or a pipeline would.
+import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -59,6 +60,15 @@ export function oneRecordDb(dir: string): string {
   const imported = k3sguard(['db', 'import', '--no-progress', '--db', db, record]);
   if (imported.code !== 0) throw new Error(`db import of the test record failed: ${imported.stderr}`);
   return db;
+}
+
+/** The contract for a refused command: exit 2, one line on stderr matching `problem`, nothing on stdout. */
+export function assertOneLineError(r: RunResult, problem: RegExp): void {
+  assert.equal(r.code, 2, r.stderr);
+  assert.equal(r.stdout, '');
+  const lines = r.stderr.trimEnd().split('\n');
+  assert.equal(lines.length, 1, r.stderr);
+  assert.match(lines[0] as string, problem);
 }
 
 /** The contract for unreadable input: exit 2, one line on stderr naming the file, nothing on stdout. */

@@ -9,18 +9,10 @@ import { test } from 'node:test';
 import { SCHEMA_VERSION } from '../../src/server/db/migrations.ts';
 import { openDatabase } from '../../src/server/open.ts';
 import { schemaFiles } from '../../tools/docs.ts';
-import { k3sguard, tempDir } from '../cli/run.ts';
+import { assertOneLineError, k3sguard, tempDir } from '../cli/run.ts';
 import { loopbackCertificate } from '../fixtures/loopback-cert.ts';
 import { hasTool } from '../fixtures/tools.ts';
 import { startServerProcess } from './server-process.ts';
-
-function oneLineError(r: { code: number | null; stderr: string; stdout: string }, problem: RegExp): void {
-  assert.equal(r.code, 2, r.stderr);
-  assert.equal(r.stdout, '');
-  const lines = r.stderr.trimEnd().split('\n');
-  assert.equal(lines.length, 1, r.stderr);
-  assert.match(lines[0] as string, problem);
-}
 
 test('docs/report-schema.json and docs/event-schema.json are the schemas the server validates with (npm run docs)', () => {
   const root = join(import.meta.dirname, '..', '..');
@@ -32,8 +24,8 @@ test('docs/report-schema.json and docs/event-schema.json are the schemas the ser
 test('usage and database errors: one line, exit 2', (t) => {
   const dir = tempDir(t);
   const db = `sqlite:${join(dir, 'fleet.sqlite')}`;
-  oneLineError(k3sguard(['server', '--db', 'mysql://x']), /^k3sguard: --db: expected sqlite:PATH or postgres:/);
-  oneLineError(
+  assertOneLineError(k3sguard(['server', '--db', 'mysql://x']), /^k3sguard: --db: expected sqlite:PATH or postgres:/);
+  assertOneLineError(
     k3sguard(['server', '--db', 'postgres://k3sguard:secret-password@127.0.0.1:1/fleet']),
     /^k3sguard: cannot open the PostgreSQL database: .*ECONNREFUSED/,
   );
@@ -41,19 +33,22 @@ test('usage and database errors: one line, exit 2', (t) => {
     k3sguard(['server', '--db', 'postgres://k3sguard:secret-password@127.0.0.1:1/x']).stderr,
     /secret-password/,
   );
-  oneLineError(
+  assertOneLineError(
     k3sguard(['server', '--db', db, '--tls-cert', join(dir, 'c.pem')]),
     /--tls-cert and --tls-key go together/,
   );
-  oneLineError(k3sguard(['server', '--db', db, '--listen', 'nowhere']), /--listen "nowhere": expected HOST:PORT/);
-  oneLineError(k3sguard(['server', '--db', db, '--rate-limit', '0']), /--rate-limit: expected a positive whole number/);
-  oneLineError(k3sguard(['server', 'token', 'create', '--db', db]), /--node/);
-  oneLineError(k3sguard(['server', 'token', 'create', '--db', db, '--node', 'a/b']), /--node: a node name/);
-  oneLineError(
+  assertOneLineError(k3sguard(['server', '--db', db, '--listen', 'nowhere']), /--listen "nowhere": expected HOST:PORT/);
+  assertOneLineError(
+    k3sguard(['server', '--db', db, '--rate-limit', '0']),
+    /--rate-limit: expected a positive whole number/,
+  );
+  assertOneLineError(k3sguard(['server', 'token', 'create', '--db', db]), /--node/);
+  assertOneLineError(k3sguard(['server', 'token', 'create', '--db', db, '--node', 'a/b']), /--node: a node name/);
+  assertOneLineError(
     k3sguard(['server', 'token', 'revoke', '--db', db, 'ffffffffffffffff']),
     /no active token with id ffffffffffffffff/,
   );
-  oneLineError(k3sguard(['server', 'token', 'revoke', '--db', db]), /give a token id or --node NAME/);
+  assertOneLineError(k3sguard(['server', 'token', 'revoke', '--db', db]), /give a token id or --node NAME/);
   const list = k3sguard(['server', 'token', 'list', '--db', db]);
   assert.equal(list.code, 0);
   assert.equal(list.stdout, 'ID\tNODE\tCREATED\tREVOKED\n');
@@ -66,22 +61,25 @@ test('monitoring options: bad ones are one line, exit 2, before anything starts'
   writeFileSync(secret, 'k\n');
   writeFileSync(join(dir, 'empty.secret'), '\n');
   const server = (...args: string[]) => k3sguard(['server', '--db', db, '--listen', '127.0.0.1:0', ...args]);
-  oneLineError(server('--notify-url', 'http://127.0.0.1:9/hook'), /--notify-url and --notify-secret-file go together/);
-  oneLineError(server('--notify-secret-file', secret), /--notify-url and --notify-secret-file go together/);
-  oneLineError(
+  assertOneLineError(
+    server('--notify-url', 'http://127.0.0.1:9/hook'),
+    /--notify-url and --notify-secret-file go together/,
+  );
+  assertOneLineError(server('--notify-secret-file', secret), /--notify-url and --notify-secret-file go together/);
+  assertOneLineError(
     server('--notify-url', 'ftp://example.com/x', '--notify-secret-file', secret),
     /--notify-url: must be an http:\/\/ or https:\/\/ URL/,
   );
-  oneLineError(
+  assertOneLineError(
     server('--notify-url', 'http://127.0.0.1:9/hook', '--notify-secret-file', join(dir, 'empty.secret')),
     /empty.secret: the notification secret is empty/,
   );
-  oneLineError(
+  assertOneLineError(
     server('--notify-url', 'http://127.0.0.1:9/hook', '--notify-secret-file', join(dir, 'absent')),
     /absent/,
   );
-  oneLineError(server('--db-update-every', 'soon'), /--db-update-every: a duration such as 30m or 6h/);
-  oneLineError(server('--db-update-source', dir), /--db-update-source needs --db-update-every/);
+  assertOneLineError(server('--db-update-every', 'soon'), /--db-update-every: a duration such as 30m or 6h/);
+  assertOneLineError(server('--db-update-source', dir), /--db-update-source needs --db-update-every/);
   assert.equal(existsSync(join(dir, 'fleet.sqlite')), false, 'checked before the database is opened');
 });
 
@@ -91,7 +89,7 @@ test('a database migrated past what this server knows is refused, untouched', as
   const { db } = await openDatabase({ kind: 'sqlite', path });
   await db.run("INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, 'from the future', 'x')");
   await db.close();
-  oneLineError(
+  assertOneLineError(
     k3sguard(['server', 'token', 'list', '--db', `sqlite:${path}`]),
     new RegExp(
       `cannot open the database: the database has schema version 99, this server knows up to ${SCHEMA_VERSION}:`,

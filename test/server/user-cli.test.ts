@@ -9,19 +9,11 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { checkPassword } from '../../src/server/auth/users.ts';
 import { openDatabase } from '../../src/server/open.ts';
-import { CLI, k3sguard, tempDir } from '../cli/run.ts';
+import { assertOneLineError, CLI, k3sguard, tempDir } from '../cli/run.ts';
 import { hasTool } from '../fixtures/tools.ts';
 import { freshDatabase, postgresSkip } from './fixtures.ts';
 import { apiGet } from './openapi-check.ts';
 import { startServerProcess } from './server-process.ts';
-
-function oneLineError(r: { code: number | null; stderr: string; stdout: string }, problem: RegExp): void {
-  assert.equal(r.code, 2, r.stderr);
-  assert.equal(r.stdout, '');
-  const lines = r.stderr.trimEnd().split('\n');
-  assert.equal(lines.length, 1, r.stderr);
-  assert.match(lines[0] as string, problem);
-}
 
 /** The CLI with `input` on its standard input (a pipe, not a terminal). */
 function withStdin(args: string[], input: string) {
@@ -56,7 +48,7 @@ test('server user create, token, list, password, delete: with a real server on t
   );
   assert.equal(piped.code, 0, piped.stderr);
 
-  oneLineError(
+  assertOneLineError(
     k3sguard([
       'server',
       'user',
@@ -72,7 +64,7 @@ test('server user create, token, list, password, delete: with a real server on t
     ]),
     /^k3sguard: user ada exists/,
   );
-  oneLineError(
+  assertOneLineError(
     k3sguard([
       'server',
       'user',
@@ -88,7 +80,7 @@ test('server user create, token, list, password, delete: with a real server on t
     ]),
     /--role: admin or viewer$/,
   );
-  oneLineError(
+  assertOneLineError(
     k3sguard([
       'server',
       'user',
@@ -104,11 +96,11 @@ test('server user create, token, list, password, delete: with a real server on t
     ]),
     /--name: a user name/,
   );
-  oneLineError(
+  assertOneLineError(
     withStdin(['server', 'user', 'create', '--db', db, '--name', 'short', '--role', 'viewer'], 'tiny\n'),
     /the password on stdin: at least 10 characters$/,
   );
-  oneLineError(
+  assertOneLineError(
     k3sguard([
       'server',
       'user',
@@ -124,8 +116,8 @@ test('server user create, token, list, password, delete: with a real server on t
     ]),
     /--password-file/,
   );
-  oneLineError(k3sguard(['server', 'user', 'token', '--db', db, '--name', 'nobody']), /no user nobody$/);
-  oneLineError(k3sguard(['server', 'user', 'delete', '--db', db, '--name', 'nobody']), /no user nobody$/);
+  assertOneLineError(k3sguard(['server', 'user', 'token', '--db', db, '--name', 'nobody']), /no user nobody$/);
+  assertOneLineError(k3sguard(['server', 'user', 'delete', '--db', db, '--name', 'nobody']), /no user nobody$/);
 
   const token = k3sguard(['server', 'user', 'token', '--db', db, '--name', 'vera']);
   assert.equal(token.code, 0, token.stderr);
@@ -175,7 +167,7 @@ test('server user create, token, list, password, delete: with a real server on t
     });
   assert.equal((await form('first admin password')).status, 401);
   assert.equal((await form('second admin password')).status, 303);
-  oneLineError(
+  assertOneLineError(
     withStdin(['server', 'user', 'password', '--db', db, '--name', 'nobody'], 'long enough pw\n'),
     /no user nobody$/,
   );
